@@ -1,0 +1,41 @@
+"""Dead letters: what could not be processed, with why and the original bytes.
+
+Beside every hop of the flow: nothing is dropped silently. An operator can
+read the reason, fix the producer and replay ``payload_b64`` to the source topic.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from schemas.base import Event, Id, Text
+
+
+class DeadLetterReason(StrEnum):
+    """Bounded set of reasons (it is a metric label)."""
+
+    NOT_JSON = "not_json"
+    SCHEMA = "schema"
+    TOO_LARGE = "too_large"
+    PROCESSING_ERROR = "processing_error"
+    UNDELIVERABLE = "undeliverable"
+    WRONG_KEY = "wrong_key"
+
+
+class DeadLetter(Event):
+    """``event_time`` is when the message was dead-lettered."""
+
+    schema_version: Literal[1] = 1
+    dead_letter_id: Id = Field(description="Deterministic from source topic, partition and offset.")
+    reason: DeadLetterReason
+    detail: Text = Field(description="Human-readable error, e.g. the failing fields.")
+    stage: str = Field(max_length=64, description="Agent that rejected it.")
+    source_topic: str = Field(max_length=249)
+    partition: int = Field(ge=0)
+    offset: int = Field(ge=0)
+    key_b64: str | None = Field(default=None, description="Original key bytes, base64.")
+    payload_b64: str = Field(description="Original value bytes, base64.")
+    payload_size: int = Field(ge=0)

@@ -1,0 +1,56 @@
+"""Notification requests and their delivery receipts.
+
+(reading → signal → alert → order → **notification**.) The router turns an
+order into requests per channel; sinks (SMS, voice) answer with receipts.
+``idempotency_key`` is what a provider uses to never send one message twice.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from schemas.base import Event, Id, Name, Text
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    VOICE = "voice"
+
+
+class ReceiptStatus(StrEnum):
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class NotificationRequest(Event):
+    """Send one message on one channel to one recipient."""
+
+    schema_version: Literal[1] = 1
+    notification_id: Id = Field(description="Deterministic; the topic key.")
+    idempotency_key: Id = Field(description="Sent to the provider; equal keys are delivered once.")
+    order_id: Id
+    alert_id: Id
+    channel: Channel
+    receiver: Name
+    recipient: str = Field(
+        pattern=r"^\+?[0-9]{5,20}$", description="Phone number (E.164). Masked in every log line."
+    )
+    purpose: Name = Field(description="Why: 'dispatch', 'escalation', 'reminder', ...")
+    message: Text
+
+
+class NotificationReceipt(Event):
+    """What happened to one notification request."""
+
+    schema_version: Literal[1] = 1
+    receipt_id: Id = Field(description="Deterministic from notification_id and status.")
+    notification_id: Id = Field(description="The topic key.")
+    order_id: Id
+    channel: Channel
+    status: ReceiptStatus
+    attempts: int = Field(ge=1)
+    provider_message_id: str | None = Field(default=None, max_length=128)
+    detail: Text = ""

@@ -1,0 +1,88 @@
+"""The topic registry: one topic, one key, one schema.
+
+Every hop of the flow (reading → signal → alert → order → notification, and
+the dead-letter topic beside them) is listed here once. Producers take the key
+from the event itself (``key_field``), so a key can never disagree with its
+value; the JSON Schema files and docs are generated from this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from schemas.alert import Alert
+from schemas.base import Event
+from schemas.dead_letter import DeadLetter
+from schemas.department import DepartmentEvent
+from schemas.notification import NotificationReceipt, NotificationRequest
+from schemas.order import DispatchOrder, DispatchUpdate, SlaBreach
+from schemas.reading import SensorReading
+from schemas.signal import RiskSignal
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic's contract."""
+
+    name: str
+    schema: type[Event]
+    key_field: str
+    description: str
+
+    def key_of(self, event: Event) -> bytes:
+        """The Kafka key for ``event`` on this topic."""
+        if not isinstance(event, self.schema):
+            raise TypeError(f"{self.name} carries {self.schema.__name__}, not {type(event).__name__}")
+        return str(getattr(event, self.key_field)).encode()
+
+
+_SPECS = [
+    TopicSpec("yujing.readings.v1", SensorReading, "sensor_id",
+              "IoT sensor readings from gateways."),
+    TopicSpec("yujing.department-events.v1", DepartmentEvent, "place_id",
+              "Records from government departments."),
+    TopicSpec("yujing.signals.v1", RiskSignal, "place_id",
+              "Single-risk signals, keyed by place so all risks of a place co-partition."),
+    TopicSpec("yujing.alerts.v1", Alert, "alert_id",
+              "Single, compound and systemic alerts with their portraits."),
+    TopicSpec("yujing.dispatch-orders.v1", DispatchOrder, "order_id",
+              "One dispatch order per alert, for field apps and case systems."),
+    TopicSpec("yujing.dispatch-updates.v1", DispatchUpdate, "order_id",
+              "Lifecycle updates sent back by downstream systems."),
+    TopicSpec("yujing.sla-breaches.v1", SlaBreach, "order_id",
+              "Missed stage deadlines, once per order and stage."),
+    TopicSpec("yujing.notifications.v1", NotificationRequest, "notification_id",
+              "Notification requests for the SMS and voice router."),
+    TopicSpec("yujing.notification-receipts.v1", NotificationReceipt, "notification_id",
+              "Delivery receipts from the router."),
+    TopicSpec("yujing.dead-letters.v1", DeadLetter, "source_topic",
+              "Messages that could not be processed, with reason and original bytes."),
+]
+
+#: topic name → spec
+TOPICS: MappingProxyType[str, TopicSpec] = MappingProxyType({s.name: s for s in _SPECS})
+#: model class → spec
+BY_SCHEMA: MappingProxyType[type[Event], TopicSpec] = MappingProxyType(
+    {s.schema: s for s in _SPECS}
+)
+
+READINGS = TOPICS["yujing.readings.v1"]
+DEPARTMENT_EVENTS = TOPICS["yujing.department-events.v1"]
+SIGNALS = TOPICS["yujing.signals.v1"]
+ALERTS = TOPICS["yujing.alerts.v1"]
+DISPATCH_ORDERS = TOPICS["yujing.dispatch-orders.v1"]
+DISPATCH_UPDATES = TOPICS["yujing.dispatch-updates.v1"]
+SLA_BREACHES = TOPICS["yujing.sla-breaches.v1"]
+NOTIFICATIONS = TOPICS["yujing.notifications.v1"]
+RECEIPTS = TOPICS["yujing.notification-receipts.v1"]
+DEAD_LETTERS = TOPICS["yujing.dead-letters.v1"]
+
+
+def spec_for(event: Event | type[Event]) -> TopicSpec:
+    """The spec of the topic that carries this event type."""
+    cls = event if isinstance(event, type) else type(event)
+    try:
+        return BY_SCHEMA[cls]
+    except KeyError:
+        raise KeyError(f"no topic carries {cls.__name__}") from None
