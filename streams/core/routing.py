@@ -1,0 +1,175 @@
+"""Routing: which receiver gets an alert's work, on which channels, under which SLA.
+
+(reading → signal → alert → **order** → notification.) Two layers, as in
+Alertmanager: a YAML file validated at load (:class:`RoutingConfig`), and the
+runtime tree (:class:`Router`) where each child inherits its parent's defaults
+and the first matching child, depth first, wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from schemas import Alert, Channel, DispatchOrder, SlaClass
+from streams.core import sla
+from streams.core.config import ConfigModel, load_yaml
+from streams.core.ids import stable_id
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "routes.yaml"
+
+Role = Literal[
+    "party_concerned",
+    "grid_worker",
+    "property_management",
+    "enterprise",
+    "law_enforcement",
+    "community",
+    "town_street",
+    "department",
+]
+
+
+class Receiver(ConfigModel):
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    role: Role
+    phone: str = Field(pattern=r"^\+?[0-9]{5,20}$")
+
+
+class RouteSpec(ConfigModel):
+    """One node of the route tree as written; unset fields inherit from the parent."""
+
+    match: dict[str, str] = Field(default_factory=dict)
+    name: str | None = None
+    receiver: str | None = None
+    channels: list[Channel] | None = None
+    sla_class: SlaClass | None = None
+    escalate_to: str | None = None
+    routes: list[RouteSpec] = Field(default_factory=list)
+
+
+class RoutingConfig(ConfigModel):
+    version: Literal[1]
+    receivers: list[Receiver] = Field(min_length=1)
+    route: RouteSpec
+
+    @model_validator(mode="after")
+    def _valid_tree(self) -> RoutingConfig:
+        names = [r.name for r in self.receivers]
+        if len(set(names)) != len(names):
+            raise ValueError("receiver names must be unique")
+        root = self.route
+        for field in ("receiver", "channels", "sla_class", "escalate_to"):
+            if getattr(root, field) is None:
+                raise ValueError(f"the root route must set {field!r} (children inherit it)")
+        if root.match:
+            raise ValueError("the root route matches everything: remove its 'match'")
+
+        def walk(node: RouteSpec, path: str, siblings_before: list[dict[str, str]]) -> None:
+            for field in ("receiver", "escalate_to"):
+                value = getattr(node, field)
+                if value is not None and value not in names:
+                    raise ValueError(f"route {path}: unknown {field} {value!r}")
+            for earlier in siblings_before:
+                if earlier.items() <= node.match.items():
+                    raise ValueError(
+                        f"route {path} is unreachable: an earlier sibling matching "
+                        f"{earlier} catches everything it matches"
+                    )
+            before: list[dict[str, str]] = []
+            for i, child in enumerate(node.routes):
+                walk(child, f"{path}.routes[{i}]", before)
+                before.append(child.match)
+
+        walk(root, "route", [])
+        return self
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The resolved route for one alert."""
+
+    route: str
+    receiver: Receiver
+    channels: tuple[Channel, ...]
+    sla_class: SlaClass
+    escalate_to: Receiver
+
+
+class Router:
+    """Runtime route tree.
+
+    >>> cfg = RoutingConfig.model_validate({
+    ...     "version": 1,
+    ...     "receivers": [{"name": "grid", "role": "grid_worker", "phone": "+8613800000001"},
+    ...                   {"name": "town", "role": "town_street", "phone": "+8613800000002"}],
+    ...     "route": {"receiver": "town", "channels": ["sms"], "sla_class": "non_emergency",
+    ...               "escalate_to": "town",
+    ...               "routes": [{"match": {"emergency": "true"}, "name": "urgent",
+    ...                           "receiver": "grid", "sla_class": "emergency"}]}})
+    >>> d = Router(cfg).resolve({"emergency": "true", "module": "gas_safety"})
+    >>> (d.route, d.receiver.name, d.sla_class.value, [c.value for c in d.channels])
+    ('urgent', 'grid', 'emergency', ['sms'])
+    """
+
+    def __init__(self, config: RoutingConfig) -> None:
+        self._config = config
+        self._receivers = {r.name: r for r in config.receivers}
+
+    def resolve(self, labels: dict[str, str]) -> Decision:
+        node = self._config.route
+        name = node.name or "root"
+        eff = {f: getattr(node, f) for f in ("receiver", "channels", "sla_class", "escalate_to")}
+        descended = True
+        while descended:
+            descended = False
+            for child in node.routes:
+                if all(labels.get(k) == v for k, v in child.match.items()):
+                    node = child
+                    name = child.name or f"{name}/{','.join(f'{k}={v}' for k, v in child.match.items())}"
+                    for f in eff:
+                        if getattr(child, f) is not None:
+                            eff[f] = getattr(child, f)
+                    descended = True
+                    break
+        return Decision(
+            route=name,
+            receiver=self._receivers[eff["receiver"]],
+            channels=tuple(eff["channels"]),
+            sla_class=eff["sla_class"],
+            escalate_to=self._receivers[eff["escalate_to"]],
+        )
+
+    def receiver(self, name: str) -> Receiver:
+        return self._receivers[name]
+
+    def dispatch(self, alert: Alert, now: datetime) -> DispatchOrder:
+        """The one dispatch order for ``alert``; its id depends only on the alert id."""
+        d = self.resolve(alert.labels)
+        return DispatchOrder(
+            order_id=stable_id("order", alert.alert_id),
+            alert_id=alert.alert_id,
+            route=_route_label(d.route),
+            receiver=d.receiver.name,
+            assignee_role=d.receiver.role,
+            channels=list(d.channels),
+            sla_class=d.sla_class,
+            deadlines=sla.deadlines(d.sla_class, now),
+            summary=alert.summary,
+            event_time=now,
+        )
+
+
+def _route_label(name: str) -> str:
+    """Route names become a bounded, schema-safe token."""
+    cleaned = "".join(c if c.isalnum() or c in "_.-" else "_" for c in name.lower())
+    return cleaned[:64] or "root"
+
+
+def load_routing(path: Path | str = DEFAULT_PATH) -> RoutingConfig:
+    """Load and validate a routing file (raises ``ConfigError`` naming file and field)."""
+    return load_yaml(path, RoutingConfig)
