@@ -26,7 +26,7 @@ class ConfigModel(BaseModel):
 
 
 def _where(data: object, loc: tuple[int | str, ...]) -> str:
-    """Render a pydantic location, naming list entries by their ``id``/``name`` when they have one."""
+    """Render a pydantic location; list entries are named by their ``id`` or ``name``."""
     out: list[str] = []
     node = data
     for part in loc:

@@ -54,7 +54,9 @@ class Detection:
             detector_id = f"{rp.detector.kind}.{rp.id}"
             signals.append(
                 RiskSignal(
-                    signal_id=stable_id("sig", detector_id, rp.detector.version, reading.reading_id),
+                    signal_id=stable_id(
+                        "sig", detector_id, rp.detector.version, reading.reading_id
+                    ),
                     risk_point=rp.id,
                     module=rp.module,
                     detector_id=detector_id,

@@ -46,7 +46,7 @@ def mask_phone(number: str) -> str:
     """Keep the country/network prefix and the last two digits only.
 
     >>> mask_phone("+8613812345678")
-    '+861*********78'
+    '+861********78'
     """
     if len(number) <= 6:
         return "*" * len(number)

@@ -130,7 +130,10 @@ class Router:
             for child in node.routes:
                 if all(labels.get(k) == v for k, v in child.match.items()):
                     node = child
-                    name = child.name or f"{name}/{','.join(f'{k}={v}' for k, v in child.match.items())}"
+                    name = (
+                        child.name
+                        or f"{name}/{','.join(f'{k}={v}' for k, v in child.match.items())}"
+                    )
                     for f in eff:
                         if getattr(child, f) is not None:
                             eff[f] = getattr(child, f)

@@ -48,8 +48,10 @@ class Threshold:
             raise ValueError(f"unknown threshold parameters: {sorted(unknown)}")
         if "upper" not in params:
             raise ValueError("threshold needs 'upper'")
-        return cls(upper=float(params["upper"]),
-                   clear=None if params.get("clear") is None else float(params["clear"]))
+        return cls(
+            upper=float(params["upper"]),
+            clear=None if params.get("clear") is None else float(params["clear"]),
+        )
 
     def step(
         self, state: dict[str, Any] | None, value: float

@@ -1,0 +1,20 @@
+"""Faust agents: thin adapters, one verb per hop of the flow.
+
+readings → detect → signals → raise_alerts → alerts → dispatch → orders →
+plan_notifications → notifications → deliver → receipts (+ SMS provider).
+Each runs with concurrency 1, so no offset is committed past an unfinished event.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from streams.app import Pipeline
+
+
+def register_all(pipe: Pipeline) -> None:
+    from streams.agents import deliver, detect, dispatch, plan_notifications, raise_alerts
+
+    for module in (detect, raise_alerts, dispatch, plan_notifications, deliver):
+        module.register(pipe)

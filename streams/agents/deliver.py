@@ -1,0 +1,71 @@
+"""Agent ``deliver``: notification requests → provider → receipts (notification → **provider**).
+
+Retries with exponential backoff; the idempotency key makes retries and
+redeliveries safe. A request still undelivered after its last attempt gets a
+``failed`` receipt and a dead letter with reason ``undeliverable``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import faust
+
+from schemas import (
+    Channel,
+    DeadLetterReason,
+    NotificationReceipt,
+    NotificationRequest,
+    ReceiptStatus,
+)
+from schemas.registry import NOTIFICATIONS
+from streams.core.ids import stable_id
+from streams.core.retry import Backoff
+from streams.delivery import HttpProvider
+from streams.hop import Hop, Result
+
+if TYPE_CHECKING:
+    from streams.app import Pipeline
+
+
+def register(pipe: Pipeline) -> None:
+    s = pipe.settings
+    backoff = Backoff(base_s=s.delivery_backoff_s, max_attempts=s.delivery_max_attempts)
+    providers = {Channel.SMS: HttpProvider(s.sms_url, backoff, s.delivery_timeout_s)}
+    hop: Hop[NotificationRequest] = Hop(pipe, "deliver", NOTIFICATIONS)
+
+    async def core(req: NotificationRequest) -> Result:
+        provider = providers.get(req.channel)
+        if provider is None:
+            pipe.metrics.notifications.labels(req.channel.value, "no_provider").inc()
+            return Result(
+                dead_letter=(DeadLetterReason.UNDELIVERABLE, f"no provider for {req.channel.value}")
+            )
+        outcome = await provider.deliver(req)
+        status = ReceiptStatus.DELIVERED if outcome.delivered else ReceiptStatus.FAILED
+        pipe.metrics.notifications.labels(req.channel.value, status.value).inc()
+        receipt = NotificationReceipt(
+            receipt_id=stable_id("rcpt", req.notification_id, status.value),
+            notification_id=req.notification_id,
+            order_id=req.order_id,
+            channel=req.channel,
+            status=status,
+            attempts=outcome.attempts,
+            provider_message_id=outcome.message_id,
+            detail=outcome.detail,
+            event_time=pipe.clock(),
+        )
+        dead = (
+            None
+            if outcome.delivered
+            else (
+                DeadLetterReason.UNDELIVERABLE,
+                f"gave up after {outcome.attempts} attempts: {outcome.detail}",
+            )
+        )
+        return Result(outputs=[receipt], dead_letter=dead)
+
+    @pipe.app.agent(pipe.topic(NOTIFICATIONS), name="deliver", concurrency=1)
+    async def deliver(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            await hop.handle(event, core)

@@ -1,0 +1,39 @@
+"""Agent ``detect``: readings → risk signals (reading → **signal**).
+
+Per-sensor detector state lives in a changelog-backed table keyed by sensor
+id, the readings topic's key, so state moves with its partition.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import faust
+
+from schemas import SensorReading
+from schemas.registry import READINGS
+from streams.hop import Hop, Result
+
+if TYPE_CHECKING:
+    from streams.app import Pipeline
+
+
+def register(pipe: Pipeline) -> None:
+    detection = pipe.detection
+    state = pipe.table("detector-state")
+    hop: Hop[SensorReading] = Hop(pipe, "detect", READINGS)
+
+    def core(reading: SensorReading) -> Result:
+        old = state.get(reading.sensor_id)
+        new, signals = detection.on_reading(reading, old, pipe.clock())
+
+        def commit() -> None:
+            if new != old:
+                state[reading.sensor_id] = new
+
+        return Result(outputs=signals, commit=commit)
+
+    @pipe.app.agent(pipe.topic(READINGS), name="detect", concurrency=1)
+    async def detect(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            await hop.handle(event, core)

@@ -1,0 +1,136 @@
+"""The pipeline facade: one object that owns the Faust app, its topics and the core.
+
+Wires every hop of the flow (reading → signal → alert → order →
+notification) onto real Kafka topics; the agents themselves live in
+:mod:`streams.agents`, one verb each. Web server: localhost by default,
+``/metrics`` and ``/ready`` only (Faust's table, router, graph and stats
+views are off).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+from prometheus_client import CollectorRegistry
+
+from schemas.registry import TOPICS, TopicSpec
+from streams.core.alerting import SingleRiskRule
+from streams.core.catalogue import Catalogue, load_catalogue
+from streams.core.detect import Detection
+from streams.core.routing import Router, load_routing
+from streams.metrics import Metrics
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Pipeline:
+    """Everything an agent needs: settings, app, topics, metrics, core objects, clock."""
+
+    settings: Settings
+    app: faust.App
+    registry: CollectorRegistry
+    metrics: Metrics
+    catalogue: Catalogue
+    router: Router
+    clock: Clock = utc_now
+    topics: dict[str, faust.TopicT] = field(default_factory=dict)
+
+    def topic(self, spec: TopicSpec) -> faust.TopicT:
+        return self.topics[spec.name]
+
+    def table(self, name: str, **kwargs: Any) -> faust.types.TableT[Any, Any]:
+        """A changelog-backed table with JSON keys and values (never pickle)."""
+        return self.app.Table(
+            name,
+            default=None,
+            partitions=self.settings.partitions,
+            schema=faust.Schema(key_serializer="json", value_serializer="json"),
+            **kwargs,
+        )
+
+    @property
+    def detection(self) -> Detection:
+        return Detection(self.catalogue)
+
+    @property
+    def single_risk_rule(self) -> SingleRiskRule:
+        return SingleRiskRule(self.catalogue)
+
+
+def create_pipeline(
+    settings: Settings | None = None,
+    registry: CollectorRegistry | None = None,
+    clock: Clock = utc_now,
+) -> Pipeline:
+    """Build the app, declare every registry topic, register the agents."""
+    settings = settings or Settings.from_env()
+    registry = registry if registry is not None else CollectorRegistry()
+    catalogue = load_catalogue(settings.catalogue)
+    router = Router(load_routing(settings.routes))
+    app = faust.App(
+        settings.app_id,
+        broker=[f"kafka://{b.strip()}" for b in settings.kafka_bootstrap.split(",")],
+        store="memory://",
+        datadir=str(settings.data_dir),
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        key_serializer="raw",
+        value_serializer="raw",
+        producer_acks=-1,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_tables_enabled=False,
+        web_router_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
+    )
+    pipe = Pipeline(
+        settings=settings,
+        app=app,
+        registry=registry,
+        metrics=Metrics(registry),
+        catalogue=catalogue,
+        router=router,
+        clock=clock,
+    )
+    for name in TOPICS:
+        pipe.topics[name] = app.topic(
+            settings.topic(name),
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.partitions,
+        )
+    setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")
+
+    @app.page("/ready")
+    async def ready(web: Any, request: Any) -> Any:
+        assigned = len(app.consumer.assignment()) if app.consumer else 0
+        recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
+        ok = assigned > 0 and recovered and not app.rebalancing
+        return web.json(
+            {"ready": ok, "assigned_partitions": assigned, "recovered": recovered},
+            status=200 if ok else 503,
+        )
+
+    from streams.agents import register_all
+
+    register_all(pipe)
+    return pipe

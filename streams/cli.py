@@ -1,0 +1,118 @@
+"""The ``yujing`` command: broker, worker, sinks, demo, schemas.
+
+Outside the event flow: it starts the pieces that carry it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+
+from streams.broker.cli import add_broker_commands
+from streams.core.config import ConfigError
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import faust
+
+    from streams.app import create_pipeline
+    from streams.settings import Settings
+
+    settings = Settings.from_env(web_port=args.web_port, web_host=args.web_host)
+    pipe = create_pipeline(settings)
+    worker = faust.Worker(pipe.app, loglevel=args.loglevel)
+    worker.execute_from_commandline()
+    return 0
+
+
+def _sinks(args: argparse.Namespace) -> int:
+    from streams.sinks.provider import ProviderConfig, StubProvider, serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    sms = StubProvider(
+        ProviderConfig(
+            channel="sms",
+            latency_ms=args.sms_latency_ms,
+            failure_rate=args.sms_failure_rate,
+            seed=args.seed,
+        )
+    )
+    print(f"yujing sinks: SMS stub on http://{args.host}:{args.sms_port}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve({args.sms_port: sms}, host=args.host))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import os
+
+    from streams import demo
+    from streams.broker import BrokerConfig, LocalBroker
+
+    bootstrap = os.environ.get("YUJING_KAFKA_BOOTSTRAP")
+    config = BrokerConfig.from_env()
+    if bootstrap:
+        print(f"• using the broker at {bootstrap} (YUJING_KAFKA_BOOTSTRAP)")
+    else:
+        print(f"• starting the local Kafka broker in {config.home} (first run fetches jars)…")
+        bootstrap = LocalBroker(config).start()
+        print(f"• broker answering at {bootstrap} (stop it with: yujing broker stop)")
+    return demo.run(bootstrap, config.home, args.sms_port, args.web_port)
+
+
+def _schemas(args: argparse.Namespace) -> int:
+    from schemas.export import write
+
+    for path in write():
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="yujing",
+        description="yujing: city sensor readings → early warnings → closed-loop work.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_broker_commands(sub)
+
+    w = sub.add_parser("worker", help="run a pipeline worker (Faust); settings from YUJING_* env")
+    w.add_argument(
+        "--web-port", type=int, help="metrics/ready port (default $YUJING_WEB_PORT or 6066)"
+    )
+    w.add_argument("--web-host", help="bind address (default $YUJING_WEB_HOST or 127.0.0.1)")
+    w.add_argument("--loglevel", default="info")
+    w.set_defaults(func=_worker)
+
+    s = sub.add_parser("sinks", help="run the SMS stub provider")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--sms-port", type=int, default=8701)
+    s.add_argument("--sms-latency-ms", type=float, default=0.0)
+    s.add_argument("--sms-failure-rate", type=float, default=0.0, help="0..1 of sends answered 503")
+    s.add_argument("--seed", type=int, default=None, help="seed for injected failures")
+    s.set_defaults(func=_sinks)
+
+    d = sub.add_parser("demo", help="broker + sinks + worker, sample readings, results printed")
+    d.add_argument("--sms-port", type=int, default=8701)
+    d.add_argument("--web-port", type=int, default=6066)
+    d.set_defaults(func=_demo)
+
+    sc = sub.add_parser("schemas", help="regenerate schemas/jsonschema/*.json from the models")
+    sc.set_defaults(func=_schemas)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as err:
+        print(f"yujing {args.command}: configuration error:\n{err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

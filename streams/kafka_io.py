@@ -1,0 +1,101 @@
+"""Plain Kafka I/O for tools (demo, tests, replay): produce events, read topics.
+
+Outside the streaming flow: it feeds the first hop and reads any hop back,
+with the same registry keys and JSON codec the agents use (kafka-python).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from schemas import Event
+from schemas.codec import encode
+from schemas.registry import TOPICS, spec_for
+
+
+def ensure_topics(bootstrap: str, prefix: str, partitions: int) -> None:
+    """Create every registry topic with ``partitions`` partitions if it does not exist."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="yujing-admin")
+    try:
+        existing = set(admin.list_topics())
+        new = [
+            NewTopic(prefix + name, num_partitions=partitions, replication_factor=1)
+            for name in TOPICS
+            if prefix + name not in existing
+        ]
+        if new:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(new)
+    finally:
+        admin.close()
+
+
+class Producer:
+    """Produce registry events (keyed by their topic's key field) or raw bytes."""
+
+    def __init__(self, bootstrap: str, prefix: str = "") -> None:
+        self._prefix = prefix
+        self._p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+
+    def send(self, event: Event) -> None:
+        spec = spec_for(event)
+        self._p.send(self._prefix + spec.name, key=spec.key_of(event), value=encode(event))
+
+    def send_all(self, events: Iterable[Event]) -> int:
+        n = 0
+        for e in events:
+            self.send(e)
+            n += 1
+        self.flush()
+        return n
+
+    def send_raw(self, topic: str, value: bytes | None, key: bytes | None = None) -> None:
+        self._p.send(self._prefix + topic, key=key, value=value)
+
+    def flush(self) -> None:
+        self._p.flush(timeout=30)
+
+    def close(self) -> None:
+        self._p.close(timeout=10)
+
+
+def read_topic(
+    bootstrap: str,
+    topic: str,
+    *,
+    min_count: int = 0,
+    timeout_s: float = 10.0,
+    idle_s: float = 1.0,
+) -> list[Any]:
+    """All records of ``topic`` from the beginning: waits for ``min_count`` records
+    (up to ``timeout_s``), then until ``idle_s`` passes with nothing new."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=200,
+    )
+    try:
+        consumer.subscribe([topic])
+        records: list[Any] = []
+        deadline = time.monotonic() + timeout_s
+        last_new = time.monotonic()
+        while time.monotonic() < deadline:
+            batch = consumer.poll(timeout_ms=200)
+            got = [r for rs in batch.values() for r in rs]
+            if got:
+                records.extend(got)
+                last_new = time.monotonic()
+            elif len(records) >= min_count and time.monotonic() - last_new >= idle_s:
+                break
+        return records
+    finally:
+        consumer.close()
