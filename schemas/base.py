@@ -21,7 +21,10 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^
 #: Free text a person reads: bounded so one event cannot grow without limit.
 Text = Annotated[str, StringConstraints(max_length=2000)]
 #: Free-form labels (Alertmanager style), bounded in count by validators where used.
-Labels = dict[Annotated[str, StringConstraints(max_length=64)], Annotated[str, StringConstraints(max_length=256)]]
+Labels = dict[
+    Annotated[str, StringConstraints(max_length=64)],
+    Annotated[str, StringConstraints(max_length=256)],
+]
 
 
 class Event(BaseModel):
@@ -40,7 +43,7 @@ class Event(BaseModel):
     )
 
     event_time: AwareDatetime = Field(
-        description="When the thing this event describes happened (event time, UTC offset required)."
+        description="When the described thing happened (event time; UTC offset required)."
     )
 
 

@@ -24,7 +24,9 @@ class DepartmentEvent(Event):
     department: Name = Field(description="Issuing department, e.g. 'fire', 'housing', 'police'.")
     event_type: Name = Field(description="Kind of record, e.g. 'inspection_failed'.")
     place_id: Id = Field(description="Where it happened; the topic key.")
-    subject_id: Id | None = Field(default=None, description="Person, firm or flat concerned, if any.")
+    subject_id: Id | None = Field(
+        default=None, description="Person, firm or flat concerned, if any."
+    )
     attributes: dict[Annotated[str, StringConstraints(max_length=64)], AttributeValue] = Field(
         default_factory=dict, max_length=64, description="Record-specific fields."
     )

@@ -33,7 +33,9 @@ class DispatchOrder(Event):
     """The work item for one alert: who, how to reach them, by when."""
 
     schema_version: Literal[1] = 1
-    order_id: Id = Field(description="Deterministic from alert_id: one order per alert; the topic key.")
+    order_id: Id = Field(
+        description="Deterministic from alert_id: one order per alert; the topic key."
+    )
     alert_id: Id
     route: Name = Field(description="Route (from the routing tree) that matched the alert.")
     receiver: Name = Field(description="Receiver that gets the work.")

@@ -33,31 +33,70 @@ class TopicSpec:
     def key_of(self, event: Event) -> bytes:
         """The Kafka key for ``event`` on this topic."""
         if not isinstance(event, self.schema):
-            raise TypeError(f"{self.name} carries {self.schema.__name__}, not {type(event).__name__}")
+            raise TypeError(
+                f"{self.name} carries {self.schema.__name__}, not {type(event).__name__}"
+            )
         return str(getattr(event, self.key_field)).encode()
 
 
 _SPECS = [
-    TopicSpec("yujing.readings.v1", SensorReading, "sensor_id",
-              "IoT sensor readings from gateways."),
-    TopicSpec("yujing.department-events.v1", DepartmentEvent, "place_id",
-              "Records from government departments."),
-    TopicSpec("yujing.signals.v1", RiskSignal, "place_id",
-              "Single-risk signals, keyed by place so all risks of a place co-partition."),
-    TopicSpec("yujing.alerts.v1", Alert, "alert_id",
-              "Single, compound and systemic alerts with their portraits."),
-    TopicSpec("yujing.dispatch-orders.v1", DispatchOrder, "order_id",
-              "One dispatch order per alert, for field apps and case systems."),
-    TopicSpec("yujing.dispatch-updates.v1", DispatchUpdate, "order_id",
-              "Lifecycle updates sent back by downstream systems."),
-    TopicSpec("yujing.sla-breaches.v1", SlaBreach, "order_id",
-              "Missed stage deadlines, once per order and stage."),
-    TopicSpec("yujing.notifications.v1", NotificationRequest, "notification_id",
-              "Notification requests for the SMS and voice router."),
-    TopicSpec("yujing.notification-receipts.v1", NotificationReceipt, "notification_id",
-              "Delivery receipts from the router."),
-    TopicSpec("yujing.dead-letters.v1", DeadLetter, "source_topic",
-              "Messages that could not be processed, with reason and original bytes."),
+    TopicSpec(
+        "yujing.readings.v1", SensorReading, "sensor_id", "IoT sensor readings from gateways."
+    ),
+    TopicSpec(
+        "yujing.department-events.v1",
+        DepartmentEvent,
+        "place_id",
+        "Records from government departments.",
+    ),
+    TopicSpec(
+        "yujing.signals.v1",
+        RiskSignal,
+        "place_id",
+        "Single-risk signals, keyed by place so all risks of a place co-partition.",
+    ),
+    TopicSpec(
+        "yujing.alerts.v1",
+        Alert,
+        "alert_id",
+        "Single, compound and systemic alerts with their portraits.",
+    ),
+    TopicSpec(
+        "yujing.dispatch-orders.v1",
+        DispatchOrder,
+        "order_id",
+        "One dispatch order per alert, for field apps and case systems.",
+    ),
+    TopicSpec(
+        "yujing.dispatch-updates.v1",
+        DispatchUpdate,
+        "order_id",
+        "Lifecycle updates sent back by downstream systems.",
+    ),
+    TopicSpec(
+        "yujing.sla-breaches.v1",
+        SlaBreach,
+        "order_id",
+        "Missed stage deadlines, once per order and stage.",
+    ),
+    TopicSpec(
+        "yujing.notifications.v1",
+        NotificationRequest,
+        "notification_id",
+        "Notification requests for the SMS and voice router.",
+    ),
+    TopicSpec(
+        "yujing.notification-receipts.v1",
+        NotificationReceipt,
+        "notification_id",
+        "Delivery receipts from the router.",
+    ),
+    TopicSpec(
+        "yujing.dead-letters.v1",
+        DeadLetter,
+        "source_topic",
+        "Messages that could not be processed, with reason and original bytes.",
+    ),
 ]
 
 #: topic name → spec

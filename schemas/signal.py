@@ -18,11 +18,15 @@ class RiskSignal(Event):
     """A single-risk detection. ``event_time`` is the time of the triggering source event."""
 
     schema_version: Literal[1] = 1
-    signal_id: Id = Field(description="Deterministic: the same source event and detector give the same id.")
+    signal_id: Id = Field(
+        description="Deterministic: the same source event and detector give the same id."
+    )
     risk_point: Name = Field(description="Catalogue risk point id.")
     module: Name = Field(description="Catalogue module the risk point belongs to.")
     detector_id: Name = Field(description="Detector that fired.")
-    detector_version: int = Field(ge=1, description="Version of the detector's logic and parameters.")
+    detector_version: int = Field(
+        ge=1, description="Version of the detector's logic and parameters."
+    )
     source_key: Id = Field(description="Sensor id or subject the detector watches.")
     place_id: Id = Field(description="Where; the topic key.")
     severity: Literal["low", "medium", "high", "critical"]

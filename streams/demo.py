@@ -121,16 +121,17 @@ def run(bootstrap: str, home: Path, sms_port: int, web_port: int) -> int:
             print(f"  {a.alert_id}  {a.summary}")
         print(f"\nDISPATCH ORDERS ({len(orders)}) on {prefix}{DISPATCH_ORDERS.name}")
         for o in orders:
-            dl = ", ".join(f"{k} by {v:%m-%d %H:%M}" for k, v in o.deadlines.items())
+            due = ", ".join(f"{k} by {v:%m-%d %H:%M}" for k, v in o.deadlines.items())
             print(
-                f"  {o.order_id}  {o.sla_class.value:<13} → {o.receiver} ({o.assignee_role}); {dl}"
+                f"  {o.order_id}  {o.sla_class.value:<13} → {o.receiver} ({o.assignee_role}); {due}"
             )
         print(f"\nSMS DELIVERIES ({len(deliveries)}) recorded by the stub")
         for d in deliveries:
             print(f"  {d['message_id']}  to {d['to']}: {d['text'][:110]}…")
         print(f"\nDEAD LETTERS ({len(dead)}) on {prefix}{DEAD_LETTERS.name}")
         for dl in dead:
-            print(f"  {dl.reason.value}: {dl.detail} ({dl.source_topic}[{dl.partition}]@{dl.offset})")
+            where = f"{dl.source_topic}[{dl.partition}]@{dl.offset}"
+            print(f"  {dl.reason.value}: {dl.detail} ({where})")
         ok = len(deliveries) == len(orders) == len(alerts) == expected and len(dead) == 1
         print("\n" + ("✓ demo complete" if ok else "✗ demo incomplete: see logs in " + str(logs)))
         return 0 if ok else 1
