@@ -5,9 +5,9 @@ One IoT measurement from one sensor at one place, as a sensor gateway publishes 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from schemas.base import Event, Id, Name
 
@@ -22,3 +22,8 @@ class SensorReading(Event):
     place_id: Id = Field(description="Where the sensor is (grid cell or site id).")
     value: float = Field(description="The measured value, finite.")
     unit: str = Field(default="", max_length=16, description="Unit of value, e.g. '%LEL', 'm'.")
+    values: dict[Annotated[str, StringConstraints(max_length=64)], float] = Field(
+        default_factory=dict,
+        max_length=16,
+        description="Further channels of a multivariate sensor (name → finite value).",
+    )
