@@ -64,7 +64,7 @@ class Pipeline:
 
     @property
     def detection(self) -> Detection:
-        return Detection(self.catalogue)
+        return Detection(self.catalogue, seed=self.settings.seed)
 
     @property
     def single_risk_rule(self) -> SingleRiskRule:

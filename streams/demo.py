@@ -17,7 +17,7 @@ from schemas import Alert, DeadLetter, DispatchOrder, SensorReading
 from schemas.codec import decode
 from schemas.registry import ALERTS, DEAD_LETTERS, DISPATCH_ORDERS, READINGS
 from streams.core.catalogue import load_catalogue
-from streams.core.detect import Detection, SensorState
+from streams.core.detect import Detection, KeyState
 from streams.kafka_io import Producer, ensure_topics, read_topic
 from streams.runner import get_json, spawn, wait_http
 
@@ -58,7 +58,7 @@ def sample_readings(start: datetime) -> list[SensorReading]:
 def expected_alerts(readings: list[SensorReading]) -> int:
     """How many alerts the pipeline must raise: the same core, run in process."""
     detection = Detection(load_catalogue())
-    states: dict[str, SensorState] = {}
+    states: dict[str, KeyState] = {}
     count = 0
     for r in readings:
         states[r.sensor_id], signals = detection.on_reading(

@@ -7,7 +7,11 @@ latency. Label values are bounded: registry topic names, reason enums, stages.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from schemas import RiskSignal
 
 
 class Metrics:
@@ -34,9 +38,19 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0),
             registry=registry,
         )
+        self.signals = Counter(
+            "yujing_signals_total",
+            "Single-risk signals raised, by module and risk point.",
+            ["module", "risk_point"],
+            registry=registry,
+        )
         self.notifications = Counter(
             "yujing_notifications_total",
             "Notification delivery outcomes by channel.",
             ["channel", "outcome"],
             registry=registry,
         )
+
+    def observe_signals(self, signals: Iterable[RiskSignal]) -> None:
+        for s in signals:
+            self.signals.labels(s.module, s.risk_point).inc()

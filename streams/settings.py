@@ -35,6 +35,7 @@ class Settings:
     delivery_backoff_s: float = 0.2
     delivery_timeout_s: float = 5.0
     data_dir: Path = Path(".yujing/worker")
+    seed: int = 0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

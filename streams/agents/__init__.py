@@ -1,6 +1,7 @@
 """Faust agents: thin adapters, one verb per hop of the flow.
 
-readings → detect → signals → raise_alerts → alerts → dispatch → orders →
+readings → detect → signals (department events → detect_records → signals)
+→ raise_alerts → alerts → dispatch → orders →
 plan_notifications → notifications → deliver → receipts (+ SMS provider).
 Each runs with concurrency 1, so no offset is committed past an unfinished event.
 """
@@ -14,7 +15,14 @@ if TYPE_CHECKING:
 
 
 def register_all(pipe: Pipeline) -> None:
-    from streams.agents import deliver, detect, dispatch, plan_notifications, raise_alerts
+    from streams.agents import (
+        deliver,
+        detect,
+        detect_records,
+        dispatch,
+        plan_notifications,
+        raise_alerts,
+    )
 
-    for module in (detect, raise_alerts, dispatch, plan_notifications, deliver):
+    for module in (detect, detect_records, raise_alerts, dispatch, plan_notifications, deliver):
         module.register(pipe)

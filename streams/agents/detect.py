@@ -1,7 +1,8 @@
 """Agent ``detect``: readings → risk signals (reading → **signal**).
 
-Per-sensor detector state lives in a changelog-backed table keyed by sensor
-id, the readings topic's key, so state moves with its partition.
+Per-sensor detector state (compact JSON) lives in a changelog-backed table
+keyed by sensor id, the readings topic's key, so the state moves with its
+partition and survives a restart.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ if TYPE_CHECKING:
 
 def register(pipe: Pipeline) -> None:
     detection = pipe.detection
-    state = pipe.table("detector-state")
+    state = pipe.table("sensor-detector-state")
     hop: Hop[SensorReading] = Hop(pipe, "detect", READINGS)
 
     def core(reading: SensorReading) -> Result:
         old = state.get(reading.sensor_id)
         new, signals = detection.on_reading(reading, old, pipe.clock())
+        pipe.metrics.observe_signals(signals)
 
         def commit() -> None:
             if new != old:

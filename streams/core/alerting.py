@@ -30,12 +30,12 @@ class SingleRiskRule:
             "emergency": str(signal.emergency).lower(),
             "place": signal.place_id,
         }
-        indicators = ", ".join(f"{k}={v:g}" for k, v in signal.indicators.items())
+        indicators = ", ".join(f"{k}={v:.4g}" for k, v in signal.indicators.items())
         summary = (
             f"[{signal.severity.upper()}] {rp.name} at {signal.place_id}: "
-            f"{indicators} reached threshold {signal.threshold:g} "
-            f"(detector {signal.detector_id} v{signal.detector_version}, "
-            f"source {signal.source_key}, events {', '.join(signal.source_event_ids)})"
+            f"score {signal.score:.3f} >= {signal.threshold:g} ({indicators}); "
+            f"detector {signal.detector_id} v{signal.detector_version}, "
+            f"source {signal.source_key}, events {', '.join(signal.source_event_ids)}"
         )
         return Alert(
             alert_id=stable_id("alert", RULE_ID, signal.signal_id),

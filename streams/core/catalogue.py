@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from streams.core.config import ConfigModel, load_yaml
+from streams.core.detectors import Detector, detector_class
+from streams.core.trigger import Trigger
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "catalogue.yaml"
 
@@ -25,22 +27,45 @@ class Module(ConfigModel):
 
 
 class Source(ConfigModel):
-    """What feeds a risk point: a sensor kind or a department event type."""
+    """What feeds a risk point: a sensor kind, or department event types."""
 
     sensor_kind: str | None = None
-    event_type: str | None = None
+    event_types: list[str] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Source:
-        if (self.sensor_kind is None) == (self.event_type is None):
-            raise ValueError("give exactly one of sensor_kind or event_type")
+        if (self.sensor_kind is None) == (self.event_types is None):
+            raise ValueError("give exactly one of sensor_kind or event_types")
         return self
+
+    @property
+    def input(self) -> str:
+        return "point" if self.sensor_kind is not None else "record"
 
 
 class DetectorSpec(ConfigModel):
-    kind: Literal["threshold"]
-    version: int = Field(default=1, ge=1)
+    kind: str
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _buildable(self) -> DetectorSpec:
+        cls = detector_class(self.kind)  # ValueError names the known kinds
+        cls.from_params(self.params)  # ValueError names the bad parameter
+        return self
+
+    @property
+    def cls(self) -> type[Detector[Any]]:
+        return detector_class(self.kind)
+
+    @property
+    def version(self) -> int:
+        return self.cls.version
+
+
+class TriggerSpec(ConfigModel):
+    threshold: float | None = Field(default=None, ge=0, le=1)
+    clear: float | None = Field(default=None, ge=0, le=1)
+    for_s: float | None = Field(default=None, ge=0)
 
 
 class RiskPoint(ConfigModel):
@@ -49,10 +74,31 @@ class RiskPoint(ConfigModel):
     name: str
     source: Source
     detector: DetectorSpec
+    trigger: TriggerSpec = Field(default_factory=TriggerSpec)
     severity: Severity
     emergency: bool
     auto_dispose: bool = False
     labels: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _fits_source(self) -> RiskPoint:
+        cls = self.detector.cls
+        if cls.input != self.source.input:
+            want = "sensor_kind" if cls.input == "point" else "event_types"
+            raise ValueError(f"detector {cls.kind!r} reads {cls.input}s: its source needs {want}")
+        det = cls.from_params(self.detector.params)
+        wanted = getattr(det, "event_types", None)
+        if callable(wanted) and not set(wanted()) <= set(self.source.event_types or []):
+            raise ValueError(
+                f"detector {cls.kind!r} compares {sorted(wanted())}: "
+                "list them in source.event_types"
+            )
+        self.make_trigger()  # ValueError if threshold/clear disagree
+        return self
+
+    def make_trigger(self) -> Trigger:
+        spec = {k: v for k, v in self.trigger.model_dump().items() if v is not None}
+        return Trigger.from_params(spec, default=self.detector.cls.default_trigger())
 
 
 class Catalogue(ConfigModel):
@@ -77,6 +123,10 @@ class Catalogue(ConfigModel):
     def for_sensor_kind(self, kind: str) -> list[RiskPoint]:
         """Risk points fed by this sensor kind."""
         return [rp for rp in self.risk_points if rp.source.sensor_kind == kind]
+
+    def for_event_type(self, event_type: str) -> list[RiskPoint]:
+        """Risk points fed by this department event type."""
+        return [rp for rp in self.risk_points if event_type in (rp.source.event_types or ())]
 
     def risk_point(self, rp_id: str) -> RiskPoint:
         for rp in self.risk_points:

@@ -128,7 +128,8 @@ def test_one_reading_over_threshold_gives_one_sms_and_bad_input_is_dead_lettered
         for r in read_topic(kafka_bootstrap, prefix + SIGNALS.name, min_count=1)
     ]
     assert [s.source_event_ids for s in signals] == [[f"{SENSOR}-3"]]
-    assert signals[0].score == 26.0 and signals[0].threshold == 20.0
+    assert signals[0].score == 0.8 and signals[0].threshold == 0.5
+    assert signals[0].indicators == {"value": 26.0, "upper": 20.0, "clear": 10.0}
     alerts = [
         decode(Alert, r.value)
         for r in read_topic(kafka_bootstrap, prefix + ALERTS.name, min_count=1)

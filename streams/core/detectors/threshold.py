@@ -1,67 +1,78 @@
-"""Threshold detector with hysteresis: fires once on crossing, re-arms on clearing.
+"""Threshold detector: a fixed limit on the raw value, scored into [0, 1].
 
-(reading → **signal** → alert → ...) A gas sensor hovering around its alarm
-level must not page someone on every reading: the detector fires when the
-value reaches ``upper`` and stays quiet until the value falls to ``clear``.
-Its state is a small JSON-able dict, stored per sensor by the caller.
+(reading → **signal** → alert → ...) For physical limits that need no
+learning: a gas concentration in %LEL, a water depth. The score is 0.5 at
+``upper`` and 0 at ``clear``, so the default trigger (fire at 0.5, re-arm at
+0) gives hysteresis between the two limits; ``for_s`` on the trigger adds a
+"for" duration.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Self
+
+from streams.core.detectors.base import Detector, Point, check_params, clamp01
+from streams.core.trigger import Trigger
 
 
-@dataclass(frozen=True)
-class Decision:
-    """The detector fired: with what score, against what threshold."""
+class Threshold(Detector[Point]):
+    """Score ``0.5 + (value - upper) / (2 * (upper - clear))``, clamped to [0, 1].
 
-    score: float
-    threshold: float
+    ``direction: below`` watches a lower limit instead (e.g. water pressure).
 
-
-@dataclass(frozen=True)
-class Threshold:
-    """Fire when ``value >= upper``; re-arm when ``value <= clear``.
-
-    >>> t = Threshold(upper=20.0, clear=10.0)
-    >>> state = None
-    >>> fired = []
-    >>> for v in [5, 21, 25, 15, 22, 9, 30]:
-    ...     state, d = t.step(state, v)
-    ...     fired.append(d is not None)
-    >>> fired
-    [False, True, False, False, False, False, True]
+    >>> det = Threshold.from_params({"upper": 20.0, "clear": 10.0})
+    >>> [round(det.score_one(Point(t=None, value=v)), 2) for v in (5, 10, 15, 20, 30)]
+    [0.0, 0.0, 0.25, 0.5, 1.0]
     """
 
-    upper: float
-    clear: float | None = None
+    kind = "threshold"
+    version = 1
 
-    def __post_init__(self) -> None:
-        if self.clear is not None and self.clear > self.upper:
-            raise ValueError(f"clear ({self.clear}) must not exceed upper ({self.upper})")
+    def __init__(self, upper: float, clear: float | None = None, direction: str = "above") -> None:
+        if direction not in ("above", "below"):
+            raise ValueError(f"threshold: direction must be 'above' or 'below', not {direction!r}")
+        sign = 1.0 if direction == "above" else -1.0
+        if clear is None:
+            clear = upper - sign * max(abs(upper) * 0.1, 1e-9)
+        if sign * (upper - clear) <= 0:
+            raise ValueError(
+                f"threshold: clear ({clear}) must be on the normal side of upper ({upper})"
+            )
+        self.upper, self.clear, self.direction, self._sign = upper, clear, direction, sign
 
     @classmethod
-    def from_params(cls, params: dict[str, Any]) -> Threshold:
-        unknown = set(params) - {"upper", "clear"}
-        if unknown:
-            raise ValueError(f"unknown threshold parameters: {sorted(unknown)}")
-        if "upper" not in params:
-            raise ValueError("threshold needs 'upper'")
+    def from_params(cls, params: Mapping[str, Any], seed: int = 0) -> Self:
+        check_params(cls.kind, params, {"upper", "clear", "direction"}, {"upper"})
+        clear = params.get("clear")
         return cls(
-            upper=float(params["upper"]),
-            clear=None if params.get("clear") is None else float(params["clear"]),
+            float(params["upper"]),
+            None if clear is None else float(clear),
+            str(params.get("direction", "above")),
         )
 
-    def step(
-        self, state: dict[str, Any] | None, value: float
-    ) -> tuple[dict[str, Any], Decision | None]:
-        """Advance on one value; return the new state and a decision if it fired."""
-        active = bool(state and state.get("active"))
-        clear = self.upper if self.clear is None else self.clear
-        if active:
-            still = value > clear if self.clear is not None else value >= self.upper
-            return {"active": still}, None
-        if value >= self.upper:
-            return {"active": True}, Decision(score=value, threshold=self.upper)
-        return {"active": False}, None
+    @staticmethod
+    def default_trigger() -> Trigger:
+        return Trigger(threshold=0.5, clear=0.0)
+
+    def score_one(self, x: Point) -> float:
+        span = self._sign * (self.upper - self.clear)
+        return clamp01(0.5 + self._sign * (x.value - self.upper) / (2.0 * span))
+
+    def learn_one(self, x: Point) -> None:
+        return None
+
+    def is_warm(self) -> bool:
+        return True
+
+    def state(self) -> dict[str, Any]:
+        return {}
+
+    def load(self, state: Mapping[str, Any]) -> None:
+        return None
+
+    def baseline(self) -> float | None:
+        return self.clear
+
+    def indicators(self, x: Point) -> dict[str, float]:
+        return {"value": x.value, "upper": self.upper, "clear": self.clear}
