@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from support import Stack, wait_for
 
 from schemas import Alert, DeadLetter, DispatchOrder, NotificationReceipt, RiskSignal, SensorReading
 from schemas.codec import decode, encode
@@ -23,9 +26,8 @@ from schemas.registry import (
     RECEIPTS,
     SIGNALS,
 )
-from streams.broker import find_free_port
-from streams.kafka_io import Producer, ensure_topics, read_topic
-from streams.runner import Child, get_json, spawn, wait_http
+from streams.kafka_io import Producer, read_topic
+from streams.runner import get_json
 
 pytestmark = pytest.mark.integration
 
@@ -45,51 +47,15 @@ def reading(i: int, value: float) -> SensorReading:
 
 
 @pytest.fixture()
-def running(kafka_bootstrap: str, unique_prefix: str, tmp_path: Path):
-    prefix = f"{unique_prefix}."
-    sms_port, web_port = find_free_port(), find_free_port()
-    env = {
-        "YUJING_KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "YUJING_APP_ID": f"yujing-{unique_prefix}",
-        "YUJING_TOPIC_PREFIX": prefix,
-        "YUJING_WEB_PORT": str(web_port),
-        "YUJING_SMS_URL": f"http://127.0.0.1:{sms_port}",
-        "YUJING_DATA_DIR": str(tmp_path / "worker"),
-        "YUJING_MAX_MESSAGE_BYTES": "4096",
-    }
-    ensure_topics(kafka_bootstrap, prefix, partitions=2)
-    sinks = spawn("sinks", ["sinks", "--sms-port", str(sms_port)], env, tmp_path)
-    worker = spawn("worker", ["worker"], env, tmp_path)
-    children: list[Child] = [sinks, worker]
-    try:
-        wait_http(sinks, f"http://127.0.0.1:{sms_port}/healthz", timeout=30)
-        wait_http(worker, f"http://127.0.0.1:{web_port}/ready", timeout=120)
-        yield {
-            "prefix": prefix,
-            "sms": f"http://127.0.0.1:{sms_port}",
-            "web": f"http://127.0.0.1:{web_port}",
-            "worker": worker,
-        }
-    finally:
-        for child in children:
-            child.stop()
-        print(worker.log_tail(60))
+def running(make_stack: Callable[..., Stack]) -> dict[str, Any]:
+    stack = make_stack(YUJING_MAX_MESSAGE_BYTES="4096")
+    return {"prefix": stack.prefix, "sms": stack.sms, "web": stack.web, "stack": stack}
 
 
-def sms_messages(base: str) -> list[dict]:
+def sms_messages(base: str) -> list[dict[str, Any]]:
     status, body = get_json(f"{base}/v1/messages")
     assert status == 200
-    return body["messages"]
-
-
-def wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    return list(body["messages"])
 
 
 def test_one_reading_over_threshold_gives_one_sms_and_bad_input_is_dead_lettered(

@@ -42,15 +42,11 @@ class EW:
         return math.sqrt(max(self.var, 0.0))
 
     def to_list(self) -> list[float]:
-        """Compact state: [n, mean, var], rounded to keep JSON small."""
-        return [self.n, _r(self.mean), _r(self.var)]
+        """Compact state: [n, mean, var] (full precision: a restore must behave identically)."""
+        return [self.n, self.mean, self.var]
 
     @classmethod
     def from_list(cls, alpha: float, data: list[float]) -> EW:
         n, mean, var = data
         return cls(alpha=alpha, mean=float(mean), var=float(var), n=int(n))
 
-
-def _r(x: float) -> float:
-    """Round to 9 significant digits (JSON size; far below sensor precision)."""
-    return float(f"{x:.9g}")

@@ -100,9 +100,9 @@ class RateAnomaly(Detector[Record]):
         return start + closed * self.window_s, 0, rate, windows + closed
 
     def score_one(self, x: Record) -> float:
-        _, count, rate, windows = self._advanced(x.t.timestamp())
-        if windows < self.warmup_windows:
+        if not self.is_warm():
             return 0.0
+        _, count, rate, _ = self._advanced(x.t.timestamp())
         return clamp01(1.0 - poisson_sf(count + 1, max(rate, self.min_rate)))
 
     def learn_one(self, x: Record) -> None:
@@ -120,7 +120,7 @@ class RateAnomaly(Detector[Record]):
         return {"count_in_window": float(count + 1), "expected_per_window": rate}
 
     def state(self) -> dict[str, Any]:
-        return {"s": self.start, "c": self.count, "r": float(f"{self.rate:.9g}"), "w": self.windows}
+        return {"s": self.start, "c": self.count, "r": self.rate, "w": self.windows}
 
     def load(self, state: Mapping[str, Any]) -> None:
         self.start = None if state["s"] is None else float(state["s"])
