@@ -28,9 +28,7 @@ def params_for(cls: type[Detector[Any]]) -> dict[str, Any]:
         return dict(sample())
     if cls.kind == "threshold":
         return {"upper": 20.0, "clear": 10.0}
-    pytest.fail(
-        f"detector kind {cls.kind!r} needs a sample_params() classmethod for contract tests"
-    )
+    pytest.fail(f"detector kind {cls.kind!r} needs sample_params() for the contract tests")
 
 
 def stream(cls: type[Detector[Any]], params: dict[str, Any], n: int, seed: int) -> Iterator[Any]:
