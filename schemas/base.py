@@ -10,7 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 #: A stable identifier: printable, no spaces, bounded (it becomes a Kafka key).
 Id = Annotated[
@@ -41,6 +48,14 @@ class Event(BaseModel):
         allow_inf_nan=False,
         ser_json_inf_nan="null",
     )
+
+    @field_validator("schema_version", mode="before", check_fields=False)
+    @classmethod
+    def _version_is_an_integer(cls, v: object) -> object:
+        # Literal[1] compares by equality, and True == 1: refuse what the schema calls no integer.
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ValueError("schema_version must be an integer")
+        return v
 
     event_time: AwareDatetime = Field(
         description="When the described thing happened (event time; UTC offset required)."

@@ -50,6 +50,6 @@ class SingleRiskRule:
             risk_points=[signal.risk_point],
             labels=labels,
             signal_ids=[signal.signal_id],
-            summary=summary,
+            summary=summary if len(summary) <= 2000 else summary[:1999] + "…",
             event_time=signal.event_time,
         )

@@ -50,7 +50,10 @@ class DetectorSpec(ConfigModel):
     @model_validator(mode="after")
     def _buildable(self) -> DetectorSpec:
         cls = detector_class(self.kind)  # ValueError names the known kinds
-        cls.from_params(self.params)  # ValueError names the bad parameter
+        try:
+            cls.from_params(self.params)  # ValueError names the bad parameter
+        except TypeError as err:  # e.g. float(None): still the file's fault, say so
+            raise ValueError(f"{self.kind}: a parameter has the wrong type: {err}") from None
         return self
 
     @property
@@ -83,6 +86,11 @@ class RiskPoint(ConfigModel):
     @model_validator(mode="after")
     def _fits_source(self) -> RiskPoint:
         cls = self.detector.cls
+        if len(f"{cls.kind}.{self.id}") > 64:
+            raise ValueError(
+                f"id is too long: signals name their detector '{cls.kind}.{self.id}', "
+                "which must fit in 64 characters"
+            )
         if cls.input != self.source.input:
             want = "sensor_kind" if cls.input == "point" else "event_types"
             raise ValueError(f"detector {cls.kind!r} reads {cls.input}s: its source needs {want}")

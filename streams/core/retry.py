@@ -26,4 +26,9 @@ class Backoff:
     def delay(self, attempt: int) -> float:
         if attempt <= 1:
             return 0.0
-        return float(min(self.max_s, self.base_s * self.factor ** (attempt - 2)))
+        delay = self.base_s
+        for _ in range(attempt - 2):  # multiply up to the cap: no float overflow
+            delay *= self.factor
+            if delay >= self.max_s:
+                return float(self.max_s)
+        return float(min(self.max_s, delay))

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from schemas import Alert, Channel, DispatchOrder, SlaClass
 from streams.core import sla
@@ -35,7 +35,7 @@ Role = Literal[
 
 
 class Receiver(ConfigModel):
-    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str = Field(pattern=r"^[a-z0-9_]+$", max_length=64)
     role: Role
     phone: str = Field(pattern=r"^\+?[0-9]{5,20}$")
 
@@ -46,7 +46,15 @@ class RouteSpec(ConfigModel):
     match: dict[str, str] = Field(default_factory=dict)
     name: str | None = None
     receiver: str | None = None
-    channels: list[Channel] | None = None
+    channels: list[Channel] | None = Field(default=None, max_length=len(Channel))
+
+    @field_validator("channels")
+    @classmethod
+    def _distinct(cls, v: list[Channel] | None) -> list[Channel] | None:
+        if v is not None and len(set(v)) != len(v):
+            raise ValueError("channels must be distinct")
+        return v
+
     sla_class: SlaClass | None = None
     escalate_to: str | None = None
     routes: list[RouteSpec] = Field(default_factory=list)

@@ -49,4 +49,3 @@ class EW:
     def from_list(cls, alpha: float, data: list[float]) -> EW:
         n, mean, var = data
         return cls(alpha=alpha, mean=float(mean), var=float(var), n=int(n))
-

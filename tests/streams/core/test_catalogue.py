@@ -301,13 +301,6 @@ def test_load_yaml_takes_any_model(tmp_path: Path) -> None:
     assert load_yaml(str(path), Catalogue) == load_catalogue(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="source bug: catalogue.py DetectorSpec._buildable / RiskPoint._fits_source call "
-    "from_params, whose float()/int() raise TypeError on null or list values; pydantic only "
-    "turns ValueError into a validation error, so load_catalogue crashes without file/entry",
-)
 @pytest.mark.parametrize(
     "change",
     [
@@ -332,12 +325,6 @@ def test_a_detector_param_of_the_wrong_type_names_file_and_entry(
     assert "detector" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="source bug: a risk point id of 55-64 chars loads, but every signal for it fails "
-    "RiskSignal validation (detector_id 'threshold.<id>' exceeds the 64-char Name)",
-)
 def test_risk_point_ids_that_cannot_make_a_signal_are_refused_at_load(tmp_path: Path) -> None:
     doc = _default_doc()
     doc["risk_points"][_INDEX[GAS]]["id"] = "r" * 60

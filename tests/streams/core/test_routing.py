@@ -419,12 +419,6 @@ def test_invalid_yaml_names_the_file(tmp_path: Path) -> None:
     assert "not valid YAML" in _load_error(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="source bug: RouteSpec.channels/Receiver.name are not bounded like DispatchOrder "
-    "(channels max 4, receiver Name max 64 chars): the file loads, every dispatch then fails",
-)
 @pytest.mark.parametrize(
     "change",
     [
