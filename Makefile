@@ -29,8 +29,8 @@ test-unit: setup
 	$(BIN)/pytest -m "not integration"
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check streams schemas tests
-	$(BIN)/ruff format --check streams schemas tests
+	$(BIN)/ruff check streams schemas tests benchmarks
+	$(BIN)/ruff format --check streams schemas tests benchmarks
 	$(BIN)/mypy
 
 schemas: $(VENV)/.installed

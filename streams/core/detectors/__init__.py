@@ -16,6 +16,7 @@ from streams.core.detectors.collision import Collision
 from streams.core.detectors.level_shift import LevelShift
 from streams.core.detectors.rate import RateAnomaly
 from streams.core.detectors.seasonal import SeasonalZScore
+from streams.core.detectors.surprise import Surprise
 from streams.core.detectors.threshold import Threshold
 
 REGISTRY: dict[str, type[Detector[Any]]] = {}
@@ -38,6 +39,7 @@ def detector_class(kind: str) -> type[Detector[Any]]:
 
 for _cls in (Threshold, SeasonalZScore, LevelShift, RateAnomaly, Collision):
     register(_cls)
+register(Surprise)
 
 __all__ = [
     "REGISTRY",

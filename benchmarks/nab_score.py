@@ -1,0 +1,162 @@
+"""NAB scores of yujing's detectors, through ``yujing score-csv`` and our NAB scorer.
+
+Run from the repository root::
+
+    .venv/bin/python -m benchmarks.nab_score [--nab DIR] [--out DIR] [--detectors a,b]
+
+The corpus comes from ``--nab``, else ``$YUJING_NAB_DIR``, else
+``../shared/data/nab`` relative to the repository root (``data/`` and
+``labels/combined_windows.json``); it is never copied into the repository.
+Each detector replays every file through :func:`streams.score_csv.replay_dir`
+(the code behind ``yujing score-csv``, one parameter set for the whole
+corpus: the kind's ``sample_params()``), the results files are written in
+NAB's layout under ``--out`` (default: a temporary folder) and read back by
+:mod:`benchmarks.nab.scorer`, which optimises one threshold per profile.
+Two baselines run in the same invocation: ``null`` (always 0) and ``random``
+(uniform scores, seed 0). Prints a table and one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from multiprocessing import Pool
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.nab.scorer import PROFILES, load_windows, score_results_dir
+from streams.core.detectors import REGISTRY
+from streams.core.detectors.base import Detector, Point
+from streams.score_csv import DetectorFactory, load_labels, make_factory, replay_dir
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_NAB = REPO.parent / "shared" / "data" / "nab"
+DEFAULT_DETECTORS = ("surprise", "seasonal_zscore", "level_shift", "null", "random")
+
+
+class _Constant(Detector[Point]):
+    """The null baseline: never detects anything (NAB's 0)."""
+
+    kind = "null"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], seed: int = 0) -> _Constant:
+        return cls()
+
+    def score_one(self, x: Point) -> float:
+        return 0.0
+
+    def learn_one(self, x: Point) -> None:
+        return None
+
+    def is_warm(self) -> bool:
+        return True
+
+    def state(self) -> dict[str, Any]:
+        return {}
+
+    def load(self, state: Mapping[str, Any]) -> None:
+        return None
+
+
+class _Random(_Constant):
+    """Uniform random scores, seeded: what chance alone scores."""
+
+    kind = "random"
+
+    def __init__(self, seed: int = 0) -> None:
+        self.rnd = random.Random(seed)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], seed: int = 0) -> _Random:
+        return cls(seed)
+
+    def score_one(self, x: Point) -> float:
+        return self.rnd.random()
+
+
+def factory(name: str) -> DetectorFactory:
+    if name == "null":
+        return _Constant
+    if name == "random":
+        return lambda: _Random(0)
+    return make_factory(name)
+
+
+def nab_dir(arg: str | None) -> Path:
+    return Path(arg or os.environ.get("YUJING_NAB_DIR") or DEFAULT_NAB)
+
+
+def run_one(job: tuple[str, str, str]) -> dict[str, Any]:
+    name, nab, out = job
+    t = time.perf_counter()
+    labels = load_labels(Path(nab) / "labels" / "combined_windows.json")
+    files = replay_dir(Path(nab) / "data", Path(out), name, factory(name), labels)
+    replay_s = time.perf_counter() - t
+    windows = load_windows(Path(nab) / "labels" / "combined_windows.json")
+    results = score_results_dir(out, name, windows)
+    return {
+        "detector": name,
+        "files": len(files),
+        "replay_s": round(replay_s, 1),
+        "profiles": {
+            p: {
+                "score": round(r.normalized, 2),
+                "threshold": r.threshold,
+                "tp": r.tp,
+                "fp": r.fp,
+                "fn": r.fn,
+            }
+            for p, r in results.items()
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    ap.add_argument("--nab", help=f"NAB corpus (default $YUJING_NAB_DIR or {DEFAULT_NAB})")
+    ap.add_argument("--out", help="results folder (default: a temporary one)")
+    ap.add_argument("--detectors", default=",".join(DEFAULT_DETECTORS))
+    ap.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1))
+    args = ap.parse_args(argv)
+    nab = nab_dir(args.nab)
+    if not (nab / "labels" / "combined_windows.json").exists():
+        print(f"nab_score: no NAB corpus at {nab} (use --nab or $YUJING_NAB_DIR)", file=sys.stderr)
+        return 2
+    names = [d.strip() for d in args.detectors.split(",") if d.strip()]
+    for n in names:
+        if n not in ("null", "random") and n not in REGISTRY:
+            print(f"nab_score: unknown detector {n!r}; known: {sorted(REGISTRY)}", file=sys.stderr)
+            return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        out = args.out or tmp
+        jobs = [(n, str(nab), out) for n in names]
+        with Pool(max(1, min(args.jobs, len(jobs)))) as pool:
+            rows = pool.map(run_one, jobs)
+    profiles = list(PROFILES)
+    print(f"NAB corpus {nab}: {rows[0]['files']} files; scores normalised (null 0, perfect 100)")
+    print(f"{'detector':<16}" + "".join(f"{p:>20}" for p in profiles) + f"{'replay s':>10}")
+    for r in rows:
+        cells = "".join(f"{r['profiles'][p]['score']:20.2f}" for p in profiles)
+        print(f"{r['detector']:<16}{cells}{r['replay_s']:10.1f}")
+    for r in rows:
+        s = r["profiles"]["standard"]
+        print(
+            f"  {r['detector']}: standard threshold {s['threshold']:.4g}, "
+            f"windows found {s['tp']}, missed {s['fn']}, false positives {s['fp']}"
+        )
+    print(json.dumps({"nab": str(nab), "results": rows}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
