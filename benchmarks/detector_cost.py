@@ -24,7 +24,7 @@ import math
 import random
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,33 +32,11 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.baselines import Null
 from streams.core.detectors import REGISTRY
 from streams.core.detectors.base import Detector, Point, Record
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-class _Noop(Detector[Any]):
-    kind = "noop"
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any], seed: int = 0) -> _Noop:
-        return cls()
-
-    def score_one(self, x: Any) -> float:
-        return 0.0
-
-    def learn_one(self, x: Any) -> None:
-        return None
-
-    def is_warm(self) -> bool:
-        return True
-
-    def state(self) -> dict[str, Any]:
-        return {}
-
-    def load(self, state: Mapping[str, Any]) -> None:
-        return None
 
 
 def points(n: int, seed: int = 1) -> list[Point]:
@@ -106,7 +84,7 @@ def measure(events: int, repeat: int) -> tuple[list[dict[str, Any]], list[str]]:
     pts = points(events)
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
-    base = time_loop(_Noop(), pts, repeat)
+    base = time_loop(Null(), pts, repeat)
     rows.append({"kind": "(no-op baseline)", "us": base, "net_us": 0.0, "state_bytes": 2})
     for kind, cls in sorted(REGISTRY.items()):
         sample = getattr(cls, "sample_params", None)

@@ -33,9 +33,10 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.baselines import Null
 from benchmarks.nab.scorer import PROFILES, load_windows, score_results_dir
 from streams.core.detectors import REGISTRY
-from streams.core.detectors.base import Detector, Point
+from streams.core.detectors.base import Point
 from streams.score_csv import DetectorFactory, load_labels, make_factory, replay_dir
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,32 +44,7 @@ DEFAULT_NAB = REPO.parent / "shared" / "data" / "nab"
 DEFAULT_DETECTORS = ("surprise", "seasonal_zscore", "level_shift", "null", "random")
 
 
-class _Constant(Detector[Point]):
-    """The null baseline: never detects anything (NAB's 0)."""
-
-    kind = "null"
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any], seed: int = 0) -> _Constant:
-        return cls()
-
-    def score_one(self, x: Point) -> float:
-        return 0.0
-
-    def learn_one(self, x: Point) -> None:
-        return None
-
-    def is_warm(self) -> bool:
-        return True
-
-    def state(self) -> dict[str, Any]:
-        return {}
-
-    def load(self, state: Mapping[str, Any]) -> None:
-        return None
-
-
-class _Random(_Constant):
+class _Random(Null):
     """Uniform random scores, seeded: what chance alone scores."""
 
     kind = "random"
@@ -86,7 +62,7 @@ class _Random(_Constant):
 
 def factory(name: str) -> DetectorFactory:
     if name == "null":
-        return _Constant
+        return Null
     if name == "random":
         return lambda: _Random(0)
     return make_factory(name)

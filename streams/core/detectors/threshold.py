@@ -51,6 +51,10 @@ class Threshold(Detector[Point]):
             str(params.get("direction", "above")),
         )
 
+    @classmethod
+    def sample_params(cls) -> dict[str, Any]:
+        return {"upper": 20.0, "clear": 10.0}
+
     @staticmethod
     def default_trigger() -> Trigger:
         return Trigger(threshold=0.5, clear=0.0)
