@@ -1,7 +1,9 @@
 """Faust agents: thin adapters, one verb per hop of the flow.
 
 readings → detect → signals → raise_alerts → alerts → dispatch → orders →
-plan_notifications → notifications → deliver → receipts (+ SMS provider).
+plan_notifications → notifications → deliver → receipts (+ SMS/voice providers);
+orders + updates + ticks → track_orders → order status, SLA breaches, escalations;
+readings + watch requests → watch_sensors → sensor health (auto-disposal re-check).
 Each runs with concurrency 1, so no offset is committed past an unfinished event.
 """
 
@@ -14,7 +16,23 @@ if TYPE_CHECKING:
 
 
 def register_all(pipe: Pipeline) -> None:
-    from streams.agents import deliver, detect, dispatch, plan_notifications, raise_alerts
+    from streams.agents import (
+        deliver,
+        detect,
+        dispatch,
+        plan_notifications,
+        raise_alerts,
+        track,
+        watch_sensors,
+    )
 
-    for module in (detect, raise_alerts, dispatch, plan_notifications, deliver):
+    for module in (
+        detect,
+        raise_alerts,
+        dispatch,
+        plan_notifications,
+        deliver,
+        track,
+        watch_sensors,
+    ):
         module.register(pipe)

@@ -47,18 +47,24 @@ def reading(i: int, value: float) -> SensorReading:
 @pytest.fixture()
 def running(kafka_bootstrap: str, unique_prefix: str, tmp_path: Path):
     prefix = f"{unique_prefix}."
-    sms_port, web_port = find_free_port(), find_free_port()
+    sms_port, voice_port, web_port = find_free_port(), find_free_port(), find_free_port()
     env = {
         "YUJING_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "YUJING_APP_ID": f"yujing-{unique_prefix}",
         "YUJING_TOPIC_PREFIX": prefix,
         "YUJING_WEB_PORT": str(web_port),
         "YUJING_SMS_URL": f"http://127.0.0.1:{sms_port}",
+        "YUJING_VOICE_URL": f"http://127.0.0.1:{voice_port}",
         "YUJING_DATA_DIR": str(tmp_path / "worker"),
         "YUJING_MAX_MESSAGE_BYTES": "4096",
     }
     ensure_topics(kafka_bootstrap, prefix, partitions=2)
-    sinks = spawn("sinks", ["sinks", "--sms-port", str(sms_port)], env, tmp_path)
+    sinks = spawn(
+        "sinks",
+        ["sinks", "--sms-port", str(sms_port), "--voice-port", str(voice_port)],
+        env,
+        tmp_path,
+    )
     worker = spawn("worker", ["worker"], env, tmp_path)
     children: list[Child] = [sinks, worker]
     try:
