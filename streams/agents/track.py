@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from typing import TYPE_CHECKING, Any, cast
 
 import faust
@@ -67,6 +68,9 @@ def register(pipe: Pipeline) -> None:
     m = pipe.metrics
     #: partition → breach ids known to be on the breaches topic (this process's view)
     published: dict[int, set[str]] = {}
+    #: Test-only fault injection: "die_after_breach" exits like kill -9 right after a
+    #: breach is on the broker and before its mark is stored (proves the read-back).
+    failpoint = os.environ.get("YUJING_FAILPOINT", "")
 
     hops: dict[str, Hop[Any]] = {
         pipe.settings.topic(spec.name): Hop(pipe, f"track_orders.{spec.name.split('.')[1]}", spec)
@@ -178,6 +182,9 @@ def register(pipe: Pipeline) -> None:
             return Result()
 
         def commit() -> None:
+            if failpoint == "die_after_breach" and any(fresh for _, fresh in steps):
+                log.warning("failpoint die_after_breach: exiting without storing the marks")
+                os._exit(137)
             for order_id, value in writes.items():
                 records[order_id] = value
             for step, fresh in steps:
@@ -239,6 +246,7 @@ async def _published_breaches(pipe: Pipeline, partition: int) -> set[str]:
         bootstrap_servers=s.kafka_bootstrap.split(","),
         enable_auto_commit=False,
         group_id=None,
+        auto_offset_reset="earliest",
         isolation_level="read_committed",
     )
     await consumer.start()
@@ -246,7 +254,7 @@ async def _published_breaches(pipe: Pipeline, partition: int) -> set[str]:
     try:
         consumer.assign([tp])
         end = (await consumer.end_offsets([tp]))[tp]
-        await consumer.seek_to_beginning(tp)
+        consumer.seek(tp, 0)  # (seek_to_beginning lost to the 'latest' reset here)
         while await consumer.position(tp) < end:
             batch = await consumer.getmany(tp, timeout_ms=1000)
             for rec in batch.get(tp, []):

@@ -36,6 +36,7 @@ from schemas.registry import (
     RECEIPTS,
     SLA_BREACHES,
 )
+from streams.runner import spawn
 
 pytestmark = pytest.mark.integration
 
@@ -140,15 +141,23 @@ def test_breach_survives_kill_9_and_is_published_exactly_once(stack_factory) -> 
     epoch = datetime.fromtimestamp(float(stack.env["YUJING_CLOCK_EPOCH"]), UTC)
     wall_deadline = epoch + (order.deadlines["signed"] - epoch) / 60
     time.sleep(max(0.0, (wall_deadline - datetime.now(UTC)).total_seconds()) + 1.0)
-    stack.start_worker()
+    # Restart; this worker publishes the breach on recovery and then dies like kill -9
+    # before it can store the mark (a failpoint), so the next one must read it back.
+    dying = spawn(
+        "worker-failpoint",
+        ["worker", "--loglevel", "warning"],
+        {**stack.env, "YUJING_FAILPOINT": "die_after_breach"},
+        stack.tmp,
+    )
+    stack.started.append(dying)
     first = stack.wait_for(
         lambda: [b for b in breaches_of(stack, order.order_id) if b.stage == "signed"],
-        40,
+        60,
         "the breach after the restart",
     )
+    stack.wait_for(lambda: dying.proc.poll() is not None, 30, "the failpoint to fire")
+    assert dying.proc.returncode == 137, dying.log_tail()
     assert first[0].event_time >= order.deadlines["signed"]
-    # Kill again right after it was published, before the mark can be committed.
-    stack.worker.kill()
     stack.start_worker()
     time.sleep(4.0)
     stages = Counter(b.stage for b in breaches_of(stack, order.order_id))
