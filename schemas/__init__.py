@@ -9,32 +9,50 @@ from schemas.alert import Alert, AlertKind
 from schemas.base import Event
 from schemas.dead_letter import DeadLetter, DeadLetterReason
 from schemas.department import DepartmentEvent
+from schemas.disposal import DisposalWatch, SensorHealth, Tick
 from schemas.notification import (
+    CallOutcome,
     Channel,
     NotificationReceipt,
     NotificationRequest,
     ReceiptStatus,
 )
-from schemas.order import DispatchOrder, DispatchUpdate, OrderAction, SlaBreach, SlaClass
+from schemas.order import (
+    AutoDisposalPlan,
+    DispatchOrder,
+    DispatchUpdate,
+    OrderAction,
+    OrderState,
+    OrderStatus,
+    SlaBreach,
+    SlaClass,
+)
 from schemas.reading import SensorReading
 from schemas.signal import RiskSignal
 
 __all__ = [
     "Alert",
     "AlertKind",
+    "AutoDisposalPlan",
+    "CallOutcome",
     "Channel",
     "DeadLetter",
     "DeadLetterReason",
     "DepartmentEvent",
     "DispatchOrder",
     "DispatchUpdate",
+    "DisposalWatch",
     "Event",
     "NotificationReceipt",
     "NotificationRequest",
     "OrderAction",
+    "OrderState",
+    "OrderStatus",
     "ReceiptStatus",
     "RiskSignal",
+    "SensorHealth",
     "SensorReading",
     "SlaBreach",
     "SlaClass",
+    "Tick",
 ]

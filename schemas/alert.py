@@ -38,4 +38,9 @@ class Alert(Event):
     risk_points: list[Name] = Field(min_length=1, max_length=64)
     labels: Labels = Field(default_factory=dict, max_length=32)
     signal_ids: list[Id] = Field(min_length=1, max_length=256)
+    source_keys: list[Id] = Field(
+        default_factory=list,
+        max_length=256,
+        description="Sensors or subjects whose readings raised it; what auto-disposal re-checks.",
+    )
     summary: Text = Field(description="What, where, how bad, why — for a person.")

@@ -23,6 +23,10 @@ class DeadLetterReason(StrEnum):
     PROCESSING_ERROR = "processing_error"
     UNDELIVERABLE = "undeliverable"
     WRONG_KEY = "wrong_key"
+    #: A lifecycle update the order's state machine does not allow (e.g. arrived before signed).
+    INVALID_TRANSITION = "invalid_transition"
+    #: A lifecycle update for an order id this pipeline never dispatched.
+    UNKNOWN_ORDER = "unknown_order"
 
 
 class DeadLetter(Event):

@@ -25,6 +25,14 @@ class ReceiptStatus(StrEnum):
     FAILED = "failed"
 
 
+class CallOutcome(StrEnum):
+    """How a voice call ended: the party handled it, asked for help, or did not answer."""
+
+    HANDLED = "handled"
+    NEEDS_HELP = "needs_help"
+    NO_ANSWER = "no_answer"
+
+
 class NotificationRequest(Event):
     """Send one message on one channel to one recipient."""
 
@@ -54,3 +62,6 @@ class NotificationReceipt(Event):
     attempts: int = Field(ge=1)
     provider_message_id: str | None = Field(default=None, max_length=128)
     detail: Text = ""
+    call_outcome: CallOutcome | None = Field(
+        default=None, description="Voice only: the outcome of the interactive call."
+    )

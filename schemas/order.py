@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.base import Event, Id, Name, Text
 from schemas.notification import Channel
@@ -27,6 +27,33 @@ class OrderAction(StrEnum):
     ARRIVED = "arrived"
     RESOLVED = "resolved"
     FEEDBACK = "feedback"
+
+
+class OrderState(StrEnum):
+    """Where an order is in its lifecycle (see ``streams.core.lifecycle``)."""
+
+    AUTO_DISPOSING = "auto_disposing"
+    OPEN = "open"
+    SIGNED = "signed"
+    ASSIGNED = "assigned"
+    ARRIVED = "arrived"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    AUTO_RESOLVED = "auto_resolved"
+
+
+class AutoDisposalPlan(BaseModel):
+    """How the machine handles an auto-disposable order before any person does."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    party_concerned: Name = Field(description="Receiver reminded by SMS and called by voice.")
+    sensor_ids: list[Id] = Field(min_length=1, max_length=16, description="What is re-checked.")
+    risk_point: Name = Field(description="Risk point whose detector judges a reading healthy.")
+    healthy_readings: int = Field(ge=1, description="Healthy readings in a row that count.")
+    recheck_at: AwareDatetime = Field(
+        description="When the machine re-checks; healthy → auto-resolved, else escalated."
+    )
 
 
 class DispatchOrder(Event):
@@ -46,6 +73,11 @@ class DispatchOrder(Event):
         description="Stage → deadline, e.g. {'signed': ..., 'resolved': ...}."
     )
     summary: Text
+    escalate_to: Name = Field(description="Receiver told when a stage deadline is missed.")
+    auto_disposal: AutoDisposalPlan | None = Field(
+        default=None,
+        description="Set when the alert is auto-disposable: machine first, person if needed.",
+    )
 
 
 class DispatchUpdate(Event):
@@ -69,3 +101,16 @@ class SlaBreach(Event):
     stage: Name
     deadline: AwareDatetime
     escalate_to: Name
+
+
+class OrderStatus(Event):
+    """The order's lifecycle state after a change, for operators and downstream systems."""
+
+    schema_version: Literal[1] = 1
+    status_id: Id = Field(description="Deterministic from (order_id, state).")
+    order_id: Id = Field(description="The topic key.")
+    alert_id: Id
+    state: OrderState
+    previous: OrderState | None = None
+    cause: Name = Field(description="What moved it: an update action, 'created', 'recheck', ...")
+    detail: Text = ""

@@ -15,8 +15,9 @@ from schemas.alert import Alert
 from schemas.base import Event
 from schemas.dead_letter import DeadLetter
 from schemas.department import DepartmentEvent
+from schemas.disposal import DisposalWatch, SensorHealth, Tick
 from schemas.notification import NotificationReceipt, NotificationRequest
-from schemas.order import DispatchOrder, DispatchUpdate, SlaBreach
+from schemas.order import DispatchOrder, DispatchUpdate, OrderStatus, SlaBreach
 from schemas.reading import SensorReading
 from schemas.signal import RiskSignal
 
@@ -80,6 +81,30 @@ _SPECS = [
         "Missed stage deadlines, once per order and stage.",
     ),
     TopicSpec(
+        "yujing.order-status.v1",
+        OrderStatus,
+        "order_id",
+        "Lifecycle state changes of orders (created, signed, ..., auto-resolved, escalated).",
+    ),
+    TopicSpec(
+        "yujing.disposal-watch.v1",
+        DisposalWatch,
+        "sensor_id",
+        "Internal: auto-disposal asks the sensor side to count healthy readings.",
+    ),
+    TopicSpec(
+        "yujing.disposal-checks.v1",
+        SensorHealth,
+        "order_id",
+        "Internal: a watched sensor recovered (or relapsed), re-keyed to its order.",
+    ),
+    TopicSpec(
+        "yujing.ticks.v1",
+        Tick,
+        "partition",
+        "Internal: clock ticks, one per partition, that drive durable SLA deadlines.",
+    ),
+    TopicSpec(
         "yujing.notifications.v1",
         NotificationRequest,
         "notification_id",
@@ -113,6 +138,10 @@ ALERTS = TOPICS["yujing.alerts.v1"]
 DISPATCH_ORDERS = TOPICS["yujing.dispatch-orders.v1"]
 DISPATCH_UPDATES = TOPICS["yujing.dispatch-updates.v1"]
 SLA_BREACHES = TOPICS["yujing.sla-breaches.v1"]
+ORDER_STATUS = TOPICS["yujing.order-status.v1"]
+DISPOSAL_WATCH = TOPICS["yujing.disposal-watch.v1"]
+DISPOSAL_CHECKS = TOPICS["yujing.disposal-checks.v1"]
+TICKS = TOPICS["yujing.ticks.v1"]
 NOTIFICATIONS = TOPICS["yujing.notifications.v1"]
 RECEIPTS = TOPICS["yujing.notification-receipts.v1"]
 DEAD_LETTERS = TOPICS["yujing.dead-letters.v1"]

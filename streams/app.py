@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import faust
@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 from schemas.registry import TOPICS, TopicSpec
 from streams.core.alerting import SingleRiskRule
 from streams.core.catalogue import Catalogue, load_catalogue
+from streams.core.clock import make_clock, wall_now
 from streams.core.detect import Detection
 from streams.core.routing import Router, load_routing
 from streams.metrics import Metrics
@@ -30,10 +31,10 @@ from streams.settings import Settings
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+utc_now = wall_now
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+#: Internal topics whose records are only worth keeping briefly.
+SHORT_RETENTION = {"yujing.ticks.v1": timedelta(hours=1)}
 
 
 @dataclass
@@ -74,10 +75,16 @@ class Pipeline:
 def create_pipeline(
     settings: Settings | None = None,
     registry: CollectorRegistry | None = None,
-    clock: Clock = utc_now,
+    clock: Clock | None = None,
 ) -> Pipeline:
-    """Build the app, declare every registry topic, register the agents."""
+    """Build the app, declare every registry topic, register the agents.
+
+    The clock is the injected one, else the one the settings describe
+    (``YUJING_CLOCK_*``: wall time, or simulated time for tests and replays).
+    """
     settings = settings or Settings.from_env()
+    if clock is None:
+        clock = make_clock(settings.clock_epoch, settings.clock_speed, settings.clock_anchor)
     registry = registry if registry is not None else CollectorRegistry()
     catalogue = load_catalogue(settings.catalogue)
     router = Router(load_routing(settings.routes))
@@ -92,6 +99,8 @@ def create_pipeline(
         key_serializer="raw",
         value_serializer="raw",
         producer_acks=-1,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 4),
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,
@@ -117,6 +126,7 @@ def create_pipeline(
             key_serializer="raw",
             value_serializer="raw",
             partitions=settings.partitions,
+            retention=SHORT_RETENTION.get(name),
         )
     setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")
 

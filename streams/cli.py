@@ -30,20 +30,43 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _sinks(args: argparse.Namespace) -> int:
-    from streams.sinks.provider import ProviderConfig, StubProvider, serve
+    from streams.sinks.provider import ProviderConfig, StubProvider, VoiceStub, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    sms = StubProvider(
-        ProviderConfig(
-            channel="sms",
-            latency_ms=args.sms_latency_ms,
-            failure_rate=args.sms_failure_rate,
-            seed=args.seed,
+    try:
+        outcomes = {
+            name.strip(): float(weight)
+            for name, weight in (part.split("=", 1) for part in args.voice_outcomes.split(","))
+        }
+        sms = StubProvider(
+            ProviderConfig(
+                channel="sms",
+                latency_ms=args.sms_latency_ms,
+                failure_rate=args.sms_failure_rate,
+                lost_response_rate=args.lost_response_rate,
+                seed=args.seed,
+            )
         )
+        voice = VoiceStub(
+            ProviderConfig(
+                channel="voice",
+                latency_ms=args.voice_latency_ms,
+                failure_rate=args.voice_failure_rate,
+                lost_response_rate=args.lost_response_rate,
+                seed=args.seed,
+                call_ms=args.voice_call_ms,
+                outcomes=outcomes,
+            )
+        )
+    except ValueError as err:
+        raise ConfigError(f"sinks: {err}") from None
+    print(
+        f"yujing sinks: SMS stub on http://{args.host}:{args.sms_port}, "
+        f"voice stub on http://{args.host}:{args.voice_port}",
+        flush=True,
     )
-    print(f"yujing sinks: SMS stub on http://{args.host}:{args.sms_port}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve({args.sms_port: sms}, host=args.host))
+        asyncio.run(serve({args.sms_port: sms, args.voice_port: voice}, host=args.host))
     return 0
 
 
@@ -89,11 +112,26 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--loglevel", default="info")
     w.set_defaults(func=_worker)
 
-    s = sub.add_parser("sinks", help="run the SMS stub provider")
+    s = sub.add_parser("sinks", help="run the SMS and voice stub providers")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--sms-port", type=int, default=8701)
     s.add_argument("--sms-latency-ms", type=float, default=0.0)
     s.add_argument("--sms-failure-rate", type=float, default=0.0, help="0..1 of sends answered 503")
+    s.add_argument("--voice-port", type=int, default=8702)
+    s.add_argument("--voice-latency-ms", type=float, default=0.0)
+    s.add_argument("--voice-failure-rate", type=float, default=0.0)
+    s.add_argument("--voice-call-ms", type=float, default=300.0, help="how long a call lasts")
+    s.add_argument(
+        "--voice-outcomes",
+        default="handled=0.7,needs_help=0.2,no_answer=0.1",
+        help="weights of call outcomes",
+    )
+    s.add_argument(
+        "--lost-response-rate",
+        type=float,
+        default=0.5,
+        help="0..1 of injected failures that happen after the provider accepted",
+    )
     s.add_argument("--seed", type=int, default=None, help="seed for injected failures")
     s.set_defaults(func=_sinks)
 

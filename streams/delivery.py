@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 
 import aiohttp
@@ -27,13 +28,18 @@ class Outcome:
     attempts: int
     message_id: str | None
     detail: str
+    call_outcome: str | None = None
 
 
 class HttpProvider:
     """Client of a provider-shaped HTTP API (see :mod:`streams.sinks.provider`)."""
 
+    path = "/v1/messages"
+    id_field = "message_id"
+
     def __init__(self, base_url: str, backoff: Backoff, timeout_s: float = 5.0) -> None:
-        self._url = base_url.rstrip("/") + "/v1/messages"
+        self._base = base_url.rstrip("/")
+        self._url = self._base + self.path
         self._backoff = backoff
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
@@ -60,7 +66,7 @@ class HttpProvider:
                     headers={"Idempotency-Key": req.idempotency_key},
                 ) as resp:
                     body = await resp.json(content_type=None)
-                    if resp.status == 200 and isinstance(body, dict) and body.get("message_id"):
+                    if resp.status == 200 and isinstance(body, dict) and body.get(self.id_field):
                         log.info(
                             "delivered %s via %s to %s (attempt %d)",
                             req.notification_id,
@@ -68,7 +74,9 @@ class HttpProvider:
                             mask_phone(req.recipient),
                             attempt,
                         )
-                        return Outcome(True, attempt, str(body["message_id"]), "")
+                        return await self.finish(
+                            Outcome(True, attempt, str(body[self.id_field]), "")
+                        )
                     error = body.get("error") if isinstance(body, dict) else body
                     detail = f"HTTP {resp.status}: {error}"
                     if 400 <= resp.status < 500 and resp.status != 429:
@@ -84,3 +92,36 @@ class HttpProvider:
                 detail,
             )
         return Outcome(False, self._backoff.max_attempts, None, detail)
+
+    async def finish(self, outcome: Outcome) -> Outcome:
+        """What happens after the provider accepted: nothing more for SMS."""
+        return outcome
+
+
+class VoiceProvider(HttpProvider):
+    """Client of the voice API: place the call, then poll it until it has ended.
+
+    A redelivered request re-sends the same idempotency key, gets the same call
+    id back and polls that call: the party is never called twice.
+    """
+
+    path = "/v1/calls"
+    id_field = "call_id"
+    poll_s = 0.05
+
+    async def finish(self, outcome: Outcome) -> Outcome:
+        deadline = time.monotonic() + self._timeout.total if self._timeout.total else 30.0
+        url = f"{self._base}{self.path}/{outcome.message_id}"
+        while time.monotonic() < deadline:
+            try:
+                session = await self._client()
+                async with session.get(url) as resp:
+                    body = await resp.json(content_type=None)
+                if isinstance(body, dict) and body.get("status") == "completed":
+                    return Outcome(True, outcome.attempts, outcome.message_id, "", body["outcome"])
+            except (TimeoutError, aiohttp.ClientError, ValueError) as err:
+                log.warning("polling call %s: %s", outcome.message_id, err)
+            await asyncio.sleep(self.poll_s)
+        return Outcome(
+            True, outcome.attempts, outcome.message_id, "call still ringing at timeout", "no_answer"
+        )

@@ -48,6 +48,9 @@ class Hop(Generic[E]):
     pipe: Pipeline
     stage: str
     source: TopicSpec
+    #: False for a second reader of a topic that another hop owns (e.g. readings,
+    #: owned by ``detect``): its input is neither counted nor dead-lettered twice.
+    owns_input: bool = True
     schema: type[E] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -56,7 +59,8 @@ class Hop(Generic[E]):
     async def handle(self, event: faust.EventT, core: Core[E]) -> None:
         started = time.perf_counter()
         m = self.pipe.metrics
-        m.events_in.labels(self.source.name).inc()
+        if self.owns_input:
+            m.events_in.labels(self.source.name).inc()
         raw = event.value
         try:
             model = decode(self.schema, raw, max_bytes=self.pipe.settings.max_message_bytes)
@@ -68,7 +72,8 @@ class Hop(Generic[E]):
                     "producers must key this topic by that field",
                 )
         except DecodeError as err:
-            await self.dead_letter(event, err.reason, err.detail)
+            if self.owns_input:
+                await self.dead_letter(event, err.reason, err.detail)
             return
         try:
             result = core(model)

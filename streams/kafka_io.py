@@ -26,7 +26,12 @@ def ensure_topics(bootstrap: str, prefix: str, partitions: int) -> None:
     try:
         existing = set(admin.list_topics())
         new = [
-            NewTopic(prefix + name, num_partitions=partitions, replication_factor=1)
+            NewTopic(
+                prefix + name,
+                num_partitions=partitions,
+                replication_factor=1,
+                topic_configs={"retention.ms": "3600000"} if name.endswith(".ticks.v1") else {},
+            )
             for name in TOPICS
             if prefix + name not in existing
         ]

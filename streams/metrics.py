@@ -7,9 +7,11 @@ latency. Label values are bounded: registry topic names, reason enums, stages.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from schemas import RiskSignal
 
@@ -50,6 +52,54 @@ class Metrics:
             ["channel", "outcome"],
             registry=registry,
         )
+        self.orders = Counter(
+            "yujing_orders_total",
+            "Orders the SLA agent started tracking, by mode (auto: machine first; person).",
+            ["mode"],
+            registry=registry,
+        )
+        self.order_transitions = Counter(
+            "yujing_order_transitions_total",
+            "Lifecycle state changes of orders, by new state.",
+            ["state"],
+            registry=registry,
+        )
+        self.sla_breaches = Counter(
+            "yujing_sla_breaches_total",
+            "SLA breaches published, by class and stage.",
+            ["sla_class", "stage"],
+            registry=registry,
+        )
+        self.auto_disposal = Counter(
+            "yujing_auto_disposal_total",
+            "Machine re-checks of auto-disposable orders, by outcome (auto_resolved, escalated).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.auto_disposal_ratio = Gauge(
+            "yujing_auto_disposal_ratio",
+            "Share of orders decided so far (this worker) that the machine closed: "
+            "auto-resolved / (auto-resolved + escalated + closed by a person).",
+            registry=registry,
+        )
+        self.auto_resolved_per_day = Gauge(
+            "yujing_auto_resolved_per_day",
+            "Orders auto-resolved by this worker in the last 24 hours of (pipeline) clock time.",
+            registry=registry,
+        )
+        self._decided = {"auto_resolved": 0, "other": 0}
+        self._auto_resolved_at: deque[datetime] = deque()
+
+    def order_decided(self, auto_resolved: bool, now: datetime) -> None:
+        """An order ended in the machine's hands or a person's: update the ratios."""
+        self._decided["auto_resolved" if auto_resolved else "other"] += 1
+        total = sum(self._decided.values())
+        self.auto_disposal_ratio.set(self._decided["auto_resolved"] / total)
+        if auto_resolved:
+            self._auto_resolved_at.append(now)
+        while self._auto_resolved_at and self._auto_resolved_at[0] < now - timedelta(days=1):
+            self._auto_resolved_at.popleft()
+        self.auto_resolved_per_day.set(len(self._auto_resolved_at))
 
     def observe_signals(self, signals: Iterable[RiskSignal]) -> None:
         for s in signals:

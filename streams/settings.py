@@ -31,11 +31,20 @@ class Settings:
     catalogue: Path = DEFAULT_CATALOGUE
     routes: Path = DEFAULT_ROUTES
     sms_url: str = "http://127.0.0.1:8701"
+    voice_url: str = "http://127.0.0.1:8702"
     delivery_max_attempts: int = 5
     delivery_backoff_s: float = 0.2
     delivery_timeout_s: float = 5.0
     data_dir: Path = Path(".yujing/worker")
     seed: int = 0
+    #: Simulated clock (see streams.core.clock): ISO-8601 with offset or Unix seconds.
+    clock_epoch: str = ""
+    clock_anchor: str = ""
+    clock_speed: float = 1.0
+    #: How often (wall seconds) each partition gets a tick that checks its SLA deadlines.
+    tick_interval_s: float = 1.0
+    #: Consumer group session timeout: how soon a killed worker's partitions move on.
+    session_timeout_s: float = 30.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -64,6 +73,18 @@ class Settings:
             raise ConfigError(f"{ENV_PREFIX}MAX_MESSAGE_BYTES must be >= 1024")
         if self.delivery_max_attempts < 1:
             raise ConfigError(f"{ENV_PREFIX}DELIVERY_MAX_ATTEMPTS must be >= 1")
+        if not self.clock_speed > 0:
+            raise ConfigError(f"{ENV_PREFIX}CLOCK_SPEED must be > 0, got {self.clock_speed}")
+        if not 0.05 <= self.tick_interval_s <= 60:
+            raise ConfigError(f"{ENV_PREFIX}TICK_INTERVAL_S must be within [0.05, 60]")
+        if not 6 <= self.session_timeout_s <= 300:
+            raise ConfigError(f"{ENV_PREFIX}SESSION_TIMEOUT_S must be within [6, 300]")
+        from streams.core.clock import make_clock
+
+        try:
+            make_clock(self.clock_epoch, self.clock_speed, self.clock_anchor)
+        except ConfigError as err:
+            raise ConfigError(f"{ENV_PREFIX}CLOCK_*: {err}") from None
 
     def topic(self, name: str) -> str:
         """The physical topic name for a registry topic name."""

@@ -2,7 +2,9 @@
 
 readings → detect → signals (department events → detect_records → signals)
 → raise_alerts → alerts → dispatch → orders →
-plan_notifications → notifications → deliver → receipts (+ SMS provider).
+plan_notifications → notifications → deliver → receipts (+ SMS/voice providers);
+orders + updates + ticks → track_orders → order status, SLA breaches, escalations;
+readings + watch requests → watch_sensors → sensor health (auto-disposal re-check).
 Each runs with concurrency 1, so no offset is committed past an unfinished event.
 """
 
@@ -22,7 +24,18 @@ def register_all(pipe: Pipeline) -> None:
         dispatch,
         plan_notifications,
         raise_alerts,
+        track,
+        watch_sensors,
     )
 
-    for module in (detect, detect_records, raise_alerts, dispatch, plan_notifications, deliver):
+    for module in (
+        detect,
+        detect_records,
+        raise_alerts,
+        dispatch,
+        plan_notifications,
+        deliver,
+        track,
+        watch_sensors,
+    ):
         module.register(pipe)

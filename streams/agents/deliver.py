@@ -1,5 +1,7 @@
 """Agent ``deliver``: notification requests → provider → receipts (notification → **provider**).
 
+SMS and voice each have a provider; a voice receipt carries the call's outcome.
+
 Retries with exponential backoff; the idempotency key makes retries and
 redeliveries safe. A request still undelivered after its last attempt gets a
 ``failed`` receipt and a dead letter with reason ``undeliverable``.
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING
 import faust
 
 from schemas import (
+    CallOutcome,
     Channel,
     DeadLetterReason,
     NotificationReceipt,
@@ -21,7 +24,7 @@ from schemas import (
 from schemas.registry import NOTIFICATIONS
 from streams.core.ids import stable_id
 from streams.core.retry import Backoff
-from streams.delivery import HttpProvider
+from streams.delivery import HttpProvider, VoiceProvider
 from streams.hop import Hop, Result
 
 if TYPE_CHECKING:
@@ -31,7 +34,10 @@ if TYPE_CHECKING:
 def register(pipe: Pipeline) -> None:
     s = pipe.settings
     backoff = Backoff(base_s=s.delivery_backoff_s, max_attempts=s.delivery_max_attempts)
-    providers = {Channel.SMS: HttpProvider(s.sms_url, backoff, s.delivery_timeout_s)}
+    providers: dict[Channel, HttpProvider] = {
+        Channel.SMS: HttpProvider(s.sms_url, backoff, s.delivery_timeout_s),
+        Channel.VOICE: VoiceProvider(s.voice_url, backoff, s.delivery_timeout_s),
+    }
     hop: Hop[NotificationRequest] = Hop(pipe, "deliver", NOTIFICATIONS)
 
     async def core(req: NotificationRequest) -> Result:
@@ -53,6 +59,7 @@ def register(pipe: Pipeline) -> None:
             attempts=outcome.attempts,
             provider_message_id=outcome.message_id,
             detail=outcome.detail,
+            call_outcome=CallOutcome(outcome.call_outcome) if outcome.call_outcome else None,
             event_time=pipe.clock(),
         )
         dead = (

@@ -50,6 +50,7 @@ class SingleRiskRule:
             risk_points=[signal.risk_point],
             labels=labels,
             signal_ids=[signal.signal_id],
+            source_keys=[signal.source_key],
             summary=summary if len(summary) <= 2000 else summary[:1999] + "…",
             event_time=signal.event_time,
         )

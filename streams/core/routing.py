@@ -9,13 +9,13 @@ and the first matching child, depth first, wins.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from schemas import Alert, Channel, DispatchOrder, SlaClass
+from schemas import Alert, AutoDisposalPlan, Channel, DispatchOrder, SlaClass
 from streams.core import sla
 from streams.core.config import ConfigModel, load_yaml
 from streams.core.ids import stable_id
@@ -57,13 +57,40 @@ class RouteSpec(ConfigModel):
 
     sla_class: SlaClass | None = None
     escalate_to: str | None = None
+    #: Receiver (role ``party_concerned``) reminded and called when the alert is auto-disposable.
+    party_concerned: str | None = None
     routes: list[RouteSpec] = Field(default_factory=list)
+
+
+class AutoDisposalConfig(ConfigModel):
+    """When the machine re-checks an auto-disposable order, and what counts as recovered."""
+
+    recheck_after_s: dict[SlaClass, float] = Field(
+        default_factory=lambda: {SlaClass.EMERGENCY: 120.0, SlaClass.NON_EMERGENCY: 3600.0}
+    )
+    healthy_readings: int = Field(default=3, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _before_first_deadline(self) -> AutoDisposalConfig:
+        for cls in SlaClass:
+            if cls not in self.recheck_after_s:
+                raise ValueError(f"recheck_after_s: missing {cls.value!r}")
+            after = self.recheck_after_s[cls]
+            first = min(sla.STAGE_LIMITS[cls].values())
+            if not 0 < after < first.total_seconds():
+                raise ValueError(
+                    f"recheck_after_s.{cls.value}: {after:g} s must be > 0 and before the "
+                    f"first {cls.value} deadline ({first.total_seconds():g} s), so an "
+                    "escalated order still has time left on its SLA clock"
+                )
+        return self
 
 
 class RoutingConfig(ConfigModel):
     version: Literal[1]
     receivers: list[Receiver] = Field(min_length=1)
     route: RouteSpec
+    auto_disposal: AutoDisposalConfig = Field(default_factory=AutoDisposalConfig)
 
     @model_validator(mode="after")
     def _valid_tree(self) -> RoutingConfig:
@@ -77,11 +104,20 @@ class RoutingConfig(ConfigModel):
         if root.match:
             raise ValueError("the root route matches everything: remove its 'match'")
 
+        roles = {r.name: r.role for r in self.receivers}
+
         def walk(node: RouteSpec, path: str, siblings_before: list[dict[str, str]]) -> None:
-            for field in ("receiver", "escalate_to"):
+            for field in ("receiver", "escalate_to", "party_concerned"):
                 value = getattr(node, field)
                 if value is not None and value not in names:
                     raise ValueError(f"route {path}: unknown {field} {value!r}")
+            if node.party_concerned is not None and roles[node.party_concerned] != (
+                "party_concerned"
+            ):
+                raise ValueError(
+                    f"route {path}: party_concerned {node.party_concerned!r} has role "
+                    f"{roles[node.party_concerned]!r}, not 'party_concerned'"
+                )
             for earlier in siblings_before:
                 if earlier.items() <= node.match.items():
                     raise ValueError(
@@ -106,6 +142,7 @@ class Decision:
     channels: tuple[Channel, ...]
     sla_class: SlaClass
     escalate_to: Receiver
+    party_concerned: Receiver | None = None
 
 
 class Router:
@@ -131,7 +168,8 @@ class Router:
     def resolve(self, labels: dict[str, str]) -> Decision:
         node = self._config.route
         name = node.name or "root"
-        eff = {f: getattr(node, f) for f in ("receiver", "channels", "sla_class", "escalate_to")}
+        fields = ("receiver", "channels", "sla_class", "escalate_to", "party_concerned")
+        eff = {f: getattr(node, f) for f in fields}
         descended = True
         while descended:
             descended = False
@@ -153,14 +191,31 @@ class Router:
             channels=tuple(eff["channels"]),
             sla_class=eff["sla_class"],
             escalate_to=self._receivers[eff["escalate_to"]],
+            party_concerned=(
+                self._receivers[eff["party_concerned"]] if eff["party_concerned"] else None
+            ),
         )
 
     def receiver(self, name: str) -> Receiver:
         return self._receivers[name]
 
     def dispatch(self, alert: Alert, now: datetime) -> DispatchOrder:
-        """The one dispatch order for ``alert``; its id depends only on the alert id."""
+        """The one dispatch order for ``alert``; its id depends only on the alert id.
+
+        An auto-disposable alert with known source sensors, on a route that names
+        a party concerned, gets an auto-disposal plan: machine first.
+        """
         d = self.resolve(alert.labels)
+        auto = None
+        if alert.auto_disposable and alert.source_keys and d.party_concerned is not None:
+            cfg = self._config.auto_disposal
+            auto = AutoDisposalPlan(
+                party_concerned=d.party_concerned.name,
+                sensor_ids=sorted(set(alert.source_keys))[:16],
+                risk_point=alert.risk_points[0],
+                healthy_readings=cfg.healthy_readings,
+                recheck_at=now + timedelta(seconds=cfg.recheck_after_s[d.sla_class]),
+            )
         return DispatchOrder(
             order_id=stable_id("order", alert.alert_id),
             alert_id=alert.alert_id,
@@ -171,6 +226,8 @@ class Router:
             sla_class=d.sla_class,
             deadlines=sla.deadlines(d.sla_class, now),
             summary=alert.summary,
+            escalate_to=d.escalate_to.name,
+            auto_disposal=auto,
             event_time=now,
         )
 

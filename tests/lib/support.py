@@ -1,4 +1,9 @@
-"""Helpers shared by integration tests: a restartable stack of real yujing processes."""
+"""Test support: a stack of real yujing processes (sinks + worker) on a real broker.
+
+Each stack runs ``yujing worker`` and ``yujing sinks`` as processes with a
+simulated clock (``YUJING_CLOCK_EPOCH`` = the stack's start, speed 60: one wall
+second is one simulated minute), its own topic prefix, consumer group and ports.
+"""
 
 from __future__ import annotations
 
@@ -6,59 +11,154 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import yaml
+
+from schemas import Event
+from schemas.codec import decode
+from schemas.registry import TopicSpec
+from streams.broker import find_free_port
+from streams.core.routing import DEFAULT_PATH as DEFAULT_ROUTES
+from streams.kafka_io import Producer, ensure_topics, read_topic
 from streams.runner import Child, get_json, spawn, wait_http
+
+E = TypeVar("E", bound=Event)
+T = TypeVar("T")
+
+SPEED = 60.0
+
+
+def test_routes(tmp: Path, recheck: dict[str, float]) -> Path:
+    """The default route tree with re-check delays short enough for a test."""
+    data = yaml.safe_load(DEFAULT_ROUTES.read_text())
+    data["auto_disposal"] = {"recheck_after_s": recheck, "healthy_readings": 3}
+    path = tmp / "routes.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
 
 
 @dataclass
 class Stack:
-    """An SMS stub and a worker on their own topic prefix, restartable."""
-
     bootstrap: str
     prefix: str
+    tmp: Path
     env: dict[str, str]
-    logs: Path
-    sms: str
-    web: str
-    sinks: Child | None = None
+    sinks_args: list[str]
+    sms: str = ""
+    voice: str = ""
+    web: str = ""
     worker: Child | None = None
-    generations: int = 0
-    _stopped: list[Child] = field(default_factory=list)
+    sinks: Child | None = None
+    started: list[Child] = field(default_factory=list)
 
-    def start_worker(self) -> None:
-        self.generations += 1
-        self.worker = spawn(f"worker-{self.generations}", ["worker"], self.env, self.logs)
+    def start(self) -> Stack:
+        sms_port, voice_port, web_port = find_free_port(), find_free_port(), find_free_port()
+        self.sms, self.voice = f"http://127.0.0.1:{sms_port}", f"http://127.0.0.1:{voice_port}"
+        self.web = f"http://127.0.0.1:{web_port}"
+        self.env.update(
+            {
+                "YUJING_SMS_URL": self.sms,
+                "YUJING_VOICE_URL": self.voice,
+                "YUJING_WEB_PORT": str(web_port),
+            }
+        )
+        ensure_topics(self.bootstrap, self.prefix, partitions=2)
+        args = ["sinks", "--sms-port", str(sms_port), "--voice-port", str(voice_port)]
+        self.sinks = spawn("sinks", args + self.sinks_args, self.env, self.tmp)
+        self.started.append(self.sinks)
+        wait_http(self.sinks, f"{self.sms}/healthz", timeout=30)
+        wait_http(self.sinks, f"{self.voice}/healthz", timeout=30)
+        self.start_worker()
+        return self
+
+    def start_worker(self) -> Child:
+        self.worker = spawn("worker", ["worker", "--loglevel", "warning"], self.env, self.tmp)
+        self.started.append(self.worker)
         wait_http(self.worker, f"{self.web}/ready", timeout=120)
+        return self.worker
 
     def stop_worker(self) -> None:
+        """A clean stop (SIGTERM): offsets and table state are committed."""
         if self.worker is not None:
             self.worker.stop()
-            self._stopped.append(self.worker)
             self.worker = None
 
-    def metric(self, name: str, labels: dict[str, str]) -> float:
+    def stop(self) -> None:
+        for child in reversed(self.started):
+            child.stop()
+
+    def produce(self, *events: Event) -> None:
+        p = Producer(self.bootstrap, self.prefix)
+        p.send_all(events)
+        p.close()
+
+    def produce_raw(self, spec: TopicSpec, value: bytes, key: bytes) -> None:
+        p = Producer(self.bootstrap, self.prefix)
+        p.send_raw(spec.name, value, key=key)
+        p.flush()
+        p.close()
+
+    def read(self, spec: TopicSpec, schema: type[E], timeout_s: float = 3.0) -> list[E]:
+        records = read_topic(
+            self.bootstrap, self.prefix + spec.name, timeout_s=timeout_s, idle_s=0.5
+        )
+        return [decode(schema, r.value) for r in records]
+
+    def sms_messages(self) -> list[dict[str, Any]]:
+        return get_json(f"{self.sms}/v1/messages")[1]["messages"]
+
+    def voice_calls(self) -> list[dict[str, Any]]:
+        return get_json(f"{self.voice}/v1/calls")[1]["calls"]
+
+    @staticmethod
+    def wait_for(predicate: Callable[[], T], timeout: float = 60.0, what: str = "it") -> T:
+        return wait_for(predicate, timeout, what)
+
+    def metrics(self) -> str:
         import urllib.request
 
         with urllib.request.urlopen(f"{self.web}/metrics", timeout=5) as resp:
-            text = resp.read().decode()
+            return resp.read().decode()
+
+    def metric(self, name: str, labels: dict[str, str]) -> float:
+        """One sample's value from /metrics (0.0 when it is not there yet)."""
         want = name + "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
-        for line in text.splitlines():
+        for line in self.metrics().splitlines():
             if line.startswith(want + " "):
                 return float(line.split()[-1])
         return 0.0
 
-    def sms_messages(self) -> list[dict[str, Any]]:
-        status, body = get_json(f"{self.sms}/v1/messages")
-        assert status == 200
-        return list(body["messages"])
+
+def make_stack(
+    bootstrap: str,
+    prefix: str,
+    tmp: Path,
+    *,
+    sinks_args: list[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> Stack:
+    tmp.mkdir(parents=True, exist_ok=True)
+    base = {
+        "YUJING_KAFKA_BOOTSTRAP": bootstrap,
+        "YUJING_APP_ID": f"yujing-{prefix.rstrip('.')}",
+        "YUJING_TOPIC_PREFIX": prefix,
+        "YUJING_DATA_DIR": str(tmp / "worker"),
+        "YUJING_CLOCK_EPOCH": f"{time.time():.3f}",
+        "YUJING_CLOCK_SPEED": str(SPEED),
+        "YUJING_TICK_INTERVAL_S": "0.5",
+        "YUJING_SESSION_TIMEOUT_S": "6",
+        "YUJING_DELIVERY_BACKOFF_S": "0.05",
+        "YUJING_ROUTES": str(test_routes(tmp, {"emergency": 60, "non_emergency": 600})),
+    }
+    return Stack(bootstrap, prefix, tmp, {**base, **(env or {})}, sinks_args or [])
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
+def wait_for(predicate: Callable[[], T], timeout: float = 60.0, what: str = "condition") -> T:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
-        time.sleep(0.25)
+        time.sleep(0.3)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")

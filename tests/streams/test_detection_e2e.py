@@ -25,9 +25,9 @@ def signals(stack: Stack, min_count: int) -> list[RiskSignal]:
 
 
 def test_department_records_raise_rate_and_collision_signals(
-    make_stack: Callable[..., Stack],
+    make_stack_env: Callable[..., Stack],
 ) -> None:
-    stack = make_stack()
+    stack = make_stack_env()
     place = "addr.linping.nanyuan-12-3"
     events: list[DepartmentEvent] = []
     # Four weeks of the usual: one dispute call every four days...
@@ -127,11 +127,11 @@ def reading(i: int, value: float) -> SensorReading:
 
 
 def test_a_restart_keeps_the_learned_baseline(
-    make_stack: Callable[..., Stack], tmp_path: Path
+    make_stack_env: Callable[..., Stack], tmp_path: Path
 ) -> None:
     catalogue = tmp_path / "catalogue.yaml"
     catalogue.write_text(SEASONAL_CATALOGUE)
-    stack = make_stack(YUJING_CATALOGUE=str(catalogue))
+    stack = make_stack_env(YUJING_CATALOGUE=str(catalogue))
     producer = Producer(stack.bootstrap, stack.prefix)
     producer.send_all(reading(i, 40.0 + (i % 5) * 0.5) for i in range(40))
     wait_for(

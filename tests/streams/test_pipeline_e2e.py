@@ -47,8 +47,8 @@ def reading(i: int, value: float) -> SensorReading:
 
 
 @pytest.fixture()
-def running(make_stack: Callable[..., Stack]) -> dict[str, Any]:
-    stack = make_stack(YUJING_MAX_MESSAGE_BYTES="4096")
+def running(make_stack_env: Callable[..., Stack]) -> dict[str, Any]:
+    stack = make_stack_env(YUJING_MAX_MESSAGE_BYTES="4096")
     return {"prefix": stack.prefix, "sms": stack.sms, "web": stack.web, "stack": stack}
 
 
