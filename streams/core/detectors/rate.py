@@ -25,12 +25,14 @@ def poisson_sf(k: int, lam: float) -> float:
     """
     if k <= 0:
         return 1.0
-    term = math.exp(-lam)
-    cdf = term
-    for i in range(1, k):
-        term *= lam / i
-        cdf += term
-    return max(0.0, 1.0 - cdf)
+    if lam <= 0:
+        return 0.0
+    # Sum the pmf in log space: exp(-lam) alone underflows to 0 for lam > ~745.
+    log_lam = math.log(lam)
+    log_terms = [i * log_lam - lam - math.lgamma(i + 1) for i in range(k)]
+    top = max(log_terms)
+    log_cdf = top + math.log(math.fsum(math.exp(t - top) for t in log_terms))
+    return min(1.0, max(0.0, -math.expm1(log_cdf)))
 
 
 class RateAnomaly(Detector[Record]):

@@ -50,6 +50,8 @@ class SeasonalZScore(Detector[Point]):
             )
         if not 0 < alpha < 1:
             raise ValueError(f"{self.kind}: alpha must be in (0, 1), got {alpha}")
+        if not -24 < utc_offset_h < 24:
+            raise ValueError(f"{self.kind}: utc_offset_h must be within (-24, 24) hours")
         if warmup < 2 or bucket_warmup < 1:
             raise ValueError(f"{self.kind}: warmup must be >= 2 and bucket_warmup >= 1")
         self.buckets, self.alpha, self.warmup = buckets, alpha, warmup
