@@ -110,7 +110,7 @@ class VoiceProvider(HttpProvider):
     poll_s = 0.05
 
     async def finish(self, outcome: Outcome) -> Outcome:
-        deadline = time.monotonic() + self._timeout.total if self._timeout.total else 30.0
+        deadline = time.monotonic() + (self._timeout.total or 30.0)
         url = f"{self._base}{self.path}/{outcome.message_id}"
         while time.monotonic() < deadline:
             try:

@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from schemas import DepartmentEvent, RiskSignal, SensorReading
+from schemas import (
+    DepartmentEvent,
+    DisposalWatch,
+    NotificationReceipt,
+    OrderStatus,
+    RiskSignal,
+    SensorHealth,
+    SensorReading,
+)
 from schemas.base import Event, utc
 from schemas.codec import DecodeError, decode, encode
 from schemas.dead_letter import DeadLetterReason
@@ -141,6 +149,8 @@ def test_event_time_is_required_and_must_be_timezone_aware(
         (RiskSignal, ("detected_at",)),
         (SlaBreach, ("deadline",)),
         (DispatchOrder, ("deadlines", "signed")),
+        (DispatchOrder, ("auto_disposal", "recheck_at")),
+        (DisposalWatch, ("until",)),
     ],
 )
 def test_other_datetimes_must_be_timezone_aware_too(
@@ -228,6 +238,12 @@ def test_an_integer_is_accepted_for_a_float_field(examples: dict[type[Event], Ev
         (RiskSignal, ("detector_version",), "true"),
         (SensorReading, ("sensor_id",), "17"),
         (DispatchOrder, ("channels",), '["fax"]'),
+        (DispatchOrder, ("auto_disposal", "healthy_readings"), '"3"'),
+        (DisposalWatch, ("healthy_readings",), "3.5"),
+        (SensorHealth, ("recovered",), '"true"'),
+        (SensorHealth, ("healthy_streak",), "true"),
+        (OrderStatus, ("state",), '"reopened"'),
+        (NotificationReceipt, ("call_outcome",), '"hung_up"'),
     ],
 )
 def test_no_silent_coercion_of_other_types(
@@ -236,3 +252,15 @@ def test_no_silent_coercion_of_other_types(
     err = _decode_error(schema, _json_with(examples[schema], path, raw))
     assert err.reason is DeadLetterReason.SCHEMA
     assert path[0] in err.detail
+
+
+def test_the_auto_disposal_plan_is_closed_and_frozen_too(
+    examples: dict[type[Event], Event],
+) -> None:
+    order = examples[DispatchOrder]
+    assert isinstance(order, DispatchOrder) and order.auto_disposal is not None
+    err = _decode_error(DispatchOrder, _json_with(order, ("auto_disposal", "unexpected"), "1"))
+    assert err.reason is DeadLetterReason.SCHEMA
+    assert "auto_disposal" in err.detail and "unexpected" in err.detail
+    with pytest.raises(ValidationError, match="frozen"):
+        order.auto_disposal.healthy_readings = 9  # type: ignore[misc]

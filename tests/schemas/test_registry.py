@@ -21,7 +21,14 @@ EVENT_MODELS = [
 
 
 def test_the_public_event_models_are_found() -> None:
-    assert len(EVENT_MODELS) == 10
+    assert len(EVENT_MODELS) == 14
+    # The closed loop's models: order status, auto-disposal's two internal hops, clock ticks.
+    assert {
+        schemas.OrderStatus,
+        schemas.DisposalWatch,
+        schemas.SensorHealth,
+        schemas.Tick,
+    } <= set(EVENT_MODELS)
 
 
 @pytest.mark.parametrize("model", EVENT_MODELS, ids=lambda m: m.__name__)
@@ -89,12 +96,21 @@ def test_keys_that_share_a_partitioning_share_a_field(examples: dict[type[Event]
     # Signals are keyed by place so that all risks of one place co-partition.
     assert registry.SIGNALS.key_of(examples[schemas.RiskSignal]) == b"place/hz-001"
     assert registry.DEPARTMENT_EVENTS.key_field == registry.SIGNALS.key_field == "place_id"
-    # Orders, their updates and their breaches co-partition by order id.
+    # Orders, their updates, breaches, status changes and sensor health co-partition by order id.
     assert {
         registry.DISPATCH_ORDERS.key_field,
         registry.DISPATCH_UPDATES.key_field,
         registry.SLA_BREACHES.key_field,
+        registry.ORDER_STATUS.key_field,
+        registry.DISPOSAL_CHECKS.key_field,
     } == {"order_id"}
+    # A disposal watch co-partitions with the readings of the sensor it watches.
+    assert registry.DISPOSAL_WATCH.key_field == registry.READINGS.key_field == "sensor_id"
+    assert registry.DISPOSAL_WATCH.key_of(examples[schemas.DisposalWatch]) == (
+        registry.READINGS.key_of(examples[schemas.SensorReading])
+    )
+    # A tick is keyed by the partition it is sent to.
+    assert registry.TICKS.key_of(examples[schemas.Tick]) == b"1"
     assert registry.NOTIFICATIONS.key_field == registry.RECEIPTS.key_field == "notification_id"
 
 
@@ -107,6 +123,10 @@ def test_named_constants_point_at_their_topics() -> None:
         registry.DISPATCH_ORDERS,
         registry.DISPATCH_UPDATES,
         registry.SLA_BREACHES,
+        registry.ORDER_STATUS,
+        registry.DISPOSAL_WATCH,
+        registry.DISPOSAL_CHECKS,
+        registry.TICKS,
         registry.NOTIFICATIONS,
         registry.RECEIPTS,
         registry.DEAD_LETTERS,
@@ -114,6 +134,10 @@ def test_named_constants_point_at_their_topics() -> None:
     assert {c.name for c in constants} == set(TOPICS)
     assert registry.READINGS.schema is schemas.SensorReading
     assert registry.DEAD_LETTERS.schema is schemas.DeadLetter
+    assert registry.ORDER_STATUS.schema is schemas.OrderStatus
+    assert registry.DISPOSAL_WATCH.schema is schemas.DisposalWatch
+    assert registry.DISPOSAL_CHECKS.schema is schemas.SensorHealth
+    assert registry.TICKS.schema is schemas.Tick
 
 
 def test_spec_for_an_unregistered_type_is_a_key_error() -> None:

@@ -38,9 +38,13 @@ def stack_factory(
 
 @pytest.fixture
 def make_stack_env(stack_factory: StackFactory) -> Callable[..., Stack]:
-    """Shorthand: ``make_stack_env(YUJING_X="...")`` starts a stack with those settings."""
+    """Shorthand: ``make_stack_env(YUJING_X="...")`` starts a stack with those settings.
+
+    Its clock runs at wall speed (SLA deadlines stay minutes away), for tests
+    about detection and delivery rather than the closed loop.
+    """
 
     def start(**env: str) -> Stack:
-        return stack_factory(env=env)
+        return stack_factory(env={"YUJING_CLOCK_SPEED": "1", **env})
 
     return start

@@ -12,8 +12,8 @@ from aiohttp import web
 
 from schemas import Channel, NotificationRequest
 from streams.core.retry import Backoff
-from streams.delivery import HttpProvider, Outcome
-from streams.sinks.provider import ProviderConfig, StubProvider
+from streams.delivery import HttpProvider, Outcome, VoiceProvider
+from streams.sinks.provider import ProviderConfig, StubProvider, VoiceStub
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 FAST = Backoff(base_s=0.001, factor=2.0, max_s=0.005, max_attempts=10)
@@ -38,18 +38,25 @@ Scenario = Callable[[HttpProvider], Awaitable[Any]]
 
 
 def serve_and_run(
-    config: ProviderConfig, scenario: Scenario, backoff: Backoff = FAST
+    config: ProviderConfig,
+    scenario: Scenario,
+    backoff: Backoff = FAST,
+    *,
+    voice: bool = False,
+    timeout_s: float = 5.0,
 ) -> tuple[StubProvider, Any]:
     """Serve a stub on a free localhost port and run ``scenario`` with a client of it."""
 
     async def main() -> tuple[StubProvider, Any]:
-        provider = StubProvider(config)
+        provider = (VoiceStub if voice else StubProvider)(config)
         runner = web.AppRunner(provider.app(), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         host, port = runner.addresses[0][:2]
-        client = HttpProvider(f"http://{host}:{port}/", backoff, timeout_s=5.0)
+        client = (VoiceProvider if voice else HttpProvider)(
+            f"http://{host}:{port}/", backoff, timeout_s=timeout_s
+        )
         try:
             result = await scenario(client)
         finally:
@@ -77,7 +84,10 @@ def test_every_request_is_delivered_despite_failures_and_recorded_once() -> None
     assert {o.message_id for o in outcomes} == {m["message_id"] for m in provider.messages}
     # Every attempt was either the accepted one or an injected failure.
     assert provider.injected_failures == sum(o.attempts for o in outcomes) - len(requests)
-    assert provider.duplicates == 0
+    # Some failures happened after the provider accepted (the answer was lost): exactly
+    # those retries were answered as duplicates, with the first message id, and not re-sent.
+    assert provider.lost_responses > 0
+    assert provider.duplicates == provider.lost_responses
 
 
 def test_concurrent_deliveries_with_failures_are_each_recorded_once() -> None:
@@ -127,13 +137,58 @@ def test_a_provider_that_always_fails_gives_up_after_max_attempts() -> None:
     async def scenario(client: HttpProvider) -> Outcome:
         return await client.deliver(request(2))
 
-    provider, outcome = serve_and_run(ProviderConfig(failure_rate=1.0), scenario, backoff)
+    provider, outcome = serve_and_run(
+        ProviderConfig(failure_rate=1.0, lost_response_rate=0.0), scenario, backoff
+    )
     assert outcome.delivered is False
     assert outcome.attempts == 4
     assert outcome.message_id is None
     assert outcome.detail.startswith("HTTP 503")
     assert provider.injected_failures == 4
     assert provider.messages == []
+
+
+def test_a_lost_answer_is_retried_and_the_message_is_sent_once() -> None:
+    async def scenario(client: HttpProvider) -> Outcome:
+        return await client.deliver(request(5))
+
+    # Every first try is accepted but its answer is lost; the retry is a duplicate.
+    provider, outcome = serve_and_run(
+        ProviderConfig(failure_rate=1.0, lost_response_rate=1.0), scenario
+    )
+    [sent] = provider.messages
+    assert outcome == Outcome(True, 2, sent["message_id"], "")
+    assert sent["idempotency_key"] == "ntf-5"
+    assert (provider.injected_failures, provider.lost_responses, provider.duplicates) == (1, 1, 1)
+
+
+def test_a_voice_call_is_placed_once_and_its_outcome_comes_back() -> None:
+    async def scenario(client: HttpProvider) -> Outcome:
+        return await client.deliver(request(6))
+
+    provider, outcome = serve_and_run(
+        ProviderConfig(
+            failure_rate=1.0, lost_response_rate=1.0, call_ms=50, outcomes={"handled": 1}
+        ),
+        scenario,
+        voice=True,
+    )
+    assert isinstance(provider, VoiceStub)
+    [placed] = provider.calls.values()
+    assert outcome == Outcome(True, 2, placed["call_id"], "", "handled")
+    assert provider.duplicates == 1  # the retry after the lost answer got the same call
+
+
+def test_a_voice_call_is_polled_without_a_request_timeout() -> None:
+    # aiohttp reads a total timeout of 0 as "no timeout"; the call must still be polled.
+    async def scenario(client: HttpProvider) -> Outcome:
+        return await client.deliver(request(8))
+
+    provider, outcome = serve_and_run(
+        ProviderConfig(call_ms=50, outcomes={"handled": 1}), scenario, voice=True, timeout_s=0
+    )
+    [placed] = provider.calls.values()
+    assert outcome == Outcome(True, 1, placed["call_id"], "", "handled")
 
 
 def test_an_unreachable_provider_gives_up_after_max_attempts() -> None:

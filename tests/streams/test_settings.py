@@ -42,10 +42,21 @@ def test_values_are_read_and_converted() -> None:
     assert s.topic("yujing.readings.v1") == "staging.yujing.readings.v1"
 
 
+#: Fields whose values are checked beyond their type get a valid non-default value of their own.
+VALID_RAW = {
+    "clock_epoch": "2026-03-01T08:00:00+08:00",
+    "clock_anchor": "1767225600",
+    "session_timeout_s": "45.5",
+}
+
+
 @pytest.mark.parametrize("field", [f.name for f in dataclasses.fields(Settings)])
 def test_every_field_can_be_set_from_the_environment(field: str) -> None:
     default = getattr(Settings(), field)
-    raw = {int: "4096", float: "1.5", str: "custom"}.get(type(default), "/tmp/custom")
+    raw = VALID_RAW.get(field) or {int: "4096", float: "1.5", str: "custom"}.get(
+        type(default), "/tmp/custom"
+    )
+    assert raw != str(default)
     s = Settings.from_env({ENV_PREFIX + field.upper(): raw})
     value = getattr(s, field)
     assert type(value) is type(default)
@@ -73,11 +84,32 @@ def test_a_bad_number_names_the_variable(name: str, raw: str) -> None:
         ("YUJING_PARTITIONS", "0"),
         ("YUJING_MAX_MESSAGE_BYTES", "1000"),
         ("YUJING_DELIVERY_MAX_ATTEMPTS", "0"),
+        ("YUJING_CLOCK_SPEED", "0"),
+        ("YUJING_CLOCK_SPEED", "-60"),
+        ("YUJING_TICK_INTERVAL_S", "0.01"),
+        ("YUJING_TICK_INTERVAL_S", "61"),
+        ("YUJING_SESSION_TIMEOUT_S", "5.9"),
+        ("YUJING_SESSION_TIMEOUT_S", "301"),
     ],
 )
 def test_out_of_range_values_name_the_variable(name: str, raw: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: raw})
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "expected"),
+    [
+        ("YUJING_CLOCK_EPOCH", "yesterday", "clock epoch 'yesterday' is neither ISO-8601"),
+        ("YUJING_CLOCK_EPOCH", "2026-03-01T08:00:00", "needs a UTC offset"),
+        ("YUJING_CLOCK_ANCHOR", "custom", "clock anchor 'custom' is neither ISO-8601"),
+    ],
+)
+def test_a_bad_clock_names_the_clock_variables(name: str, raw: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({name: raw})
+    assert "YUJING_CLOCK_*" in str(info.value)
+    assert expected in str(info.value)
 
 
 def test_overrides_win_over_the_environment_unless_none() -> None:

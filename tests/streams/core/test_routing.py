@@ -86,7 +86,16 @@ def test_the_default_routes_load() -> None:
         "grid_worker_on_duty",
         "gas_company_hotline",
         "fire_brigade_liaison",
+        "site_contact",
     }
+    roles = {r.name: r.role for r in cfg.receivers}
+    assert roles["site_contact"] == "party_concerned"
+    assert cfg.route.party_concerned == "site_contact"
+    assert cfg.auto_disposal.recheck_after_s == {
+        SlaClass.EMERGENCY: 120.0,
+        SlaClass.NON_EMERGENCY: 3600.0,
+    }
+    assert cfg.auto_disposal.healthy_readings == 3
 
 
 @pytest.mark.parametrize(
@@ -129,6 +138,7 @@ def test_the_default_tree_resolves(
     # Inherited from the root, set nowhere below it.
     assert d.channels == (Channel.SMS,)
     assert d.escalate_to.name == "town_duty_office"
+    assert d.party_concerned is not None and d.party_concerned.name == "site_contact"
 
 
 # --- inheritance and matching -------------------------------------------------------
@@ -257,6 +267,8 @@ def test_dispatch_builds_the_order_from_the_route_and_sla() -> None:
     assert order.deadlines == sla.deadlines(SlaClass.EMERGENCY, now)
     assert order.deadlines["signed"] == now + timedelta(minutes=5)
     assert order.summary == alert.summary
+    assert order.escalate_to == "town_duty_office"
+    assert order.auto_disposal is None  # not auto-disposable: a person first
     assert order.event_time == now
     assert decode(DispatchOrder, encode(order)) == order
 

@@ -10,17 +10,17 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from streams.core.notify import mask_phone
-from streams.sinks.provider import ProviderConfig, StubProvider
+from streams.sinks.provider import ProviderConfig, StubProvider, VoiceStub
 
 PHONE = "+8613812345678"
 Scenario = Callable[[TestClient[Any, Any], StubProvider], Awaitable[None]]
 
 
-def run(scenario: Scenario, **config: Any) -> StubProvider:
+def run(scenario: Scenario, stub: type[StubProvider] = StubProvider, **config: Any) -> StubProvider:
     """Serve a fresh stub on a test server and run ``scenario`` against it."""
 
     async def main() -> StubProvider:
-        provider = StubProvider(ProviderConfig(**config))
+        provider = stub(ProviderConfig(**config))
         async with TestClient(TestServer(provider.app())) as client:
             await scenario(client, provider)
         return provider
@@ -75,7 +75,12 @@ def test_the_same_idempotency_key_is_delivered_once() -> None:
         assert other["message_id"] != first["message_id"]
 
         stats = await (await client.get("/v1/stats")).json()
-        assert stats == {"accepted": 2, "duplicates": 1, "injected_failures": 0}
+        assert stats == {
+            "accepted": 2,
+            "duplicates": 1,
+            "injected_failures": 0,
+            "lost_responses": 0,
+        }
         listed = (await (await client.get("/v1/messages")).json())["messages"]
         assert [m["idempotency_key"] for m in listed] == ["ntf-same", "ntf-other"]
         assert listed[0]["text"] == "gas at restaurant-7"  # the first text, not the retry's
@@ -151,18 +156,62 @@ def test_a_body_that_is_not_a_json_object_is_a_bad_request() -> None:
     assert run(scenario).messages == []
 
 
-def test_injected_failures_answer_503_and_record_nothing() -> None:
+def test_injected_failures_before_accepting_answer_503_and_record_nothing() -> None:
     async def scenario(client: TestClient[Any, Any], provider: StubProvider) -> None:
         for _ in range(3):
             status, body = await send(client)
             assert status == 503
-            assert "injected failure" in body["error"]
+            assert "injected failure: provider temporarily unavailable" in body["error"]
         stats = await (await client.get("/v1/stats")).json()
-        assert stats == {"accepted": 0, "duplicates": 0, "injected_failures": 3}
+        assert stats == {
+            "accepted": 0,
+            "duplicates": 0,
+            "injected_failures": 3,
+            "lost_responses": 0,
+        }
 
-    provider = run(scenario, failure_rate=1.0)
+    provider = run(scenario, failure_rate=1.0, lost_response_rate=0.0)
     assert provider.messages == []
     assert provider.by_key == {}
+
+
+def test_a_lost_answer_is_accepted_and_its_retry_gets_the_first_message_id() -> None:
+    async def scenario(client: TestClient[Any, Any], provider: StubProvider) -> None:
+        status, body = await send(client, key="ntf-lost")
+        assert status == 503
+        assert "injected failure: accepted, but the answer was lost" in body["error"]
+        # The provider did send it: the message is recorded under its key.
+        assert list(provider.by_key) == ["ntf-lost"]
+        [sent] = provider.messages
+        status, retry = await send(client, key="ntf-lost", body={"to": PHONE, "text": "again"})
+        assert status == 200
+        assert retry == {"message_id": sent["message_id"], "duplicate": True}
+        stats = await (await client.get("/v1/stats")).json()
+        assert stats == {
+            "accepted": 1,
+            "duplicates": 1,
+            "injected_failures": 1,
+            "lost_responses": 1,
+        }
+
+    provider = run(scenario, failure_rate=1.0, lost_response_rate=1.0)
+    assert len(provider.messages) == 1
+    assert provider.messages[0]["text"] == "gas at restaurant-7"  # not sent a second time
+
+
+def test_by_default_a_share_of_injected_failures_lose_the_answer() -> None:
+    assert ProviderConfig().lost_response_rate == 0.5
+
+    async def scenario(client: TestClient[Any, Any], provider: StubProvider) -> None:
+        for i in range(40):
+            status, _ = await send(client, key=f"ntf-{i}")
+            assert status == 503
+
+    provider = run(scenario, failure_rate=1.0, seed=5)
+    assert provider.injected_failures == 40
+    assert 0 < provider.lost_responses < 40
+    # Exactly the lost answers were accepted; the others recorded nothing.
+    assert len(provider.messages) == len(provider.by_key) == provider.lost_responses
 
 
 def test_a_seeded_failure_rate_is_reproducible() -> None:
@@ -200,8 +249,57 @@ def test_recorded_numbers_are_masked() -> None:
         ({"failure_rate": 1.5}, "failure_rate"),
         ({"failure_rate": -0.1}, "failure_rate"),
         ({"latency_ms": -1}, "latency_ms"),
+        ({"lost_response_rate": 1.01}, "lost_response_rate"),
+        ({"lost_response_rate": -0.5}, "lost_response_rate"),
+        ({"outcomes": {"hung_up": 1.0}}, "outcomes"),
+        ({"outcomes": {}}, "outcomes"),
+        ({"outcomes": {"handled": -1.0, "no_answer": 2.0}}, "outcomes"),
+        ({"outcomes": {"handled": 0.0}}, "at least one weight"),
     ],
 )
-def test_provider_config_is_checked(config: dict[str, float], message: str) -> None:
+def test_provider_config_is_checked(config: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ProviderConfig(**config)  # type: ignore[arg-type]
+
+
+# --- the voice stub -----------------------------------------------------------------
+
+
+async def call(client: TestClient[Any, Any], key: str = "ntf-v1") -> tuple[int, Any]:
+    payload = {"to": PHONE, "text": "gas alarm, please check the valve"}
+    resp = await client.post("/v1/calls", json=payload, headers={"Idempotency-Key": key})
+    return resp.status, await resp.json()
+
+
+def test_a_call_rings_then_completes_with_its_outcome() -> None:
+    async def scenario(client: TestClient[Any, Any], provider: StubProvider) -> None:
+        status, body = await call(client)
+        assert status == 200
+        assert body["status"] == "ringing" and body["duplicate"] is False
+        call_id = body["call_id"]
+        assert call_id.startswith("call-")
+        state = await (await client.get(f"/v1/calls/{call_id}")).json()
+        assert state == {"call_id": call_id, "status": "ringing", "outcome": None}
+        await asyncio.sleep(0.5)
+        state = await (await client.get(f"/v1/calls/{call_id}")).json()
+        assert state == {"call_id": call_id, "status": "completed", "outcome": "needs_help"}
+        # The same key is the same call: the party is never called twice.
+        status, again = await call(client)
+        assert status == 200
+        assert again == {"call_id": call_id, "status": "completed", "duplicate": True}
+        missing = await client.get("/v1/calls/call-nope")
+        assert missing.status == 404
+        [listed] = (await (await client.get("/v1/calls")).json())["calls"]
+        assert listed["to"] == mask_phone(PHONE) and "ends_at" not in listed
+
+    provider = run(scenario, VoiceStub, call_ms=300, outcomes={"needs_help": 1.0})
+    assert provider.duplicates == 1
+    assert len(provider.messages) == 1
+
+
+def test_call_outcomes_are_deterministic_per_key_and_seed() -> None:
+    config = ProviderConfig(seed=4)
+    outcomes = [VoiceStub(config)._outcome(f"ntf-{i}") for i in range(200)]
+    assert outcomes == [VoiceStub(config)._outcome(f"ntf-{i}") for i in range(200)]
+    assert set(outcomes) == {"handled", "needs_help", "no_answer"}
+    assert outcomes.count("handled") > outcomes.count("needs_help") > outcomes.count("no_answer")
