@@ -84,7 +84,7 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"• starting the local Kafka broker in {config.home} (first run fetches jars)…")
         bootstrap = LocalBroker(config).start()
         print(f"• broker answering at {bootstrap} (stop it with: yujing broker stop)")
-    return demo.run(bootstrap, config.home, args.sms_port, args.web_port)
+    return demo.run(bootstrap, config.home, args.sms_port, args.web_port, args.voice_port)
 
 
 def _schemas(args: argparse.Namespace) -> int:
@@ -137,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="broker + sinks + worker, sample readings, results printed")
     d.add_argument("--sms-port", type=int, default=8701)
+    d.add_argument("--voice-port", type=int, default=8702)
     d.add_argument("--web-port", type=int, default=6066)
     d.set_defaults(func=_demo)
 

@@ -68,7 +68,7 @@ def expected_alerts(readings: list[SensorReading]) -> int:
     return count
 
 
-def run(bootstrap: str, home: Path, sms_port: int, web_port: int) -> int:
+def run(bootstrap: str, home: Path, sms_port: int, web_port: int, voice_port: int = 8702) -> int:
     run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:4]
     prefix = f"demo-{run_id}."
     env = {
@@ -77,12 +77,14 @@ def run(bootstrap: str, home: Path, sms_port: int, web_port: int) -> int:
         "YUJING_TOPIC_PREFIX": prefix,
         "YUJING_WEB_PORT": str(web_port),
         "YUJING_SMS_URL": f"http://127.0.0.1:{sms_port}",
+        "YUJING_VOICE_URL": f"http://127.0.0.1:{voice_port}",
         "YUJING_DATA_DIR": str(home / "demo" / run_id),
     }
     logs = home / "demo" / run_id
     print(f"• run {run_id}: topics prefixed {prefix!r}, logs in {logs}")
     ensure_topics(bootstrap, prefix, partitions=2)
-    sinks = spawn("sinks", ["sinks", "--sms-port", str(sms_port)], env, logs)
+    sink_args = ["sinks", "--sms-port", str(sms_port), "--voice-port", str(voice_port)]
+    sinks = spawn("sinks", sink_args, env, logs)
     worker = spawn("worker", ["worker"], env, logs)
     try:
         wait_http(sinks, f"http://127.0.0.1:{sms_port}/healthz", timeout=30)
@@ -128,6 +130,11 @@ def run(bootstrap: str, home: Path, sms_port: int, web_port: int) -> int:
         print(f"\nSMS DELIVERIES ({len(deliveries)}) recorded by the stub")
         for d in deliveries:
             print(f"  {d['message_id']}  to {d['to']}: {d['text'][:110]}…")
+        _, body = get_json(f"http://127.0.0.1:{voice_port}/v1/calls")
+        calls = body["calls"] if isinstance(body, dict) else []
+        print(f"\nVOICE CALLS ({len(calls)}) recorded by the stub (auto-disposal: reminder + call)")
+        for c in calls:
+            print(f"  {c.get('call_id')}  to {c.get('to')}: {c.get('status')}, {c.get('outcome')}")
         print(f"\nDEAD LETTERS ({len(dead)}) on {prefix}{DEAD_LETTERS.name}")
         for dl in dead:
             where = f"{dl.source_topic}[{dl.partition}]@{dl.offset}"
