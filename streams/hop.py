@@ -1,16 +1,17 @@
 """One hop of the flow as a Faust adapter: decode → core → emit → metric.
 
-Every agent (detect, raise_alerts, dispatch, plan_notifications, deliver)
-runs its events through :meth:`Hop.handle`. Nothing escapes it: bad bytes and
-core failures become dead letters with the reason, the source position and the
-original bytes, and the stream goes on. Outputs are awaited until the broker
-has them, before the core's state is committed and the event acked.
+Every agent runs its events through :meth:`Hop.handle`. Nothing escapes them: bad bytes and core
+failures become dead letters with the reason, the source position and the
+original bytes, and the stream goes on. No input is acked before the broker
+has acknowledged every output made from it; a delivery that fails for good
+stops the process so that the input is read again after a restart.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,13 @@ Core = Callable[[E], Awaitable[Result] | Result]
 
 
 @dataclass
+class Pending:
+    """Outputs handed to the producer whose delivery is not yet confirmed."""
+
+    futures: list[tuple[str, Awaitable[object]]] = field(default_factory=list)
+
+
+@dataclass
 class Hop(Generic[E]):
     pipe: Pipeline
     stage: str
@@ -55,12 +63,25 @@ class Hop(Generic[E]):
 
     def __post_init__(self) -> None:
         self.schema = self.source.schema  # type: ignore[assignment]
+        # labelled children resolved once: .labels() per event is measurable on the hot path
+        self._events_in = self.pipe.metrics.events_in.labels(self.source.name)
+        self._seconds = self.pipe.metrics.stage_seconds.labels(self.stage)
 
     async def handle(self, event: faust.EventT, core: Core[E]) -> None:
+        """One event: process it, then wait until the broker has every output."""
+        pending = Pending()
+        await self._process(event, core, pending)
+        await self._deliver(pending)
+
+    async def _process(
+        self,
+        event: faust.EventT,
+        core: Core[E],
+        pending: Pending,
+    ) -> None:
         started = time.perf_counter()
-        m = self.pipe.metrics
         if self.owns_input:
-            m.events_in.labels(self.source.name).inc()
+            self._events_in.inc()
         raw = event.value
         try:
             model = decode(self.schema, raw, max_bytes=self.pipe.settings.max_message_bytes)
@@ -73,7 +94,7 @@ class Hop(Generic[E]):
                 )
         except DecodeError as err:
             if self.owns_input:
-                await self.dead_letter(event, err.reason, err.detail)
+                await self._send_dead_letter(event, err.reason, err.detail, pending)
             return
         try:
             result = core(model)
@@ -81,31 +102,54 @@ class Hop(Generic[E]):
                 result = await result
         except Exception as err:  # a core failure must not ack-and-lose the event
             log.exception("%s: processing failed", self.stage)
-            await self.dead_letter(
-                event, DeadLetterReason.PROCESSING_ERROR, f"{type(err).__name__}: {err}"
+            await self._send_dead_letter(
+                event, DeadLetterReason.PROCESSING_ERROR, f"{type(err).__name__}: {err}", pending
             )
             return
         if result.dead_letter is not None:
-            await self.dead_letter(event, *result.dead_letter)
-        await self.emit(result.outputs)
+            await self._send_dead_letter(event, *result.dead_letter, pending)
+        await self._send(result.outputs, pending)
         if result.commit is not None:
+            await self._deliver(pending)  # state moves on only once its outputs are safe
             result.commit()
-        m.stage_seconds.labels(self.stage).observe(time.perf_counter() - started)
+        self._seconds.observe(time.perf_counter() - started)
 
     async def emit(self, outputs: Sequence[Event]) -> None:
         """Publish and wait until the broker acknowledges every output."""
-        futures = []
+        pending = Pending()
+        await self._send(outputs, pending)
+        await self._deliver(pending)
+
+    async def _send(self, outputs: Sequence[Event], pending: Pending) -> None:
         for out in outputs:
             spec = spec_for(out)
             fut = await self.pipe.topic(spec).send(
                 key=spec.key_of(out), value=encode(out), force=True
             )
-            futures.append((spec, fut))
-        for spec, fut in futures:
-            await fut
-            self.pipe.metrics.events_out.labels(spec.name).inc()
+            pending.futures.append((spec.name, fut))
+
+    async def _deliver(self, pending: Pending) -> None:
+        """Wait for every output in flight. If the broker refuses one for good, stop the
+        process at once: acking the input now would lose the output, and a clean shutdown
+        would commit the offset; after a restart the input is read again."""
+        futures, pending.futures = pending.futures, []
+        for name, fut in futures:
+            try:
+                await fut
+            except Exception:  # pragma: no cover - needs a broker that fails for good
+                log.critical("%s: output to %s not delivered; exiting to re-read", self.stage, name)
+                logging.shutdown()
+                os._exit(70)
+            self.pipe.metrics.events_out.labels(name).inc()
 
     async def dead_letter(self, event: faust.EventT, reason: DeadLetterReason, detail: str) -> None:
+        pending = Pending()
+        await self._send_dead_letter(event, reason, detail, pending)
+        await self._deliver(pending)
+
+    async def _send_dead_letter(
+        self, event: faust.EventT, reason: DeadLetterReason, detail: str, pending: Pending
+    ) -> None:
         msg = event.message
         raw = event.value if isinstance(event.value, bytes) else b""
         key = event.key if isinstance(event.key, bytes) else None
@@ -131,7 +175,7 @@ class Hop(Generic[E]):
             reason.value,
             detail[:300],
         )
-        await self.emit([dl])
+        await self._send([dl], pending)
         self.pipe.metrics.dead_letters.labels(reason.value, self.source.name).inc()
 
 
