@@ -100,10 +100,10 @@ class Hop(Generic[E]):
             fut = await self.pipe.topic(spec).send(
                 key=spec.key_of(out), value=encode(out), force=True
             )
-            futures.append((spec, fut))
-        for spec, fut in futures:
+            futures.append((spec, out, fut))
+        for spec, out, fut in futures:
             await fut
-            self.pipe.metrics.events_out.labels(spec.name).inc()
+            self.pipe.metrics.observe_out(spec, out)
 
     async def dead_letter(self, event: faust.EventT, reason: DeadLetterReason, detail: str) -> None:
         msg = event.message
