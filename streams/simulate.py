@@ -48,10 +48,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from schemas import DepartmentEvent, Event, SensorReading
+from schemas import DepartmentEvent, Event, RiskSignal, SensorReading
 from schemas.registry import spec_for
 from streams.core.catalogue import Catalogue, load_catalogue
 from streams.core.config import ConfigError
+from streams.core.detect import Detection
 
 DEFAULT_START = "2026-03-02T00:00:00+08:00"
 
@@ -417,6 +418,22 @@ class Simulation:
                 len(range(0, self._steps(), self.profiles[s.kind].every)) for s in self.sensors
             ),
         }
+
+    def expected_signals(self) -> list[RiskSignal]:
+        """What the pipeline's own detection core makes of these events (in process)."""
+        detection = Detection(self.catalogue)
+        states: dict[str, str] = {}
+        signals: list[RiskSignal] = []
+        for e in self.events():
+            if isinstance(e, SensorReading):
+                key = "sensor:" + e.sensor_id
+                states[key], out = detection.on_reading(e, states.get(key), e.event_time)
+            else:
+                assert isinstance(e, DepartmentEvent)
+                key = "place:" + e.place_id
+                states[key], out = detection.on_department_event(e, states.get(key), e.event_time)
+            signals += out
+        return signals
 
     def _steps(self) -> int:
         return int(self.d.hours * 3600 // self.d.interval_s)

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from schemas import DepartmentEvent, RiskSignal, SensorReading
+from schemas import SensorReading
 from schemas.codec import decode
 from schemas.registry import TOPICS
 from streams.cli import main
 from streams.core.catalogue import load_catalogue
-from streams.core.detect import Detection
 from streams.simulate import District, Pacer, Progress, Simulation, jsonl_line
 
 SMALL = {"towns": 1, "communities": 1, "cells": 1, "sites": 7, "hours": 2.0, "incidents": 4}
@@ -27,22 +26,6 @@ def digest(sim: Simulation) -> str:
         h.update(jsonl_line(e).encode())
     h.update(json.dumps(sim.truth()).encode())
     return h.hexdigest()
-
-
-def detect(sim: Simulation) -> list[RiskSignal]:
-    """The pipeline's own detection core, in process, over the simulated events."""
-    det = Detection(sim.catalogue)
-    states: dict[str, str] = {}
-    signals: list[RiskSignal] = []
-    for e in sim.events():
-        if isinstance(e, SensorReading):
-            states[e.sensor_id], out = det.on_reading(e, states.get(e.sensor_id), e.event_time)
-        else:
-            assert isinstance(e, DepartmentEvent)
-            key = "place:" + e.place_id
-            states[key], out = det.on_department_event(e, states.get(key), e.event_time)
-        signals += out
-    return signals
 
 
 def test_same_seed_same_district_other_seed_other_district() -> None:
@@ -105,7 +88,7 @@ def test_injected_incidents_are_what_the_detectors_find() -> None:
     sim = Simulation(District(**SMALL, seed=1))
     truth = [t for t in sim.truth() if t["type"] == "incident"]
     assert len(truth) == 4
-    signals = detect(sim)
+    signals = sim.expected_signals()
     for t in truth:
         start, end = (datetime.fromisoformat(t[k]) for k in ("start", "end"))
         hits = [
