@@ -99,6 +99,12 @@ def _schemas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from benchmarks import e2e
+
+    return e2e.run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="yujing",
@@ -146,6 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--voice-port", type=int, default=8702)
     d.add_argument("--web-port", type=int, default=6066)
     d.set_defaults(func=_demo)
+
+    b = sub.add_parser(
+        "bench",
+        help="end-to-end benchmark: pipeline vs raw aiokafka, latency, 1 and 2 workers, RSS",
+    )
+    from benchmarks.e2e import add_arguments
+
+    add_arguments(b)
+    b.set_defaults(func=_bench)
 
     sc = sub.add_parser(
         "schemas",
