@@ -9,8 +9,9 @@ views are off).
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,7 +66,9 @@ class Pipeline:
 
     @property
     def detection(self) -> Detection:
-        return Detection(self.catalogue, seed=self.settings.seed)
+        return Detection(
+            self.catalogue, seed=self.settings.seed, observe=self.metrics.observe_detector
+        )
 
     @property
     def single_risk_rule(self) -> SingleRiskRule:
@@ -129,6 +132,13 @@ def create_pipeline(
             retention=SHORT_RETENTION.get(name),
         )
     setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")
+    pipe.metrics.collect_from(
+        "yujing_consumer_lag_messages",
+        "Messages on a source partition assigned to this worker not yet processed and "
+        "committed: the consumer's highwater minus its committed offset.",
+        ["topic", "partition"],
+        functools.partial(_consumer_lag, app, {settings.topic(n): n for n in TOPICS}),
+    )
 
     @app.page("/ready")
     async def ready(web: Any, request: Any) -> Any:
@@ -144,3 +154,24 @@ def create_pipeline(
 
     register_all(pipe)
     return pipe
+
+
+def _consumer_lag(app: faust.App, names: dict[str, str]) -> Iterator[tuple[tuple[str, str], float]]:
+    """(registry topic, partition) → highwater - committed offset, per assigned partition.
+
+    Partitions not yet fetched from (no highwater) or never committed are left out
+    rather than guessed. Changelog partitions are not source topics: left out too.
+    """
+    consumer = app._consumer  # never create one from a scrape
+    if consumer is None:
+        return
+    committed = consumer._committed_offset  # type: ignore[attr-defined]
+    for tp in sorted(consumer.assignment()):
+        name = names.get(tp.topic)
+        if name is None:
+            continue
+        highwater = consumer.highwater(tp)
+        done = committed.get(tp)
+        if highwater is None or done is None:
+            continue
+        yield (name, str(tp.partition)), float(max(0, highwater - done))

@@ -14,6 +14,8 @@ import sys
 from streams.broker.cli import add_broker_commands
 from streams.core.config import ConfigError
 from streams.score_csv import add_score_csv_command
+from streams.simulate import add_simulate_command
+from streams.tail import add_tail_command
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -88,11 +90,19 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _schemas(args: argparse.Namespace) -> int:
+    from schemas import asyncapi
     from schemas.export import write
 
     for path in write():
         print(path)
+    print(asyncapi.write())
     return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from benchmarks import e2e
+
+    return e2e.run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_broker_commands(sub)
     add_score_csv_command(sub)
+    add_simulate_command(sub)
+    add_tail_command(sub)
 
     w = sub.add_parser("worker", help="run a pipeline worker (Faust); settings from YUJING_* env")
     w.add_argument(
@@ -141,7 +153,19 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--web-port", type=int, default=6066)
     d.set_defaults(func=_demo)
 
-    sc = sub.add_parser("schemas", help="regenerate schemas/jsonschema/*.json from the models")
+    b = sub.add_parser(
+        "bench",
+        help="end-to-end benchmark: pipeline vs raw aiokafka, latency, 1 and 2 workers, RSS",
+    )
+    from benchmarks.e2e import add_arguments
+
+    add_arguments(b)
+    b.set_defaults(func=_bench)
+
+    sc = sub.add_parser(
+        "schemas",
+        help="regenerate schemas/jsonschema/*.json and schemas/asyncapi.yaml from the models",
+    )
     sc.set_defaults(func=_schemas)
     return parser
 

@@ -48,7 +48,7 @@ Core = Callable[[E], Awaitable[Result] | Result]
 class Pending:
     """Outputs handed to the producer whose delivery is not yet confirmed."""
 
-    futures: list[tuple[str, Awaitable[object]]] = field(default_factory=list)
+    futures: list[tuple[TopicSpec, Event, Awaitable[object]]] = field(default_factory=list)
 
 
 @dataclass
@@ -126,21 +126,23 @@ class Hop(Generic[E]):
             fut = await self.pipe.topic(spec).send(
                 key=spec.key_of(out), value=encode(out), force=True
             )
-            pending.futures.append((spec.name, fut))
+            pending.futures.append((spec, out, fut))
 
     async def _deliver(self, pending: Pending) -> None:
         """Wait for every output in flight. If the broker refuses one for good, stop the
         process at once: acking the input now would lose the output, and a clean shutdown
         would commit the offset; after a restart the input is read again."""
         futures, pending.futures = pending.futures, []
-        for name, fut in futures:
+        for spec, out, fut in futures:
             try:
                 await fut
             except Exception:  # pragma: no cover - needs a broker that fails for good
-                log.critical("%s: output to %s not delivered; exiting to re-read", self.stage, name)
+                log.critical(
+                    "%s: output to %s not delivered; exiting to re-read", self.stage, spec.name
+                )
                 logging.shutdown()
                 os._exit(70)
-            self.pipe.metrics.events_out.labels(name).inc()
+            self.pipe.metrics.observe_out(spec, out)
 
     async def dead_letter(self, event: faust.EventT, reason: DeadLetterReason, detail: str) -> None:
         pending = Pending()

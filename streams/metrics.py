@@ -2,18 +2,34 @@
 
 Beside every hop of the flow (reading → signal → alert → order →
 notification): events in and out per topic, dead letters by reason, stage
-latency. Label values are bounded: registry topic names, reason enums, stages.
+latency, per-detector latency, signals, alerts by level, open orders by
+state, SLA breaches, notifications, auto-disposal, and consumer lag. Label
+values are bounded: registry topic names, partitions, reason enums, stages,
+detector kinds, catalogue modules and risk points, lifecycle states.
+
+Gauges that describe state held elsewhere (the orders table, the consumer's
+offsets) are read at scrape time through :meth:`Metrics.collect_from`, so they
+are never stale and never drift from the truth they report.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
-from schemas import RiskSignal
+from schemas import Alert, Event, RiskSignal
+from schemas.registry import TopicSpec
+
+log = logging.getLogger(__name__)
+
+#: label values → value, for one gauge read at scrape time
+Samples = Iterable[tuple[tuple[str, ...], float]]
 
 
 class Metrics:
@@ -87,6 +103,21 @@ class Metrics:
             "Orders auto-resolved by this worker in the last 24 hours of (pipeline) clock time.",
             registry=registry,
         )
+        self.detector_seconds = Histogram(
+            "yujing_detector_seconds",
+            "Time one detector takes on one event (restore state, score, trigger, learn), "
+            "by detector kind.",
+            ["kind"],
+            buckets=(1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 1e-2, 0.1),
+            registry=registry,
+        )
+        self.alerts = Counter(
+            "yujing_alerts_total",
+            "Alerts published, by kind (single, compound, systemic) and level.",
+            ["kind", "level"],
+            registry=registry,
+        )
+        self._detector_children: dict[str, Histogram] = {}
         self._decided = {"auto_resolved": 0, "other": 0}
         self._auto_resolved_at: deque[datetime] = deque()
 
@@ -104,3 +135,45 @@ class Metrics:
     def observe_signals(self, signals: Iterable[RiskSignal]) -> None:
         for s in signals:
             self.signals.labels(s.module, s.risk_point).inc()
+
+    def observe_detector(self, kind: str, seconds: float) -> None:
+        """One detector's run on one event (the core's timing hook)."""
+        child = self._detector_children.get(kind)
+        if child is None:
+            child = self._detector_children[kind] = self.detector_seconds.labels(kind)
+        child.observe(seconds)
+
+    def observe_out(self, spec: TopicSpec, event: Event) -> None:
+        """An output the broker acknowledged: count it on its topic (and alerts by level)."""
+        self.events_out.labels(spec.name).inc()
+        if isinstance(event, Alert):
+            self.alerts.labels(event.kind.value, event.level).inc()
+
+    def collect_from(
+        self, name: str, documentation: str, labels: list[str], samples: Callable[[], Samples]
+    ) -> None:
+        """A gauge ``name`` whose samples ``samples()`` returns at each scrape.
+
+        A failing source yields no samples (and a log line), never a failed scrape.
+        """
+        self.registry.register(_ScrapeTimeGauge(name, documentation, labels, samples))
+
+
+class _ScrapeTimeGauge(Collector):
+    def __init__(
+        self, name: str, documentation: str, labels: list[str], samples: Callable[[], Samples]
+    ) -> None:
+        self._name, self._doc, self._labels, self._samples = name, documentation, labels, samples
+
+    def describe(self) -> Iterable[GaugeMetricFamily]:
+        return [GaugeMetricFamily(self._name, self._doc, labels=self._labels)]
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(self._name, self._doc, labels=self._labels)
+        try:
+            for values, value in self._samples():
+                family.add_metric(list(values), value)
+        except Exception:  # a scrape must never fail because one source is not ready
+            log.debug("metric %s: source not ready", self._name, exc_info=True)
+            family = GaugeMetricFamily(self._name, self._doc, labels=self._labels)
+        yield family

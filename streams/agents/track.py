@@ -77,6 +77,25 @@ def register(pipe: Pipeline) -> None:
         for spec in (DISPATCH_ORDERS, DISPATCH_UPDATES, DISPOSAL_CHECKS, TICKS)
     }
 
+    orders_topic = pipe.settings.topic(DISPATCH_ORDERS.name)
+
+    def open_orders() -> list[tuple[tuple[str], float]]:
+        """Orders not finished, by state, over the partitions this worker owns (at scrape)."""
+        actives = pipe.app.assignor.assigned_actives()
+        mine = {tp.partition for tp in actives if tp.topic == orders_topic}
+        counts = {s.value: 0 for s in OrderState if s not in lifecycle.TERMINAL}
+        for raw in list(records.values()):
+            if raw.get("partition") in mine and raw.get("state") in counts:
+                counts[raw["state"]] += 1
+        return [((state,), float(n)) for state, n in counts.items()]
+
+    m.collect_from(
+        "yujing_open_orders",
+        "Orders not yet closed or auto-resolved, by lifecycle state, on this worker's partitions.",
+        ["state"],
+        open_orders,
+    )
+
     def load(order_id: str) -> OrderRecord | None:
         raw = records.get(order_id)
         return None if raw is None else OrderRecord.model_validate(raw)

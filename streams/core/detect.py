@@ -11,6 +11,8 @@ partition move resumes exactly where the state left off.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,8 +44,15 @@ class Bound:
 class Detection:
     """Applies the catalogue's detectors; one instance serves every key."""
 
-    def __init__(self, catalogue: Catalogue, seed: int = 0) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        seed: int = 0,
+        observe: Callable[[str, float], None] | None = None,
+    ) -> None:
+        """``observe(kind, seconds)``, if given, hears each detector's time per event."""
         self.seed = seed
+        self._observe = observe
         self._by_kind: dict[str, list[Bound]] = {}
         self._by_type: dict[str, list[Bound]] = {}
         for rp in catalogue.risk_points:
@@ -95,7 +104,9 @@ class Detection:
     ) -> tuple[KeyState, list[RiskSignal]]:
         stored: dict[str, Any] = json.loads(state) if state else {}
         signals: list[RiskSignal] = []
+        observe = self._observe
         for b in bounds:
+            started = time.perf_counter() if observe is not None else 0.0
             rp = b.risk_point
             entry = stored.get(rp.id) or {}
             det = b.cls.from_params(b.params, self.seed)
@@ -108,6 +119,8 @@ class Detection:
                 signals.append(self._signal(b, det, x, score, now, source_key, place_id))
             det.learn_one(x)
             stored[rp.id] = {"d": det.state(), "g": trig_state}
+            if observe is not None:
+                observe(b.cls.kind, time.perf_counter() - started)
         return json.dumps(stored, separators=(",", ":")), signals
 
     @staticmethod
