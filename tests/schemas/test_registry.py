@@ -21,7 +21,7 @@ EVENT_MODELS = [
 
 
 def test_the_public_event_models_are_found() -> None:
-    assert len(EVENT_MODELS) == 14
+    assert len(EVENT_MODELS) == 15
     # The closed loop's models: order status, auto-disposal's two internal hops, clock ticks.
     assert {
         schemas.OrderStatus,
