@@ -130,6 +130,7 @@ def test_named_constants_point_at_their_topics() -> None:
         registry.NOTIFICATIONS,
         registry.RECEIPTS,
         registry.DEAD_LETTERS,
+        registry.SCOPED_SIGNALS,
     ]
     assert {c.name for c in constants} == set(TOPICS)
     assert registry.READINGS.schema is schemas.SensorReading
