@@ -87,6 +87,11 @@ class Metrics:
             "Orders auto-resolved by this worker in the last 24 hours of (pipeline) clock time.",
             registry=registry,
         )
+        self.inhibited = Counter(
+            "yujing_alerts_inhibited_total",
+            "Alert versions not paged because a systemic alert covers them.",
+            registry=registry,
+        )
         self._decided = {"auto_resolved": 0, "other": 0}
         self._auto_resolved_at: deque[datetime] = deque()
 
