@@ -19,8 +19,9 @@ callback or a wall-clock timer. A window is garbage-collected when the scope's
 watermark (stored, recovered with the table) passes its end + allowed lateness
 + ``keep_s``. One alert per (rule, scope, window): the id is derived from
 them, and the alert is re-published with version + 1 only when what it says
-changes (level, the places/modules/signals behind it, what it covers, or an
-inhibition).
+changes: its level, the signals behind it (evidence grows), what it covers, or
+an inhibition. So the last version of an alert is the same whatever order its
+signals arrived in (within the lateness); only the number of versions may differ.
 
 Inhibition: a regional alert covers the compound alerts of its town in
 overlapping windows. A compound alert evaluated while such a regional alert
@@ -377,7 +378,7 @@ class ScopeEngine:
             [
                 out.level,
                 sorted(out.members),
-                sorted(c["id"] for c in out.contribs) if rule_kind == "compound" else [],
+                stable_id("set", *sorted(c["id"] for c in out.contribs)),
                 [c for c in covers if c not in singles],
                 inhibited_by,
             ]
