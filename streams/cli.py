@@ -13,6 +13,7 @@ import sys
 
 from streams.broker.cli import add_broker_commands
 from streams.core.config import ConfigError
+from streams.replay import add_replay_command
 from streams.score_csv import add_score_csv_command
 
 
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_broker_commands(sub)
     add_score_csv_command(sub)
+    add_replay_command(sub)
 
     w = sub.add_parser("worker", help="run a pipeline worker (Faust); settings from YUJING_* env")
     w.add_argument(
