@@ -5,7 +5,7 @@ topic, and :mod:`schemas.registry` binds each topic name to its key and model.
 Serialization is JSON through pydantic (:mod:`schemas.codec`), never pickle.
 """
 
-from schemas.alert import Alert, AlertKind
+from schemas.alert import Alert, AlertKind, Contribution, Portrait, ScopeKind
 from schemas.base import Event
 from schemas.dead_letter import DeadLetter, DeadLetterReason
 from schemas.department import DepartmentEvent
@@ -28,6 +28,7 @@ from schemas.order import (
     SlaClass,
 )
 from schemas.reading import SensorReading
+from schemas.scoped import ScopedSignal
 from schemas.signal import RiskSignal
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "AutoDisposalPlan",
     "CallOutcome",
     "Channel",
+    "Contribution",
     "DeadLetter",
     "DeadLetterReason",
     "DepartmentEvent",
@@ -48,8 +50,11 @@ __all__ = [
     "OrderAction",
     "OrderState",
     "OrderStatus",
+    "Portrait",
     "ReceiptStatus",
     "RiskSignal",
+    "ScopeKind",
+    "ScopedSignal",
     "SensorHealth",
     "SensorReading",
     "SlaBreach",

@@ -27,6 +27,8 @@ class DeadLetterReason(StrEnum):
     INVALID_TRANSITION = "invalid_transition"
     #: A lifecycle update for an order id this pipeline never dispatched.
     UNKNOWN_ORDER = "unknown_order"
+    #: An event older than its window's allowed lateness (event time); never silently dropped.
+    LATE = "late"
 
 
 class DeadLetter(Event):

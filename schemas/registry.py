@@ -19,6 +19,7 @@ from schemas.disposal import DisposalWatch, SensorHealth, Tick
 from schemas.notification import NotificationReceipt, NotificationRequest
 from schemas.order import DispatchOrder, DispatchUpdate, OrderStatus, SlaBreach
 from schemas.reading import SensorReading
+from schemas.scoped import ScopedSignal
 from schemas.signal import RiskSignal
 
 
@@ -55,6 +56,12 @@ _SPECS = [
         RiskSignal,
         "place_id",
         "Single-risk signals, keyed by place so all risks of a place co-partition.",
+    ),
+    TopicSpec(
+        "yujing.scoped-signals.v1",
+        ScopedSignal,
+        "scope_key",
+        "Internal: signals re-keyed by town, industry or district, so a scope's signals meet.",
     ),
     TopicSpec(
         "yujing.alerts.v1",
@@ -134,6 +141,7 @@ BY_SCHEMA: MappingProxyType[type[Event], TopicSpec] = MappingProxyType(
 READINGS = TOPICS["yujing.readings.v1"]
 DEPARTMENT_EVENTS = TOPICS["yujing.department-events.v1"]
 SIGNALS = TOPICS["yujing.signals.v1"]
+SCOPED_SIGNALS = TOPICS["yujing.scoped-signals.v1"]
 ALERTS = TOPICS["yujing.alerts.v1"]
 DISPATCH_ORDERS = TOPICS["yujing.dispatch-orders.v1"]
 DISPATCH_UPDATES = TOPICS["yujing.dispatch-updates.v1"]

@@ -13,6 +13,7 @@ import sys
 
 from streams.broker.cli import add_broker_commands
 from streams.core.config import ConfigError
+from streams.replay import add_replay_command
 from streams.score_csv import add_score_csv_command
 from streams.simulate import add_simulate_command
 from streams.tail import add_tail_command
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_score_csv_command(sub)
     add_simulate_command(sub)
     add_tail_command(sub)
+    add_replay_command(sub)
 
     w = sub.add_parser("worker", help="run a pipeline worker (Faust); settings from YUJING_* env")
     w.add_argument(

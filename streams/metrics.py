@@ -118,6 +118,11 @@ class Metrics:
             registry=registry,
         )
         self._detector_children: dict[str, Histogram] = {}
+        self.inhibited = Counter(
+            "yujing_alerts_inhibited_total",
+            "Alert versions not paged because a systemic alert covers them.",
+            registry=registry,
+        )
         self._decided = {"auto_resolved": 0, "other": 0}
         self._auto_resolved_at: deque[datetime] = deque()
 

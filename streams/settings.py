@@ -12,6 +12,7 @@ from pathlib import Path
 
 from streams.core.catalogue import DEFAULT_PATH as DEFAULT_CATALOGUE
 from streams.core.config import ConfigError
+from streams.core.regions import DEFAULT_PATH as DEFAULT_REGIONS
 from streams.core.routing import DEFAULT_PATH as DEFAULT_ROUTES
 
 ENV_PREFIX = "YUJING_"
@@ -30,6 +31,8 @@ class Settings:
     max_message_bytes: int = 64 * 1024
     catalogue: Path = DEFAULT_CATALOGUE
     routes: Path = DEFAULT_ROUTES
+    #: The location hierarchy and sites (streams/config/regions.yaml).
+    regions: Path = DEFAULT_REGIONS
     sms_url: str = "http://127.0.0.1:8701"
     voice_url: str = "http://127.0.0.1:8702"
     delivery_max_attempts: int = 5

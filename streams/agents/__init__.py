@@ -1,7 +1,9 @@
 """Faust agents: thin adapters, one verb per hop of the flow.
 
 readings → detect → signals (department events → detect_records → signals)
-→ raise_alerts → alerts → dispatch → orders →
+→ raise_alerts → alerts →
+(signals → locate_signals → scoped signals → assess_scopes → compound/systemic alerts)
+→ dispatch → orders →
 plan_notifications → notifications → deliver → receipts (+ SMS/voice providers);
 orders + updates + ticks → track_orders → order status, SLA breaches, escalations;
 readings + watch requests → watch_sensors → sensor health (auto-disposal re-check).
@@ -18,10 +20,12 @@ if TYPE_CHECKING:
 
 def register_all(pipe: Pipeline) -> None:
     from streams.agents import (
+        assess_scopes,
         deliver,
         detect,
         detect_records,
         dispatch,
+        locate_signals,
         plan_notifications,
         raise_alerts,
         track,
@@ -32,6 +36,8 @@ def register_all(pipe: Pipeline) -> None:
         detect,
         detect_records,
         raise_alerts,
+        locate_signals,
+        assess_scopes,
         dispatch,
         plan_notifications,
         deliver,

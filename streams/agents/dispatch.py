@@ -2,7 +2,9 @@
 
 The order id derives from the alert id, and a changelog-backed table keyed by
 alert id (the alerts topic's key) remembers which alerts already have an
-order, so redelivery and newer alert versions never create a second one.
+order, so redelivery and newer alert versions never create a second one. An alert
+version with ``inhibited_by`` set (a systemic alert covers it) is not paged;
+one paged before its cover appeared keeps its order.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ def register(pipe: Pipeline) -> None:
     def core(alert: Alert) -> Result:
         if dispatched.get(alert.alert_id) is not None:
             return Result()
+        if alert.inhibited_by is not None:
+            pipe.metrics.inhibited.inc()
+            return Result()  # covered by a systemic alert, which is paged instead
         order = pipe.router.dispatch(alert, pipe.clock())
 
         def commit() -> None:

@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 
 from streams.core.config import ConfigModel, load_yaml
 from streams.core.detectors import Detector, detector_class
+from streams.core.rules import CompoundRule, SystemicRule, Windows
 from streams.core.trigger import Trigger
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "catalogue.yaml"
@@ -113,6 +114,10 @@ class Catalogue(ConfigModel):
     version: Literal[1]
     modules: list[Module] = Field(min_length=1)
     risk_points: list[RiskPoint] = Field(min_length=1)
+    #: Compound and systemic rules (streams.core.rules) and their event-time windows.
+    windows: Windows = Field(default_factory=Windows)
+    compound_rules: list[CompoundRule] = Field(default_factory=list)
+    systemic_rules: list[SystemicRule] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Catalogue:
@@ -126,6 +131,27 @@ class Catalogue(ConfigModel):
             if rp.id in seen:
                 raise ValueError(f"risk point {rp.id!r} is defined twice")
             seen.add(rp.id)
+        rule_ids = [r.id for r in self.compound_rules] + [r.id for r in self.systemic_rules]
+        if len(set(rule_ids)) != len(rule_ids) or "single" in rule_ids:
+            raise ValueError("compound and systemic rule ids must be unique (and not 'single')")
+        for rule in self.compound_rules:
+            for m in rule.members:
+                if m.module is not None and m.module not in module_ids:
+                    raise ValueError(f"compound rule {rule.id!r}: unknown module {m.module!r}")
+                if m.risk_point is not None and m.risk_point not in seen:
+                    raise ValueError(
+                        f"compound rule {rule.id!r}: unknown risk point {m.risk_point!r}"
+                    )
+            modules = {m.module or self.risk_point(str(m.risk_point)).module for m in rule.members}
+            if len(modules) < rule.min_modules:
+                raise ValueError(
+                    f"compound rule {rule.id!r}: min_modules {rule.min_modules} but its members "
+                    f"span only {len(modules)} modules"
+                )
+        for srule in self.systemic_rules:
+            for mod in srule.modules:
+                if mod not in module_ids:
+                    raise ValueError(f"systemic rule {srule.id!r}: unknown module {mod!r}")
         return self
 
     def for_sensor_kind(self, kind: str) -> list[RiskPoint]:

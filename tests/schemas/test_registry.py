@@ -21,7 +21,7 @@ EVENT_MODELS = [
 
 
 def test_the_public_event_models_are_found() -> None:
-    assert len(EVENT_MODELS) == 14
+    assert len(EVENT_MODELS) == 15
     # The closed loop's models: order status, auto-disposal's two internal hops, clock ticks.
     assert {
         schemas.OrderStatus,
@@ -130,6 +130,7 @@ def test_named_constants_point_at_their_topics() -> None:
         registry.NOTIFICATIONS,
         registry.RECEIPTS,
         registry.DEAD_LETTERS,
+        registry.SCOPED_SIGNALS,
     ]
     assert {c.name for c in constants} == set(TOPICS)
     assert registry.READINGS.schema is schemas.SensorReading
