@@ -6,7 +6,7 @@ readings → detect → signals (department events → detect_records → signal
 → dispatch → orders →
 plan_notifications → notifications → deliver → receipts (+ SMS/voice providers);
 orders + updates + ticks → track_orders → order status, SLA breaches, escalations;
-readings + watch requests → watch_sensors → sensor health (auto-disposal re-check).
+readings + watch requests → detect (with watch_sensors) → sensor health (re-check).
 Each runs with concurrency 1, so no offset is committed past an unfinished event.
 """
 
@@ -29,7 +29,6 @@ def register_all(pipe: Pipeline) -> None:
         plan_notifications,
         raise_alerts,
         track,
-        watch_sensors,
     )
 
     for module in (
@@ -42,6 +41,5 @@ def register_all(pipe: Pipeline) -> None:
         plan_notifications,
         deliver,
         track,
-        watch_sensors,
     ):
         module.register(pipe)

@@ -1,14 +1,20 @@
-"""Agent ``watch_sensors``: the machine re-check of auto-disposal, on the sensor side.
+"""Watch sensors: the machine re-check of auto-disposal, on the sensor side.
 
 (reading → … → **order** re-check.) Reads sensor readings and watch requests,
 both keyed by sensor id, so the table of watches (keyed by sensor id) lives in
 the readings' partition. When a watched sensor has had N healthy readings in a
 row (or relapses after that), a :class:`SensorHealth` event keyed by the order
 id goes back to the order side (``track_orders``).
+
+It is not an agent of its own: the ``detect`` agent runs it on the same
+stream. Two Faust agents reading one topic can deadlock a rebalance (each
+message is acked only when every agent has taken it, and a paused stream
+never does): measured with two workers, a reading stayed in flight forever.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import faust
@@ -23,7 +29,8 @@ if TYPE_CHECKING:
     from streams.app import Pipeline
 
 
-def register(pipe: Pipeline) -> None:
+def register(pipe: Pipeline) -> Callable[[faust.EventT], Awaitable[None]]:
+    """The handler the ``detect`` agent runs for every reading and watch request."""
     table = pipe.table("disposal-watches")
     catalogue = pipe.catalogue
     watch_hop: Hop[DisposalWatch] = Hop(pipe, "watch_sensors.watch", DISPOSAL_WATCH)
@@ -67,21 +74,13 @@ def register(pipe: Pipeline) -> None:
 
         return Result(outputs=events, commit=commit)
 
-    channel = pipe.app.topic(
-        pipe.settings.topic(READINGS.name),
-        pipe.settings.topic(DISPOSAL_WATCH.name),
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=pipe.settings.partitions,
-    )
     watch_topic = pipe.settings.topic(DISPOSAL_WATCH.name)
 
-    @pipe.app.agent(channel, name="watch_sensors", concurrency=1)
-    async def watch_sensors(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            if event.message.topic == watch_topic:
-                await watch_hop.handle(event, on_watch)
-            else:
-                await reading_hop.handle(event, on_reading)
+    async def handle(event: faust.EventT) -> None:
+        """One event of the sensor-keyed stream: a watch request, or a reading."""
+        if event.message.topic == watch_topic:
+            await watch_hop.handle(event, on_watch)
+        else:
+            await reading_hop.handle(event, on_reading)
+
+    return handle
