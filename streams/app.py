@@ -28,6 +28,7 @@ from streams.core.detect import Detection
 from streams.core.routing import Router, load_routing
 from streams.metrics import Metrics
 from streams.settings import Settings
+from streams.wiring import Wiring
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,10 @@ class Pipeline:
     router: Router
     clock: Clock = utc_now
     topics: dict[str, faust.TopicT] = field(default_factory=dict)
+    wiring: Wiring = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.wiring = Wiring(self)
 
     def topic(self, spec: TopicSpec) -> faust.TopicT:
         return self.topics[spec.name]
@@ -153,6 +158,7 @@ def create_pipeline(
     from streams.agents import register_all
 
     register_all(pipe)
+    pipe.wiring.build()
     return pipe
 
 

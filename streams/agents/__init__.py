@@ -6,7 +6,8 @@ readings → detect → signals (department events → detect_records → signal
 → dispatch → orders →
 plan_notifications → notifications → deliver → receipts (+ SMS/voice providers);
 orders + updates + ticks → track_orders → order status, SLA breaches, escalations;
-readings + watch requests → detect (with watch_sensors) → sensor health (re-check).
+readings + watch requests → watch_sensors → sensor health (auto-disposal re-check).
+Hops register handlers with :mod:`streams.wiring`, which makes one agent per topic group.
 Each runs with concurrency 1, so no offset is committed past an unfinished event.
 """
 
@@ -29,10 +30,12 @@ def register_all(pipe: Pipeline) -> None:
         plan_notifications,
         raise_alerts,
         track,
+        watch_sensors,
     )
 
     for module in (
         detect,
+        watch_sensors,
         detect_records,
         raise_alerts,
         locate_signals,

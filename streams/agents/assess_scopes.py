@@ -51,10 +51,10 @@ def register(pipe: Pipeline) -> None:
         dead = (DeadLetterReason.LATE, step.late) if step.late else None
         return Result(outputs=step.alerts, commit=commit, dead_letter=dead)
 
-    @pipe.app.agent(pipe.topic(SCOPED_SIGNALS), name="assess_scopes", concurrency=1)
-    async def assess_scopes(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await hop.handle(event, functools.partial(core, partition=event.message.partition))
+    async def handle(event: faust.EventT) -> None:
+        await hop.handle(event, functools.partial(core, partition=event.message.partition))
+
+    pipe.wiring.on("assess_scopes", [SCOPED_SIGNALS], handle)
 
     def held() -> tuple[list[int], RiskMap]:
         """The map from the partitions this worker is active for (not standbys)."""

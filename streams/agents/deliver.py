@@ -72,7 +72,7 @@ def register(pipe: Pipeline) -> None:
         )
         return Result(outputs=[receipt], dead_letter=dead)
 
-    @pipe.app.agent(pipe.topic(NOTIFICATIONS), name="deliver", concurrency=1)
-    async def deliver(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await hop.handle(event, core)
+    async def handle(event: faust.EventT) -> None:
+        await hop.handle(event, core)
+
+    pipe.wiring.on("deliver", [NOTIFICATIONS], handle)

@@ -35,7 +35,7 @@ def register(pipe: Pipeline) -> None:
 
         return Result(outputs=signals, commit=commit)
 
-    @pipe.app.agent(pipe.topic(DEPARTMENT_EVENTS), name="detect_records", concurrency=1)
-    async def detect_records(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await hop.handle(event, core)
+    async def handle(event: faust.EventT) -> None:
+        await hop.handle(event, core)
+
+    pipe.wiring.on("detect_records", [DEPARTMENT_EVENTS], handle)

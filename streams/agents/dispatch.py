@@ -38,7 +38,7 @@ def register(pipe: Pipeline) -> None:
 
         return Result(outputs=[order], commit=commit)
 
-    @pipe.app.agent(pipe.topic(ALERTS), name="dispatch", concurrency=1)
-    async def dispatch(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await hop.handle(event, core)
+    async def handle(event: faust.EventT) -> None:
+        await hop.handle(event, core)
+
+    pipe.wiring.on("dispatch", [ALERTS], handle)

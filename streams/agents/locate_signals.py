@@ -85,7 +85,7 @@ def register(pipe: Pipeline) -> None:
         ]
         return Result(outputs=outputs, commit=commit)
 
-    @pipe.app.agent(pipe.topic(SIGNALS), name="locate_signals", concurrency=1)
-    async def locate_signals(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await hop.handle(event, functools.partial(core, offset=event.message.offset))
+    async def handle(event: faust.EventT) -> None:
+        await hop.handle(event, functools.partial(core, offset=event.message.offset))
+
+    pipe.wiring.on("locate_signals", [SIGNALS], handle)

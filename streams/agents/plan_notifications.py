@@ -24,7 +24,7 @@ def register(pipe: Pipeline) -> None:
     def core(order: DispatchOrder) -> Result:
         return Result(outputs=notify.plan(order, pipe.router, pipe.clock()))
 
-    @pipe.app.agent(pipe.topic(DISPATCH_ORDERS), name="plan_notifications", concurrency=1)
-    async def plan_notifications(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await hop.handle(event, core)
+    async def handle(event: faust.EventT) -> None:
+        await hop.handle(event, core)
+
+    pipe.wiring.on("plan_notifications", [DISPATCH_ORDERS], handle)

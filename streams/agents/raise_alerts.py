@@ -21,7 +21,7 @@ def register(pipe: Pipeline) -> None:
     def core(signal: RiskSignal) -> Result:
         return Result(outputs=[rule.on_signal(signal)])
 
-    @pipe.app.agent(pipe.topic(SIGNALS), name="raise_alerts", concurrency=1)
-    async def raise_alerts(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await hop.handle(event, core)
+    async def handle(event: faust.EventT) -> None:
+        await hop.handle(event, core)
+
+    pipe.wiring.on("raise_alerts", [SIGNALS], handle)

@@ -73,7 +73,13 @@ def register(pipe: Pipeline) -> None:
     failpoint = os.environ.get("YUJING_FAILPOINT", "")
 
     hops: dict[str, Hop[Any]] = {
-        pipe.settings.topic(spec.name): Hop(pipe, f"track_orders.{spec.name.split('.')[1]}", spec)
+        pipe.settings.topic(spec.name): Hop(
+            pipe,
+            f"track_orders.{spec.name.split('.')[1]}",
+            spec,
+            # orders are owned (counted, dead-lettered) by plan_notifications
+            owns_input=spec is not DISPATCH_ORDERS,
+        )
         for spec in (DISPATCH_ORDERS, DISPATCH_UPDATES, DISPOSAL_CHECKS, TICKS)
     }
 
@@ -219,29 +225,19 @@ def register(pipe: Pipeline) -> None:
 
     pipe.app.on_partitions_revoked.connect(cast(Any, forget_published))
 
-    names = list(hops)
-    channel = pipe.app.topic(
-        *names,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=pipe.settings.partitions,
-    )
+    async def track_orders(event: faust.EventT) -> None:
+        topic, partition = event.message.topic, event.message.partition
+        hop = hops[topic]
+        if hop.source is DISPATCH_ORDERS:
+            await hop.handle(event, functools.partial(on_order, partition=partition))
+        elif hop.source is DISPATCH_UPDATES:
+            await hop.handle(event, on_update)
+        elif hop.source is DISPOSAL_CHECKS:
+            await hop.handle(event, on_health)
+        else:
+            await hop.handle(event, functools.partial(on_tick, partition=partition))
 
-    @pipe.app.agent(channel, name="track_orders", concurrency=1)
-    async def track_orders(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            topic, partition = event.message.topic, event.message.partition
-            hop = hops[topic]
-            if hop.source is DISPATCH_ORDERS:
-                await hop.handle(event, functools.partial(on_order, partition=partition))
-            elif hop.source is DISPATCH_UPDATES:
-                await hop.handle(event, on_update)
-            elif hop.source is DISPOSAL_CHECKS:
-                await hop.handle(event, on_health)
-            else:
-                await hop.handle(event, functools.partial(on_tick, partition=partition))
+    pipe.wiring.on("track_orders", [h.source for h in hops.values()], track_orders)
 
     ticks = pipe.topic(TICKS)
 

@@ -6,15 +6,12 @@ the readings' partition. When a watched sensor has had N healthy readings in a
 row (or relapses after that), a :class:`SensorHealth` event keyed by the order
 id goes back to the order side (``track_orders``).
 
-It is not an agent of its own: the ``detect`` agent runs it on the same
-stream. Two Faust agents reading one topic can deadlock a rebalance (each
-message is acked only when every agent has taken it, and a paused stream
-never does): measured with two workers, a reading stayed in flight forever.
+It shares the readings with ``detect``, so :mod:`streams.wiring` runs both in
+one Faust agent (two agents on one topic can deadlock a rebalance).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import faust
@@ -29,8 +26,7 @@ if TYPE_CHECKING:
     from streams.app import Pipeline
 
 
-def register(pipe: Pipeline) -> Callable[[faust.EventT], Awaitable[None]]:
-    """The handler the ``detect`` agent runs for every reading and watch request."""
+def register(pipe: Pipeline) -> None:
     table = pipe.table("disposal-watches")
     catalogue = pipe.catalogue
     watch_hop: Hop[DisposalWatch] = Hop(pipe, "watch_sensors.watch", DISPOSAL_WATCH)
@@ -83,4 +79,5 @@ def register(pipe: Pipeline) -> Callable[[faust.EventT], Awaitable[None]]:
         else:
             await reading_hop.handle(event, on_reading)
 
-    return handle
+    # readings are also read by ``detect``: the wiring runs both in one agent
+    pipe.wiring.on("watch_sensors", [READINGS, DISPOSAL_WATCH], handle)
