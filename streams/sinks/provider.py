@@ -134,6 +134,7 @@ class StubProvider:
         return not after, after
 
     async def send(self, request: web.Request) -> web.Response:
+        """Accept once per idempotency key; inject failures before or after accepting."""
         checked = await self._accept(request)
         if isinstance(checked, web.Response):
             return checked
@@ -141,25 +142,36 @@ class StubProvider:
         async with self._lock:
             if key in self.by_key:
                 self.duplicates += 1
-                return web.json_response({"message_id": self.by_key[key], "duplicate": True})
+                return web.json_response(self._answer(self.by_key[key], duplicate=True))
             before, lost = self._fail()
             if before:
-                return _error(503, "injected failure: provider temporarily unavailable")
-            message_id = f"{self.config.channel}-{uuid.uuid4().hex[:16]}"
-            self.by_key[key] = message_id
-            self.messages.append(
-                {
-                    "message_id": message_id,
-                    "idempotency_key": key,
-                    "to": mask_phone(to),
-                    "text": text,
-                    "accepted_at": datetime.now(UTC).isoformat(),
-                }
-            )
+                return _error(503, f"injected failure: {self.unavailable}")
+            item_id = self._record(key, mask_phone(to), text)
+            self.by_key[key] = item_id
             if lost:
                 self.lost_responses += 1
                 return _error(503, "injected failure: accepted, but the answer was lost")
-        return web.json_response({"message_id": message_id, "duplicate": False})
+        return web.json_response(self._answer(item_id, duplicate=False))
+
+    #: what an injected failure before accepting says
+    unavailable = "provider temporarily unavailable"
+
+    def _record(self, key: str, masked_to: str, text: str) -> str:
+        """Store an accepted message; return its id."""
+        message_id = f"{self.config.channel}-{uuid.uuid4().hex[:16]}"
+        self.messages.append(
+            {
+                "message_id": message_id,
+                "idempotency_key": key,
+                "to": masked_to,
+                "text": text,
+                "accepted_at": datetime.now(UTC).isoformat(),
+            }
+        )
+        return message_id
+
+    def _answer(self, item_id: str, duplicate: bool) -> dict[str, Any]:
+        return {"message_id": item_id, "duplicate": duplicate}
 
     async def list_messages(self, request: web.Request) -> web.Response:
         return web.json_response({"messages": self.messages})
@@ -204,38 +216,26 @@ class VoiceStub(StubProvider):
             x -= weight
         return next(iter(self.config.outcomes))
 
-    async def send(self, request: web.Request) -> web.Response:
-        checked = await self._accept(request)
-        if isinstance(checked, web.Response):
-            return checked
-        key, to, text = checked
-        async with self._lock:
-            if key in self.by_key:
-                self.duplicates += 1
-                call_id = self.by_key[key]
-                return web.json_response(
-                    {"call_id": call_id, "status": self._status(call_id), "duplicate": True}
-                )
-            before, lost = self._fail()
-            if before:
-                return _error(503, "injected failure: no line available")
-            call_id = f"call-{uuid.uuid4().hex[:16]}"
-            self.by_key[key] = call_id
-            self.calls[call_id] = {
-                "call_id": call_id,
-                "idempotency_key": key,
-                "to": mask_phone(to),
-                "script": text,
-                "ends_at": time.monotonic() + self.config.call_ms / 1000,
-                "outcome": self._outcome(key),
-            }
-            self.messages.append(
-                {"message_id": call_id, "idempotency_key": key, "to": mask_phone(to), "text": text}
-            )
-            if lost:
-                self.lost_responses += 1
-                return _error(503, "injected failure: call placed, but the answer was lost")
-        return web.json_response({"call_id": call_id, "status": "ringing", "duplicate": False})
+    unavailable = "no line available"
+
+    def _record(self, key: str, masked_to: str, text: str) -> str:
+        call_id = f"call-{uuid.uuid4().hex[:16]}"
+        self.calls[call_id] = {
+            "call_id": call_id,
+            "idempotency_key": key,
+            "to": masked_to,
+            "script": text,
+            "ends_at": time.monotonic() + self.config.call_ms / 1000,
+            "outcome": self._outcome(key),
+        }
+        self.messages.append(
+            {"message_id": call_id, "idempotency_key": key, "to": masked_to, "text": text}
+        )
+        return call_id
+
+    def _answer(self, item_id: str, duplicate: bool) -> dict[str, Any]:
+        status = self._status(item_id) if duplicate else "ringing"
+        return {"call_id": item_id, "status": status, "duplicate": duplicate}
 
     def _status(self, call_id: str) -> str:
         return "completed" if time.monotonic() >= self.calls[call_id]["ends_at"] else "ringing"
