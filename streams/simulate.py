@@ -51,6 +51,7 @@ from typing import IO, Any
 from schemas import DepartmentEvent, Event, RiskSignal, SensorReading
 from schemas.registry import spec_for
 from streams.core.catalogue import Catalogue, load_catalogue
+from streams.core.clock import parse_instant
 from streams.core.config import ConfigError
 from streams.core.detect import Detection
 
@@ -684,13 +685,7 @@ def add_simulate_command(sub: Any) -> None:
 def _parse_start(raw: str) -> datetime:
     if raw == "now":
         return datetime.now(UTC).replace(microsecond=0)
-    try:
-        start = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ConfigError(f"simulate: --start {raw!r} is not ISO-8601") from None
-    if start.tzinfo is None:
-        raise ConfigError(f"simulate: --start {raw!r} needs a UTC offset (e.g. +08:00)")
-    return start
+    return parse_instant(raw, "simulate: --start")
 
 
 def _simulate(args: argparse.Namespace) -> int:
