@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import socket
+import string
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from streams.broker import (
     BrokerConfig,
@@ -26,6 +29,7 @@ from streams.broker import (
     find_free_port,
 )
 from streams.broker.cli import add_broker_commands
+from streams.broker.local import new_cluster_id
 
 
 def _two_free_ports() -> tuple[int, int]:
@@ -187,6 +191,16 @@ def test_cli_errors_go_to_stderr_with_exit_2(
     assert capsys.readouterr().err.startswith(f"yujing broker: port {port} ")
 
 
+@given(st.binary(min_size=16, max_size=16))
+def test_cluster_ids_never_look_like_an_option(token: bytes) -> None:
+    # Kafka's storage tool parses its arguments: an id starting with "-" is read as
+    # an option and the first start fails ("--cluster-id/-t: expected one argument").
+    cluster_id = new_cluster_id(token)
+    assert not cluster_id.startswith("-")
+    assert len(cluster_id) == 22
+    assert set(cluster_id) <= set(string.ascii_letters + string.digits + "-_")
+
+
 # --------------------------------------------------------------------------- real broker
 
 
@@ -311,3 +325,27 @@ def test_stop(broker: LocalBroker) -> None:
     assert not _port_open(broker.config.port)
     assert _kafka_processes(broker) == []
     assert broker.stop() is False
+
+
+@pytest.mark.integration
+def test_first_start_replaces_a_cluster_id_that_looks_like_an_option(
+    tmp_path: Path,
+) -> None:
+    # A cluster.id left by an older version that drew "-..." must not stop the
+    # storage from being formatted: it is drawn again before the first format.
+    try:
+        check_java()
+    except BrokerError as exc:
+        pytest.skip(f"no usable Java for the local broker: {exc}")
+    port, controller_port = _two_free_ports()
+    local = LocalBroker(BrokerConfig(home=tmp_path, port=port, controller_port=controller_port))
+    local.dir.mkdir(parents=True, exist_ok=True)
+    local.cluster_id_path.write_text("-wAAAAAAAAAAAAAAAAAAAA\n", "utf-8")
+    try:
+        assert local.start(timeout=120) == local.config.bootstrap
+        cluster_id = local.cluster_id_path.read_text("utf-8").strip()
+        assert not cluster_id.startswith("-")
+        meta = (local.data_dir / "meta.properties").read_text("utf-8")
+        assert f"cluster.id={cluster_id}" in meta
+    finally:
+        local.stop()
