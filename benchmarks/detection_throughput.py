@@ -21,7 +21,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.common import bootstrap, raw_passthrough_rate
+from benchmarks.common import Poll, bootstrap, raw_passthrough_rate
 from schemas import SensorReading
 from schemas.registry import READINGS
 from streams.broker import find_free_port
@@ -105,13 +105,14 @@ def main() -> None:
         wait_http(worker, f"{web}/ready", timeout=120)
         first_t, first_n = None, 0.0
         deadline = time.monotonic() + 600
+        poll = Poll()
         while time.monotonic() < deadline:
             n = events_in(web)
             if n > 0 and first_t is None:
                 first_t, first_n = time.perf_counter(), n
             if n >= args.events:
                 break
-            time.sleep(0.05)
+            time.sleep(poll.interval(n, args.events))
         end_t = time.perf_counter()
         assert first_t is not None and n >= args.events, f"worker processed {n} of {args.events}"
         pipeline = (args.events - first_n) / (end_t - first_t)

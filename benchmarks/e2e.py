@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import bootstrap, raw_passthrough_rate
+from benchmarks.common import Poll, bootstrap, raw_passthrough_rate
 from schemas import Alert, DispatchOrder, RiskSignal, SensorReading
 from schemas.codec import decode, encode
 from schemas.registry import ALERTS, DISPATCH_ORDERS, READINGS, SIGNALS
@@ -215,12 +215,13 @@ def wait_done(stack: Stack, readings: int, orders: int, timeout: float) -> float
     deadline = time.monotonic() + timeout
     rd = f'topic="{READINGS.name}"'
     od = f'topic="{DISPATCH_ORDERS.name}"'
+    poll = Poll()
     while time.monotonic() < deadline:
         got_r = metric_sum(stack.webs, "yujing_events_in_total", rd)
         got_o = metric_sum(stack.webs, "yujing_events_out_total", od)
         if got_r >= readings and got_o >= orders:
             return time.perf_counter()
-        time.sleep(0.05)
+        time.sleep(poll.interval(got_r, readings))
     raise TimeoutError(
         f"pipeline did not finish: {got_r:.0f}/{readings} readings, {got_o:.0f}/{orders} orders"
     )
