@@ -27,6 +27,7 @@ from streams.core.clock import make_clock, wall_now
 from streams.core.detect import Detection
 from streams.core.routing import Router, load_routing
 from streams.metrics import Metrics
+from streams.offsets import use_strict_offsets
 from streams.settings import Settings
 from streams.wiring import Wiring
 
@@ -117,6 +118,7 @@ def create_pipeline(
         web_graph_enabled=False,
         web_stats_enabled=False,
     )
+    use_strict_offsets(app)  # never commit a reading no agent has processed
     pipe = Pipeline(
         settings=settings,
         app=app,
