@@ -9,7 +9,7 @@ redeliveries safe. A request still undelivered after its last attempt gets a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import faust
 
@@ -39,6 +39,13 @@ def register(pipe: Pipeline) -> None:
         Channel.VOICE: VoiceProvider(s.voice_url, backoff, s.delivery_timeout_s),
     }
     hop: Hop[NotificationRequest] = Hop(pipe, "deliver", NOTIFICATIONS)
+
+    async def close_providers(*_: Any, **__: Any) -> None:
+        # their HTTP sessions: otherwise every stop logs "Unclosed client session"
+        for provider in providers.values():
+            await provider.close()
+
+    pipe.app.on_before_shutdown.connect(close_providers)
 
     async def core(req: NotificationRequest) -> Result:
         provider = providers.get(req.channel)
