@@ -273,6 +273,35 @@ def on_tick(rec: OrderRecord, now: datetime) -> Step:
     return Step(new, statuses=statuses, breaches=breaches, escalate=escalate)
 
 
+def next_due(rec: OrderRecord) -> datetime | None:
+    """When :func:`on_tick` next has work for ``rec``; ``None``: never again.
+
+    ``on_tick(rec, now).record`` is ``None`` exactly when ``now`` is before this
+    (or it is ``None``): the earliest of a pending re-check and the deadlines of
+    stages neither breached nor met in time. A tick needs to look at no other
+    order.
+
+    >>> from datetime import UTC
+    >>> t = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> rec = OrderRecord(order_id="o1", alert_id="a1", partition=0, sla_class="emergency",
+    ...                   state="open", deadlines={"signed": t, "resolved": t.replace(day=2)},
+    ...                   escalate_to="x", receiver="y", channels=["sms"], breached=["signed"])
+    >>> next_due(rec) == t.replace(day=2)
+    True
+    """
+    times = []
+    if rec.state is S.AUTO_DISPOSING and rec.recheck_at is not None:
+        times.append(rec.recheck_at)
+    for stage, deadline in rec.deadlines.items():
+        if stage in rec.breached:
+            continue
+        met_when = rec.met_at.get(stage)
+        if met_when is not None and met_when <= deadline:
+            continue
+        times.append(deadline)
+    return min(times, default=None)
+
+
 def breach_id(order_id: str, stage: str) -> str:
     """One id per (order, stage): the same breach can never have two identities."""
     return stable_id("breach", order_id, stage)

@@ -160,3 +160,40 @@ def test_any_history_breaches_each_stage_at_most_once_and_never_early(
     stages = [s for s, _ in published]
     assert len(stages) == len(set(stages))
     assert set(stages) <= set(sla.STAGE_LIMITS[cls])
+
+
+STAGES = ["signed", "arrived", "resolved"]
+OFFSET = st.integers(min_value=-10, max_value=60).map(lambda m: T0 + timedelta(minutes=m))
+
+
+@st.composite
+def records(draw: st.DrawFn) -> OrderRecord:
+    """Any record the agent could hold: states, deadlines, met, breached, re-check."""
+    stages = draw(st.lists(st.sampled_from(STAGES), unique=True))
+    met = draw(st.lists(st.sampled_from(stages), unique=True)) if stages else []
+    sensors = draw(st.dictionaries(st.sampled_from(["s1", "s2"]), st.booleans()))
+    return OrderRecord(
+        order_id="order-1",
+        alert_id="alert-1",
+        partition=0,
+        sla_class=draw(st.sampled_from(list(SlaClass))),
+        state=draw(st.sampled_from(list(OrderState))),
+        deadlines={s: draw(OFFSET) for s in stages},
+        escalate_to="x",
+        receiver="y",
+        channels=["sms"],
+        met_at={s: draw(OFFSET) for s in met},
+        breached=draw(st.lists(st.sampled_from(stages), unique=True)) if stages else [],
+        recheck_at=draw(st.one_of(st.none(), OFFSET)),
+        sensor_recovered=sensors,
+    )
+
+
+@given(rec=records(), now=OFFSET)
+def test_a_tick_changes_a_record_exactly_from_its_next_due_time(
+    rec: OrderRecord, now: datetime
+) -> None:
+    # the due index relies on this: a tick before next_due has nothing to do
+    due = lifecycle.next_due(rec)
+    changed = lifecycle.on_tick(rec, now).record is not None
+    assert changed == (due is not None and now >= due)
