@@ -4,9 +4,11 @@
 co-partitioned by order id — dispatch orders, lifecycle updates, sensor health
 of auto-disposal (re-keyed to the order), and clock ticks (one per partition) —
 and keeps one record per order in a changelog-backed table keyed by order id.
-The record stores its partition, so the tick for partition *p* scans exactly
+The record stores its partition, so the tick for partition *p* handles exactly
 the records whose changelog partition is *p* (a table may only be written in
-the partition of the event being processed).
+the partition of the event being processed), and of those only the ones due:
+``streams.core.due`` indexes each record's next due time, built from the table
+on a partition's first tick after an assignment and updated on every write.
 
 Exactly one breach per (order, stage), across ``kill -9``: breaches are
 published, awaited, and only then marked in the table. The gap between the
@@ -53,6 +55,7 @@ from schemas.registry import (
     TICKS,
 )
 from streams.core import lifecycle, notify
+from streams.core.due import DueIndex
 from streams.core.ids import stable_id
 from streams.core.lifecycle import OrderRecord
 from streams.hop import Hop, Result
@@ -68,6 +71,8 @@ def register(pipe: Pipeline) -> None:
     m = pipe.metrics
     #: partition → breach ids known to be on the breaches topic (this process's view)
     published: dict[int, set[str]] = {}
+    #: partition → order id → next due time: a tick checks only the orders due
+    index = DueIndex()
     #: Test-only fault injection: "die_after_breach" exits like kill -9 right after a
     #: breach is on the broker and before its mark is stored (proves the read-back).
     failpoint = os.environ.get("YUJING_FAILPOINT", "")
@@ -142,6 +147,7 @@ def register(pipe: Pipeline) -> None:
 
         def commit() -> None:
             records[order.order_id] = rec.to_json()
+            index.put(rec)
             m.orders.labels("auto" if order.auto_disposal else "person").inc()
             count_status(step)
 
@@ -158,6 +164,7 @@ def register(pipe: Pipeline) -> None:
 
         def commit() -> None:
             records[update.order_id] = new.to_json()
+            index.put(new)
             count_status(step)
 
         return Result(outputs=step.statuses, commit=commit)
@@ -169,6 +176,7 @@ def register(pipe: Pipeline) -> None:
 
         def commit() -> None:
             records[health.order_id] = new.to_json()
+            index.put(new)
 
         return Result(commit=commit)
 
@@ -181,14 +189,23 @@ def register(pipe: Pipeline) -> None:
                 log.warning("partition %d: cannot read back breaches yet: %r", partition, err)
                 return Result()
             log.info("partition %d: %d breaches already published", partition, len(known))
+        if not index.built(partition):
+            index.build(
+                partition,
+                (
+                    OrderRecord.model_validate(raw)
+                    for raw in list(records.values())
+                    if raw.get("partition") == partition
+                ),
+            )
         now = pipe.clock()
         outputs: list[Event] = []
-        writes: dict[str, dict[str, object]] = {}
+        writes: dict[str, OrderRecord] = {}
         steps = []
-        for order_id, raw in list(records.items()):
-            if raw.get("partition") != partition:
+        for order_id in index.due(partition, now):
+            rec = load(order_id)
+            if rec is None:
                 continue
-            rec = OrderRecord.model_validate(raw)
             step = lifecycle.on_tick(rec, now)
             if step.record is None:
                 continue
@@ -201,7 +218,7 @@ def register(pipe: Pipeline) -> None:
             for b in fresh:
                 outputs += notify.plan_breach(b, pipe.router, now)
             outputs += fresh  # last: a breach on the topic means its escalation went out
-            writes[order_id] = step.record.to_json()
+            writes[order_id] = step.record
             steps.append((step, fresh))
         if not writes:
             return Result()
@@ -210,18 +227,20 @@ def register(pipe: Pipeline) -> None:
             if failpoint == "die_after_breach" and any(fresh for _, fresh in steps):
                 log.warning("failpoint die_after_breach: exiting without storing the marks")
                 os._exit(137)
-            for order_id, value in writes.items():
-                records[order_id] = value
+            for order_id, new in writes.items():
+                records[order_id] = new.to_json()
+                index.put(new)
             for step, fresh in steps:
                 count_status(step)
                 for b in fresh:
                     known.add(b.breach_id)
-                    m.sla_breaches.labels(_sla_class(writes, b), b.stage).inc()
+                    m.sla_breaches.labels(writes[b.order_id].sla_class.value, b.stage).inc()
 
         return Result(outputs=outputs, commit=commit)
 
     async def forget_published(sender: Any, *args: Any, **kwargs: Any) -> None:
         published.clear()  # another worker may publish there now: read back again
+        index.forget()  # and partitions may move: rebuild from the table when ticked
 
     pipe.app.on_partitions_revoked.connect(cast(Any, forget_published))
 
@@ -247,10 +266,6 @@ def register(pipe: Pipeline) -> None:
         for p in range(pipe.settings.partitions):
             tick = Tick(partition=str(p), event_time=now)
             await ticks.send(key=str(p).encode(), value=encode(tick), partition=p)
-
-
-def _sla_class(writes: dict[str, dict[str, object]], breach: SlaBreach) -> str:
-    return str(writes[breach.order_id]["sla_class"])
 
 
 async def _published_breaches(pipe: Pipeline, partition: int) -> set[str]:
