@@ -27,6 +27,9 @@ class OrderAction(StrEnum):
     ARRIVED = "arrived"
     RESOLVED = "resolved"
     FEEDBACK = "feedback"
+    #: the party concerned asked for help during automatic disposal (the voice call's
+    #: "needs help" answer): a person takes the order over now, not at the re-check
+    HELP_REQUESTED = "help_requested"
 
 
 class OrderState(StrEnum):

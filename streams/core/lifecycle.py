@@ -52,6 +52,7 @@ TRANSITIONS: MappingProxyType[OrderAction, tuple[frozenset[OrderState], OrderSta
             A.ARRIVED: (frozenset({S.ASSIGNED}), S.ARRIVED),
             A.RESOLVED: (frozenset({S.ASSIGNED, S.ARRIVED}), S.RESOLVED),
             A.FEEDBACK: (frozenset({S.RESOLVED}), S.CLOSED),
+            A.HELP_REQUESTED: (frozenset({S.AUTO_DISPOSING}), S.OPEN),
         }
     )
 )
@@ -171,6 +172,8 @@ def apply_update(rec: OrderRecord | None, update: DispatchUpdate, now: datetime)
         return Step(None, error=("unknown_order", f"no order {update.order_id} was dispatched"))
     if update.update_id in rec.seen_updates:
         return Step(None)  # a replay of an update already applied
+    if update.action is A.HELP_REQUESTED and rec.state is not S.AUTO_DISPOSING:
+        return Step(None)  # a person already has it (or it is closed): nothing to hand over
     allowed, target = TRANSITIONS[update.action]
     if rec.state not in allowed:
         names = " or ".join(sorted(s.value for s in allowed))
@@ -183,15 +186,21 @@ def apply_update(rec: OrderRecord | None, update: DispatchUpdate, now: datetime)
             ),
         )
     seen = [*rec.seen_updates, update.update_id][-MAX_SEEN_UPDATES:]
+    help_requested = update.action is A.HELP_REQUESTED
     new = rec.model_copy(
         update={
             "state": target,
             "met_at": _met(rec, target, now),
             "seen_updates": seen,
             "recheck_at": None,  # a person has it now: the machine stops
+            "escalated": rec.escalated or help_requested,
         }
     )
-    return Step(new, statuses=[status(new, target, rec.state, update.action.value, now)])
+    return Step(
+        new,
+        statuses=[status(new, target, rec.state, update.action.value, now)],
+        escalate=help_requested,
+    )
 
 
 def sensor_health(rec: OrderRecord | None, sensor_id: str, recovered: bool) -> OrderRecord | None:

@@ -109,13 +109,20 @@ def plan_escalated(
     channels: Iterable[str],
     router: Router,
     now: datetime,
+    help_requested: bool = False,
 ) -> list[NotificationRequest]:
-    """The machine could not close the order: a person gets it now."""
+    """The machine could not close the order: a person gets it now.
+
+    One escalation per order (the id is keyed by the order), whether the re-check
+    found the readings still abnormal or the party concerned asked for help.
+    """
     receiver = router.receiver(receiver_name)
-    message = (
-        f"yujing order {order_id}: automatic disposal did not bring the readings back "
-        "to normal; it is yours now. Sign for it in the field app."
+    why = (
+        "the party concerned asked for help on the automatic call"
+        if help_requested
+        else "automatic disposal did not bring the readings back to normal"
     )
+    message = f"yujing order {order_id}: {why}; it is yours now. Sign for it in the field app."
     return [
         _request(
             (order_id,), order_id, alert_id, Channel(c), receiver, PURPOSE_ESCALATED, message, now

@@ -197,3 +197,26 @@ def test_a_tick_changes_a_record_exactly_from_its_next_due_time(
     due = lifecycle.next_due(rec)
     changed = lifecycle.on_tick(rec, now).record is not None
     assert changed == (due is not None and now >= due)
+
+
+def test_help_requested_hands_an_auto_disposal_order_to_a_person_at_once() -> None:
+    rec = opened(auto=True)
+    assert rec.state is OrderState.AUTO_DISPOSING and rec.recheck_at is not None
+    step = lifecycle.apply_update(rec, upd(OrderAction.HELP_REQUESTED), T0 + timedelta(minutes=1))
+    assert step.error is None and step.escalate
+    assert step.record is not None
+    assert step.record.state is OrderState.OPEN
+    assert step.record.recheck_at is None and step.record.escalated
+    assert [(s.state, s.cause) for s in step.statuses] == [(OrderState.OPEN, "help_requested")]
+    # the re-check no longer runs: a person has it, with the SLA clock running
+    later = lifecycle.on_tick(step.record, T0 + timedelta(minutes=3))
+    assert later.record is None and not later.escalate
+    # the same answer again is a replay; after the hand-over a new one changes nothing
+    assert lifecycle.apply_update(step.record, upd(OrderAction.HELP_REQUESTED), T0).record is None
+    again = lifecycle.apply_update(step.record, upd(OrderAction.HELP_REQUESTED, 9), T0)
+    assert again.record is None and again.error is None
+
+
+def test_help_requested_on_an_order_a_person_has_is_ignored_not_an_error() -> None:
+    step = lifecycle.apply_update(opened(), upd(OrderAction.HELP_REQUESTED), T0)
+    assert step.record is None and step.error is None and not step.escalate
