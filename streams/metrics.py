@@ -88,7 +88,8 @@ class Metrics:
         )
         self.auto_disposal = Counter(
             "yujing_auto_disposal_total",
-            "Machine re-checks of auto-disposable orders, by outcome (auto_resolved, escalated).",
+            "Auto-disposable orders leaving the machine's hands, by outcome: auto_resolved or "
+            "escalated at the re-check, help_requested by the party concerned before it.",
             ["outcome"],
             registry=registry,
         )

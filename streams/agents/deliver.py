@@ -1,6 +1,9 @@
 """Agent ``deliver``: notification requests → provider → receipts (notification → **provider**).
 
 SMS and voice each have a provider; a voice receipt carries the call's outcome.
+A "needs help" answer to the automatic call of an auto-disposal order also
+becomes a ``help_requested`` lifecycle update (keyed by the order, read by
+``track_orders``): a person takes the order over at once, not at the re-check.
 
 Retries with exponential backoff; the idempotency key makes retries and
 redeliveries safe. A request still undelivered after its last attempt gets a
@@ -17,12 +20,16 @@ from schemas import (
     CallOutcome,
     Channel,
     DeadLetterReason,
+    DispatchUpdate,
+    Event,
     NotificationReceipt,
     NotificationRequest,
+    OrderAction,
     ReceiptStatus,
 )
 from schemas.registry import NOTIFICATIONS
 from streams.core.ids import stable_id
+from streams.core.notify import PURPOSE_VOICE_CALL
 from streams.core.retry import Backoff
 from streams.delivery import HttpProvider, VoiceProvider
 from streams.hop import Hop, Result
@@ -77,7 +84,20 @@ def register(pipe: Pipeline) -> None:
                 f"gave up after {outcome.attempts} attempts: {outcome.detail}",
             )
         )
-        return Result(outputs=[receipt], dead_letter=dead)
+        outputs: list[Event] = [receipt]
+        if receipt.call_outcome is CallOutcome.NEEDS_HELP and req.purpose == PURPOSE_VOICE_CALL:
+            # the party concerned asked for help: the order goes to a person now
+            outputs.append(
+                DispatchUpdate(
+                    update_id=stable_id("help", req.notification_id),
+                    order_id=req.order_id,
+                    action=OrderAction.HELP_REQUESTED,
+                    actor="voice-call",
+                    note="the party concerned answered the automatic call: needs help",
+                    event_time=receipt.event_time,
+                )
+            )
+        return Result(outputs=outputs, dead_letter=dead)
 
     async def handle(event: faust.EventT) -> None:
         await hop.handle(event, core)

@@ -41,6 +41,7 @@ from schemas import (
     DispatchUpdate,
     DisposalWatch,
     Event,
+    OrderAction,
     OrderState,
     SensorHealth,
     Tick,
@@ -119,6 +120,8 @@ def register(pipe: Pipeline) -> None:
                 pipe.metrics.order_decided(True, s.event_time)
             elif s.cause == "recheck":
                 m.auto_disposal.labels("escalated").inc()
+            elif s.cause == OrderAction.HELP_REQUESTED.value:
+                m.auto_disposal.labels("help_requested").inc()
             elif s.state is OrderState.CLOSED:
                 pipe.metrics.order_decided(False, s.event_time)
 
@@ -161,13 +164,24 @@ def register(pipe: Pipeline) -> None:
         if step.record is None:
             return Result()
         new = step.record
+        outputs: list[Event] = list(step.statuses)
+        if step.escalate:  # help requested: a person gets it now, not at the re-check
+            outputs += notify.plan_escalated(
+                new.order_id,
+                new.alert_id,
+                new.receiver,
+                new.channels,
+                pipe.router,
+                pipe.clock(),
+                help_requested=True,
+            )
 
         def commit() -> None:
             records[update.order_id] = new.to_json()
             index.put(new)
             count_status(step)
 
-        return Result(outputs=step.statuses, commit=commit)
+        return Result(outputs=outputs, commit=commit)
 
     def on_health(health: SensorHealth) -> Result:
         new = lifecycle.sensor_health(load(health.order_id), health.sensor_id, health.recovered)
