@@ -234,7 +234,9 @@ def river(sensor: str, value: float) -> SensorReading:
 
 
 def test_auto_disposal_closes_a_recovered_sensor_and_escalates_the_other(stack_factory) -> None:
-    stack = stack_factory()
+    # every call "handled": the re-check decides (a "needs help" answer would hand
+    # the order over before it; that is the next test)
+    stack = stack_factory(sinks_args=["--voice-outcomes", "handled=1"])
     stack.produce(river("river-ok", 4.8), river("river-bad", 4.9))
     ok = order_for(stack, "bank.river-ok")
     bad = order_for(stack, "bank.river-bad")
@@ -292,6 +294,48 @@ def test_auto_disposal_closes_a_recovered_sensor_and_escalates_the_other(stack_f
     assert 'yujing_orders_total{mode="auto"} 2.0' in text
     assert "yujing_auto_disposal_ratio 1.0" in text
     assert "yujing_auto_resolved_per_day 1.0" in text
+
+
+def test_a_needs_help_answer_hands_the_order_to_a_person_before_the_recheck(
+    stack_factory,
+) -> None:
+    stack = stack_factory(sinks_args=["--voice-outcomes", "needs_help=1"])
+    stack.produce(river("river-help", 4.8))
+    order = order_for(stack, "bank.river-help")
+    assert order.auto_disposal is not None
+
+    def statuses() -> list[OrderStatus]:
+        return [
+            s
+            for s in stack.read(ORDER_STATUS, OrderStatus, timeout_s=1.0)
+            if s.order_id == order.order_id
+        ]
+
+    handed = stack.wait_for(
+        lambda: [s for s in statuses() if s.cause == "help_requested"], 30, "the hand-over"
+    )
+    # the sensor is back to normal, yet the party asked for help: a person has it
+    stack.produce(river("river-help", 4.0), river("river-help", 4.0), river("river-help", 4.0))
+    assert handed[0].state is OrderState.OPEN
+    assert handed[0].event_time < order.auto_disposal.recheck_at
+    escalated = stack.wait_for(
+        lambda: [m for m in stack.sms_messages() if "asked for help" in m["text"]],
+        20,
+        "the escalated dispatch",
+    )
+    assert len(escalated) == 1 and order.order_id in escalated[0]["text"]
+    updates = [
+        u for u in stack.read(DISPATCH_UPDATES, DispatchUpdate) if u.order_id == order.order_id
+    ]
+    assert [u.action for u in updates] == [OrderAction.HELP_REQUESTED]
+    # past the re-check time (10 simulated minutes): no re-check, nothing closes it
+    time.sleep(12)
+    assert [s.state for s in statuses()] == [OrderState.AUTO_DISPOSING, OrderState.OPEN]
+    text = stack.metrics()
+    assert 'yujing_auto_disposal_total{outcome="help_requested"} 1.0' in text
+    assert 'yujing_auto_disposal_total{outcome="auto_resolved"}' not in text or (
+        'yujing_auto_disposal_total{outcome="auto_resolved"} 0.0' in text
+    )
 
 
 def test_invalid_lifecycle_updates_are_dead_lettered_with_reasons(stack_factory) -> None:
