@@ -8,7 +8,8 @@ Before ``streams.offsets``, this scenario lost readings in 3 of 10 runs of a
 script (58, 101 and 65 of 1,000 alarms without a signal). The loss depends on
 timing, and this test did not hit it in 12 runs without the fix, so the
 mechanism itself is pinned deterministically in ``test_offsets.py``; this test
-guards the strict commits against losing or stalling under real rebalances.
+guards the strict commits against losing or stalling under real rebalances,
+and checks issue 5's "exactly one dispatch order per alert" across them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from kafka import KafkaConsumer, TopicPartition
 from support import wait_for
 
 from benchmarks.e2e import Feed, backlog, metric_sum, produce_backlog
-from schemas.registry import READINGS, SIGNALS
+from schemas.registry import DISPATCH_ORDERS, READINGS, SIGNALS
 from streams.broker import find_free_port
 from streams.kafka_io import ensure_topics, read_topic
 from streams.runner import Child, spawn, wait_http
@@ -106,6 +107,20 @@ def test_two_workers_starting_on_a_backlog_lose_no_reading(
         ):
             signalled.update(json.loads(record.value)["source_event_ids"])
         assert alarms - signalled == set()
+
+        # exactly one dispatch order per alert, across the rebalances: one alarm
+        # per place gives one alert and one order each, however often re-read
+        orders = [
+            json.loads(r.value)
+            for r in read_topic(
+                kafka_bootstrap, prefix + DISPATCH_ORDERS.name, min_count=len(alarms), timeout_s=90
+            )
+        ]
+        ids_per_alert: dict[str, set[str]] = {}
+        for o in orders:
+            ids_per_alert.setdefault(o["alert_id"], set()).add(o["order_id"])
+        assert len(ids_per_alert) == len(alarms)
+        assert all(len(ids) == 1 for ids in ids_per_alert.values())
     finally:
         for child in reversed(children):
             child.stop()
