@@ -9,12 +9,16 @@ script (58, 101 and 65 of 1,000 alarms without a signal). The loss depends on
 timing, and this test did not hit it in 12 runs without the fix, so the
 mechanism itself is pinned deterministically in ``test_offsets.py``; this test
 guards the strict commits against losing or stalling under real rebalances,
-and checks issue 5's "exactly one dispatch order per alert" across them.
+and checks issue 5's "exactly one dispatch order per alert" and "a breach
+exactly once per order and stage" across them (simulated time at 60x, so every
+order breaches while the group settles).
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -22,7 +26,7 @@ from kafka import KafkaConsumer, TopicPartition
 from support import wait_for
 
 from benchmarks.e2e import Feed, backlog, metric_sum, produce_backlog
-from schemas.registry import DISPATCH_ORDERS, READINGS, SIGNALS
+from schemas.registry import DISPATCH_ORDERS, READINGS, SIGNALS, SLA_BREACHES
 from streams.broker import find_free_port
 from streams.kafka_io import ensure_topics, read_topic
 from streams.runner import Child, spawn, wait_http
@@ -60,6 +64,11 @@ def test_two_workers_starting_on_a_backlog_lose_no_reading(
         "YUJING_SMS_URL": f"http://127.0.0.1:{sms}",
         "YUJING_VOICE_URL": f"http://127.0.0.1:{voice}",
         "YUJING_SESSION_TIMEOUT_S": "10",
+        # simulated time at 60x: every (emergency) order breaches 'signed' 5 s after
+        # it is opened, while the group is still rebalancing
+        "YUJING_CLOCK_EPOCH": f"{time.time():.3f}",
+        "YUJING_CLOCK_SPEED": "60",
+        "YUJING_TICK_INTERVAL_S": "0.5",
     }
     children: list[Child] = []
     webs: list[str] = []
@@ -121,6 +130,29 @@ def test_two_workers_starting_on_a_backlog_lose_no_reading(
             ids_per_alert.setdefault(o["alert_id"], set()).add(o["order_id"])
         assert len(ids_per_alert) == len(alarms)
         assert all(len(ids) == 1 for ids in ids_per_alert.values())
+        order_ids = {i for ids in ids_per_alert.values() for i in ids}
+
+        # and exactly one breach per (order, stage), across the same rebalances
+        def breaches() -> Counter[tuple[str, str]]:
+            return Counter(
+                (b["order_id"], b["stage"])
+                for b in (
+                    json.loads(r.value)
+                    for r in read_topic(
+                        kafka_bootstrap, prefix + SLA_BREACHES.name, timeout_s=30, idle_s=1.0
+                    )
+                )
+            )
+
+        wait_for(
+            lambda: {o for o, stage in breaches() if stage == "signed"} >= order_ids,
+            timeout=120,
+            what="a 'signed' breach for every order",
+        )
+        time.sleep(2.0)  # room for a duplicate to show up
+        counted = breaches()
+        assert {o for o, _ in counted} == order_ids
+        assert [k for k, n in counted.items() if n > 1] == []
     finally:
         for child in reversed(children):
             child.stop()
