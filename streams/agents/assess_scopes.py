@@ -67,8 +67,13 @@ def register(pipe: Pipeline) -> None:
     @pipe.app.page("/map")
     async def risk_map(web: Any, request: Any) -> Any:
         partitions, m = held()
+        with_ids = request.query.get("ids", "") not in ("", "0", "false")
         return web.json(
-            {"partitions": partitions, "watermarks": m.watermarks, "scopes": m.levels()}
+            {
+                "partitions": partitions,
+                "watermarks": m.watermarks,
+                "scopes": m.levels(with_ids=with_ids),
+            }
         )
 
     @pipe.app.page("/map/{scope}/alerts")

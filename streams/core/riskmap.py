@@ -11,6 +11,7 @@ district). Levels merge across workers by taking the maximum, alerts by union.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from streams.core.regions import RegionIndex
@@ -111,18 +112,102 @@ class RiskMap:
         levels = [a["level"] for a in self.by_scope.get(scope, {}).values()]
         return max(levels, key=LEVELS.index) if levels else "none"
 
-    def levels(self) -> Json:
-        return {
-            scope: {
-                "kind": kind,
-                "level": self.level(scope),
-                "open_alerts": len(self.by_scope.get(scope, {})),
-            }
-            for scope, kind in sorted(self.kinds.items())
-        }
+    def levels(self, with_ids: bool = False) -> Json:
+        """Per scope: kind, level, open alert count (and, for merging, their ids)."""
+        out: Json = {}
+        for scope, kind in sorted(self.kinds.items()):
+            held = self.by_scope.get(scope, {})
+            out[scope] = {"kind": kind, "level": self.level(scope), "open_alerts": len(held)}
+            if with_ids:
+                out[scope]["alert_ids"] = sorted(held)
+        return out
 
     def scope_alerts(self, scope: str) -> list[Json]:
-        held = self.by_scope.get(scope, {})
-        return sorted(
-            held.values(), key=lambda a: (-LEVELS.index(a["level"]), a["kind"], a["alert_id"])
-        )
+        return _most_severe_first(self.by_scope.get(scope, {}).values())
+
+
+def _most_severe_first(alerts: Iterable[Json]) -> list[Json]:
+    return sorted(alerts, key=lambda a: (-LEVELS.index(a["level"]), a["kind"], a["alert_id"]))
+
+
+def _max_level(levels: Iterable[str]) -> str:
+    known = [lv for lv in levels if lv in LEVELS]
+    return max(known, key=LEVELS.index) if known else "none"
+
+
+def merge_maps(answers: list[Json]) -> Json:
+    """One map from every worker's ``GET /map?ids=1``.
+
+    Each worker holds the windows of its own partitions, and one signal sits in
+    the windows of several scopes, so two workers may both count an alert under
+    the same scope: open alerts are merged as a union of ids, levels by maximum,
+    watermarks by the latest, partitions by union.
+
+    >>> a = {"partitions": [0], "watermarks": {"t": "2026-01-01T00:00:00+00:00"},
+    ...      "scopes": {"t": {"kind": "town", "level": "low", "open_alerts": 1,
+    ...                       "alert_ids": ["x"]}}}
+    >>> b = {"partitions": [1], "watermarks": {"t": "2026-01-01T00:05:00+00:00"},
+    ...      "scopes": {"t": {"kind": "town", "level": "high", "open_alerts": 2,
+    ...                       "alert_ids": ["x", "y"]}}}
+    >>> m = merge_maps([a, b])
+    >>> m["partitions"], m["scopes"]["t"]["level"], m["scopes"]["t"]["open_alerts"]
+    ([0, 1], 'high', 2)
+    >>> m["watermarks"]["t"]
+    '2026-01-01T00:05:00+00:00'
+    """
+    partitions: set[int] = set()
+    watermarks: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    levels: dict[str, list[str]] = {}
+    ids: dict[str, set[str]] = {}
+    for answer in answers:
+        partitions.update(answer.get("partitions", []))
+        for scope, wm in answer.get("watermarks", {}).items():
+            if scope not in watermarks or datetime.fromisoformat(wm) > datetime.fromisoformat(
+                watermarks[scope]
+            ):
+                watermarks[scope] = wm
+        for scope, entry in answer.get("scopes", {}).items():
+            if "alert_ids" not in entry:
+                raise ValueError("merge needs each worker's alert ids: ask GET /map?ids=1")
+            kinds.setdefault(scope, entry["kind"])
+            levels.setdefault(scope, []).append(entry["level"])
+            ids.setdefault(scope, set()).update(entry["alert_ids"])
+    return {
+        "partitions": sorted(partitions),
+        "watermarks": dict(sorted(watermarks.items())),
+        "scopes": {
+            scope: {
+                "kind": kinds[scope],
+                "level": _max_level(levels[scope]),
+                "open_alerts": len(ids[scope]),
+            }
+            for scope in sorted(kinds)
+        },
+    }
+
+
+def merge_scope_alerts(scope: str, answers: list[Json]) -> Json:
+    """One answer from every worker's ``GET /map/{scope}/alerts`` (404s left out).
+
+    Alerts are merged by id, the latest version winning; the level is the most
+    severe of them, ``none`` without any.
+    """
+    partitions: set[int] = set()
+    kind = None
+    alerts: dict[str, Json] = {}
+    for answer in answers:
+        partitions.update(answer.get("partitions", []))
+        kind = kind or answer.get("kind")
+        for alert in answer.get("alerts", []):
+            old = alerts.get(alert["alert_id"])
+            if old is None or (old.get("version") or 0) < (alert.get("version") or 0):
+                alerts[alert["alert_id"]] = alert
+    merged = _most_severe_first(alerts.values())
+    return {
+        "partitions": sorted(partitions),
+        "scope": scope,
+        "kind": kind,
+        "level": _max_level(a["level"] for a in merged),
+        "alerts": merged,
+    }
