@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from streams.broker.cli import add_broker_commands
 from streams.core.config import ConfigError
+from streams.mapview import add_map_command
 from streams.replay import add_replay_command
 from streams.score_csv import add_score_csv_command
 from streams.simulate import add_simulate_command
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_score_csv_command(sub)
     add_simulate_command(sub)
     add_tail_command(sub)
+    add_map_command(sub)
     add_replay_command(sub)
 
     w = sub.add_parser("worker", help="run a pipeline worker (Faust); settings from YUJING_* env")

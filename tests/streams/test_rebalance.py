@@ -11,7 +11,8 @@ mechanism itself is pinned deterministically in ``test_offsets.py``; this test
 guards the strict commits against losing or stalling under real rebalances,
 and checks issue 5's "exactly one dispatch order per alert" and "a breach
 exactly once per order and stage" across them (simulated time at 60x, so every
-order breaches while the group settles).
+order breaches while the group settles), and that ``yujing map``'s merge of
+both workers' risk maps holds every alarm's place.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
@@ -29,6 +31,7 @@ from benchmarks.e2e import Feed, backlog, metric_sum, produce_backlog
 from schemas.registry import DISPATCH_ORDERS, READINGS, SIGNALS, SLA_BREACHES
 from streams.broker import find_free_port
 from streams.kafka_io import ensure_topics, read_topic
+from streams.mapview import fetch
 from streams.runner import Child, spawn, wait_http
 
 READINGS_N = 20_000
@@ -153,6 +156,20 @@ def test_two_workers_starting_on_a_backlog_lose_no_reading(
         counted = breaches()
         assert {o for o, _ in counted} == order_ids
         assert [k for k, n in counted.items() if n > 1] == []
+
+        # one risk map from both workers: each holds one partition's windows
+        places = set(feed.alarm_time)
+        alone = [fetch([web]) for web in webs]
+        assert sorted(p for m in alone for p in m["partitions"]) == [0, 1]
+        merged = fetch(webs)
+        assert merged["partitions"] == [0, 1]
+
+        def hot(m: dict[str, Any]) -> set[str]:
+            return {s for s, v in m["scopes"].items() if v["open_alerts"]}
+
+        assert hot(merged) & places == places  # every alarm's place, from either worker
+        for part in alone:
+            assert hot(part) < hot(merged)  # neither worker alone has the whole picture
     finally:
         for child in reversed(children):
             child.stop()
