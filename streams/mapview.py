@@ -39,7 +39,7 @@ def fetch(workers: list[str], scope: str | None = None, timeout: float = 5.0) ->
         if scope is None:
             url = f"{base}/map?ids=1"
         else:
-            url = f"{base}/map/{urllib.parse.quote(scope, safe='')}/alerts"
+            url = f"{base}/map/{urllib.parse.quote(scope, safe=':')}/alerts"
         try:
             status, body = get_json(url, timeout=timeout)
         except OSError as err:

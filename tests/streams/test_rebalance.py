@@ -170,6 +170,9 @@ def test_two_workers_starting_on_a_backlog_lose_no_reading(
         assert hot(merged) & places == places  # every alarm's place, from either worker
         for part in alone:
             assert hot(part) < hot(merged)  # neither worker alone has the whole picture
+        place = sorted(places)[0]
+        one = fetch(webs, place)
+        assert one["scope"] == place and one["level"] != "none" and one["alerts"]
     finally:
         for child in reversed(children):
             child.stop()
