@@ -13,11 +13,11 @@ the same alerts with the same ids.
 
 ``--speed S`` paces the events by their event times: ``1`` at recorded speed,
 ``60`` an hour a minute, ``0`` (the default) as fast as the broker takes them.
-Pacing matters for history: events of different keys land in different
-partitions, and sent all at once they reach scopes that gather many partitions
-(a town, the district) in an order that can put a signal more than the allowed
-lateness behind, so it is dead-lettered as ``late``; at a pace where the
-pipeline keeps up, they arrive as they would have live.
+Pacing matters for history: readings of different sensors land in different
+partitions, and sent all at once they reach their place's clock in an order
+that can put a signal more than the allowed lateness behind the place's
+newest, so it is dead-lettered as ``late``; at a pace where the pipeline keeps
+up, they arrive as they would have live.
 """
 
 from __future__ import annotations

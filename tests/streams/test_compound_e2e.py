@@ -357,8 +357,9 @@ def test_a_module_rate_rising_against_its_history_gives_one_trend_alert(
     history = [reading(f"river-h{h}", "river_level_m", place, 4.8, 60 * h + 10) for h in range(8)]
     burst = [reading(f"river-b{i}", "river_level_m", place, 4.8, 480 + 5 * i) for i in range(6)]
     # Replayed by event time at 1,200x (an hour in 3 s), as they would arrive live.
-    # (Sent all at once, the gauges' partitions interleave, and history signals
-    # overtaken by more than the lateness are dead-lettered as late: by design.)
+    # (Sent all at once, the gauges' partitions interleave: 3 history signals came
+    # more than the lateness behind the cell's newest, were dead-lettered as late,
+    # and the baseline was 0.71.)
     path = stack.tmp / "trend.jsonl"
     path.write_text("".join(json.dumps(e) + "\n" for e in [*history, *burst]))
     proc = subprocess.run(
