@@ -1,44 +1,30 @@
-"""Offsets: commit only what was processed, across rebalances.
+"""Offsets: what a worker may commit, skip or must read again. Pure bookkeeping, no Kafka.
 
 Where this sits: under every agent, between Kafka and the first hop of the flow
 (reading → signal → alert → order → notification). No event passes through it;
-it decides which input offsets a worker commits, so that a reading is never
-marked done before some worker has handled it.
+:mod:`streams.consumer` asks it three questions for every partition a worker reads:
 
-Why it exists (found by ``yujing bench``, then measured with a script): with
-two workers starting on a backlog, faust-streaming 0.15 committed past
-readings nobody had processed in 3 of 10 runs (58, 101 and 65 of 1,000 alarms
-never became signals). Three behaviours combine during a rebalance:
-
-* its consumer treats a jump in fetched offsets as a *gap* and counts the
-  skipped offsets as acknowledged (meant for compacted or transactional
-  topics); after a rebalance the fetcher jumps when buffered messages were
-  cleared, so unprocessed readings were committed (seen: committed 9,057 while
-  7,665..9,055 had never reached an agent);
-* its head-of-queue check lets a commit start one past the committed offset,
-  and is skipped altogether when the committed offset is 0 or unknown;
-* aiokafka's ``seek_to_committed`` does not seek a partition whose committed
-  offset is 0 or none, so such a partition resumes from wherever the old
-  generation's fetcher had got to.
-
-:class:`StrictOffsetConsumer` changes exactly these: no gap is ever counted as
-processed (our topics are neither compacted nor transactional, so a real gap
-cannot occur), a commit must start at the committed offset, and a partition
-with nothing committed is sought to its first offset on every assignment. The
-worst case becomes a stalled partition (visible as consumer lag, and re-read
-on the next assignment), never a lost reading.
+* :func:`next_commit` — which offset may be committed? Only the end of a run of
+  processed offsets that starts at the committed one, so a reading is never marked
+  done before some worker has handled it.
+* :class:`HandedOver` — may a fetched record be skipped? Only when the same offset
+  was handed to the streams *since the partition was last sought*. A record handed
+  over before a seek may have been dropped by the streams (a rebalance clears their
+  buffers; a stream skips events of an old generation), so after a seek every
+  offset is handed over again, at the cost of a duplicate at worst. Faust's own
+  drain loop skipped every offset below "the last offset delivered", a position it
+  kept writing while a seek to the committed offsets was still running: a record
+  refetched after the seek fell below it and was dropped for good (issue 9).
+* :class:`StallWatch` — is a partition stuck? Its committed offset has not moved
+  for ``after_s`` although records wait behind it, and the record at that offset
+  is neither processed, nor being processed, nor waiting in a stream's buffer:
+  nothing will ever process it unless the partition is read again from there.
 """
 
 from __future__ import annotations
 
 import bisect
-import logging
-from typing import Any
-
-from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import TP
-
-log = logging.getLogger(__name__)
+from collections.abc import Hashable, Iterable
 
 
 def next_commit(acked: list[int], committed: int | None) -> tuple[int | None, list[int]]:
@@ -68,57 +54,113 @@ def next_commit(acked: list[int], committed: int | None) -> tuple[int | None, li
         del acked[:stale]
         return None, removed
     end = stale + 1
-    while end < len(acked) and acked[end] == acked[end - 1] + 1:
+    while end < len(acked) and acked[end] <= acked[end - 1] + 1:
         end += 1
     removed = acked[:end]
     del acked[:end]
     return removed[-1] + 1, removed
 
 
-class StrictOffsetConsumer(faust_aiokafka.Consumer):
-    """Faust's aiokafka consumer, committing only offsets some agent processed."""
+class HandedOver:
+    """Per partition, the run of offsets handed to the streams since its last seek.
 
-    async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
-        # A jump in fetched offsets on our (uncompacted, non-transactional) topics
-        # comes from a seek or a cleared buffer, never from missing records: the
-        # skipped offsets are unprocessed, not done.
-        log.warning(
-            "fetch of %s jumped over offsets %d..%d; they stay uncommitted until processed",
-            tp,
-            offset_from,
-            offset_to - 1,
-        )
+    One contiguous run per partition is enough: a fetch after a seek starts at the
+    sought offset and climbs by one. Anything this cannot vouch for is handed over
+    again: a duplicate is processed twice (every hop is idempotent), a skip would
+    be a loss.
 
-    def _new_offset(self, tp: TP) -> int | None:
-        offset, removed = next_commit(self._acked[tp], self._committed_offset[tp])
-        self._acked_index[tp].difference_update(removed)
-        return offset
+    >>> h = HandedOver()
+    >>> for offset in (12, 13, 14):
+    ...     h.add("p0", offset)
+    >>> h.seen("p0", 13), h.seen("p0", 15)
+    (True, False)
+    >>> h.forget(["p0"])                # a seek: nothing is vouched for any more
+    >>> h.seen("p0", 13)
+    False
 
-    async def perform_seek(self) -> None:
-        await super().perform_seek()
-        acking = self.app.topics.acks_enabled_for
-        unknown = [
-            tp
-            for tp in self.assignment()
-            if acking(tp.topic) and self._committed_offset[tp] is None
-        ]
-        if not unknown:
-            return
-        earliest = await self.earliest_offsets(*unknown)
-        for tp in unknown:
-            start = earliest.get(tp)
-            if start is None:
-                continue
-            await self.seek(tp, start)
-            self._committed_offset[tp] = start
+    A record whose hand-over was still running when a seek came is not vouched for
+    either: the caller adds it only if :attr:`epoch` did not move meanwhile.
+    """
+
+    __slots__ = ("_runs", "epoch")
+
+    def __init__(self) -> None:
+        self._runs: dict[Hashable, tuple[int, int]] = {}
+        #: Moves on at every :meth:`forget`: a hand-over that a seek overtook (the
+        #: epoch changed while it ran) must not be :meth:`add`-ed afterwards.
+        self.epoch = 0
+
+    def seen(self, tp: Hashable, offset: int) -> bool:
+        """Whether ``offset`` was handed over since ``tp`` was last sought."""
+        run = self._runs.get(tp)
+        return run is not None and run[0] <= offset < run[1]
+
+    def add(self, tp: Hashable, offset: int) -> None:
+        """``offset`` was just handed over (after a check that it was not ``seen``)."""
+        run = self._runs.get(tp)
+        if run is not None and offset == run[1]:
+            self._runs[tp] = (run[0], offset + 1)
+        elif run is None or not run[0] <= offset < run[1]:
+            self._runs[tp] = (offset, offset + 1)
+
+    def forget(self, tps: Iterable[Hashable] | None = None) -> None:
+        """A seek (of ``tps``, or of every partition): vouch for nothing handed before."""
+        self.epoch += 1
+        if tps is None:
+            self._runs.clear()
+        else:
+            for tp in tps:
+                self._runs.pop(tp, None)
 
 
-class StrictOffsetTransport(faust_aiokafka.Transport):
-    """The aiokafka transport with :class:`StrictOffsetConsumer`."""
+class StallWatch:
+    """How long each partition's head offset has been stuck with nothing holding it.
 
-    Consumer = StrictOffsetConsumer
+    ``observe`` is called every few seconds per partition with the committed offset,
+    the high-water mark and whether the record at the committed offset is *held*:
+    processed and awaiting the next commit, being processed, or waiting in a
+    stream's buffer. It returns for how long the same head has been stuck unheld
+    while records wait behind it (0.0 when the partition is fine).
 
+    >>> w = StallWatch()
+    >>> w.observe("p0", committed=18, highwater=25, held=False, now=100.0)
+    0.0
+    >>> w.observe("p0", committed=18, highwater=26, held=False, now=130.0)
+    30.0
+    >>> w.observe("p0", committed=18, highwater=26, held=True, now=131.0)   # it turned up
+    0.0
+    """
 
-def use_strict_offsets(app: Any) -> None:
-    """Make ``app`` consume through :class:`StrictOffsetTransport` (before it starts)."""
-    app.transport = StrictOffsetTransport(app.conf.broker_consumer, app)
+    __slots__ = ("_since",)
+
+    def __init__(self) -> None:
+        self._since: dict[Hashable, tuple[int, float]] = {}
+
+    def observe(
+        self,
+        tp: Hashable,
+        *,
+        committed: int | None,
+        highwater: int | None,
+        held: bool,
+        now: float,
+    ) -> float:
+        if committed is None or highwater is None or committed >= highwater or held:
+            self._since.pop(tp, None)
+            return 0.0
+        since = self._since.get(tp)
+        if since is None or since[0] != committed:
+            self._since[tp] = (committed, now)
+            return 0.0
+        return now - since[1]
+
+    def stuck(self, now: float) -> dict[Hashable, float]:
+        """Seconds stuck, per partition currently stuck (for the metric)."""
+        return {tp: now - since for tp, (_, since) in self._since.items()}
+
+    def forget(self, tps: Iterable[Hashable] | None = None) -> None:
+        if tps is None:
+            self._since.clear()
+        else:
+            for tp in tps:
+                self._since.pop(tp, None)

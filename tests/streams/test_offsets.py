@@ -16,7 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streams.app import create_pipeline
-from streams.offsets import StrictOffsetConsumer, next_commit
+from streams.consumer import StrictOffsetConsumer
+from streams.offsets import next_commit
 from streams.settings import Settings
 
 TP1 = TP("yujing.readings.v1", 1)
