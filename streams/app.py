@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,13 +22,13 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry
 
 from schemas.registry import TOPICS, TopicSpec
+from streams.consumer import use_strict_offsets
 from streams.core.alerting import SingleRiskRule
 from streams.core.catalogue import Catalogue, load_catalogue
 from streams.core.clock import make_clock, wall_now
 from streams.core.detect import Detection
 from streams.core.routing import Router, load_routing
 from streams.metrics import Metrics
-from streams.offsets import use_strict_offsets
 from streams.settings import Settings
 from streams.wiring import Wiring
 
@@ -118,7 +119,6 @@ def create_pipeline(
         web_graph_enabled=False,
         web_stats_enabled=False,
     )
-    use_strict_offsets(app)  # never commit a reading no agent has processed
     pipe = Pipeline(
         settings=settings,
         app=app,
@@ -127,6 +127,20 @@ def create_pipeline(
         catalogue=catalogue,
         router=router,
         clock=clock,
+    )
+    names = {settings.topic(n): n for n in TOPICS}
+    # never commit, nor skip, a record no agent has processed; re-read a stuck partition
+    use_strict_offsets(
+        app,
+        on_reseek=lambda tp, _offset: pipe.metrics.offset_reseeks.labels(
+            names.get(tp.topic, tp.topic), str(tp.partition)
+        ).inc(),
+        stall_after_s=settings.stall_after_s,
+        lose_handover=(
+            settings.topic(settings.failpoint.removeprefix("lose_handover:"))
+            if settings.failpoint.startswith("lose_handover:")
+            else None
+        ),
     )
     for name in TOPICS:
         pipe.topics[name] = app.topic(
@@ -144,7 +158,22 @@ def create_pipeline(
         "Messages on a source partition assigned to this worker not yet processed and "
         "committed: the consumer's highwater minus its committed offset.",
         ["topic", "partition"],
-        functools.partial(_consumer_lag, app, {settings.topic(n): n for n in TOPICS}),
+        functools.partial(_consumer_lag, app, names),
+    )
+    pipe.metrics.collect_from(
+        "yujing_committed_offset",
+        "The offset this worker last committed on an assigned source partition (the next "
+        "record to process there). Unchanged while lag > 0 means the partition is stuck.",
+        ["topic", "partition"],
+        functools.partial(_committed_offsets, app, names),
+    )
+    pipe.metrics.collect_from(
+        "yujing_offset_stalled_seconds",
+        "Seconds a source partition's committed offset has gone without anything processing "
+        "or buffering its record while records wait behind it (the worker re-reads it after "
+        "YUJING_STALL_AFTER_S).",
+        ["topic", "partition"],
+        functools.partial(_stalled_seconds, app, names),
     )
 
     @app.page("/ready")
@@ -162,6 +191,32 @@ def create_pipeline(
     register_all(pipe)
     pipe.wiring.build()
     return pipe
+
+
+def _committed_offsets(
+    app: faust.App, names: dict[str, str]
+) -> Iterator[tuple[tuple[str, str], float]]:
+    consumer = app._consumer  # never create one from a scrape
+    if consumer is None:
+        return
+    committed = consumer._committed_offset  # type: ignore[attr-defined]
+    for tp in sorted(consumer.assignment()):
+        name = names.get(tp.topic)
+        done = committed.get(tp)
+        if name is not None and done is not None:
+            yield (name, str(tp.partition)), float(done)
+
+
+def _stalled_seconds(
+    app: faust.App, names: dict[str, str]
+) -> Iterator[tuple[tuple[str, str], float]]:
+    consumer = app._consumer
+    if consumer is None or not hasattr(consumer, "stalled_seconds"):
+        return
+    for tp, seconds in sorted(consumer.stalled_seconds(time.monotonic()).items()):
+        name = names.get(tp.topic)
+        if name is not None:
+            yield (name, str(tp.partition)), seconds
 
 
 def _consumer_lag(app: faust.App, names: dict[str, str]) -> Iterator[tuple[tuple[str, str], float]]:

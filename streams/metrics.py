@@ -118,6 +118,13 @@ class Metrics:
             ["kind", "level"],
             registry=registry,
         )
+        self.offset_reseeks = Counter(
+            "yujing_offset_reseeks_total",
+            "Times a stuck source partition was read again from its committed offset "
+            "(its next record was neither processed, nor being processed, nor buffered).",
+            ["topic", "partition"],
+            registry=registry,
+        )
         self._detector_children: dict[str, Histogram] = {}
         self.inhibited = Counter(
             "yujing_alerts_inhibited_total",

@@ -48,6 +48,12 @@ class Settings:
     tick_interval_s: float = 1.0
     #: Consumer group session timeout: how soon a killed worker's partitions move on.
     session_timeout_s: float = 30.0
+    #: Seconds a source partition may sit stuck (its next record neither processed, nor
+    #: being processed, nor buffered, with records behind it) before it is read again.
+    stall_after_s: float = 30.0
+    #: Test-only fault injection (see the modules that read it): "die_after_breach"
+    #: (streams.agents.track), "lose_handover:<registry topic>" (streams.consumer).
+    failpoint: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -80,6 +86,8 @@ class Settings:
             raise ConfigError(f"{ENV_PREFIX}CLOCK_SPEED must be > 0, got {self.clock_speed}")
         if not 0.05 <= self.tick_interval_s <= 60:
             raise ConfigError(f"{ENV_PREFIX}TICK_INTERVAL_S must be within [0.05, 60]")
+        if not 1 <= self.stall_after_s <= 3600:
+            raise ConfigError(f"{ENV_PREFIX}STALL_AFTER_S must be within [1, 3600]")
         if not 6 <= self.session_timeout_s <= 300:
             raise ConfigError(f"{ENV_PREFIX}SESSION_TIMEOUT_S must be within [6, 300]")
         from streams.core.clock import make_clock

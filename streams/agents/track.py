@@ -76,7 +76,7 @@ def register(pipe: Pipeline) -> None:
     index = DueIndex()
     #: Test-only fault injection: "die_after_breach" exits like kill -9 right after a
     #: breach is on the broker and before its mark is stored (proves the read-back).
-    failpoint = os.environ.get("YUJING_FAILPOINT", "")
+    failpoint = pipe.settings.failpoint
 
     hops: dict[str, Hop[Any]] = {
         pipe.settings.topic(spec.name): Hop(
