@@ -45,6 +45,10 @@ class Wiring:
         topics = tuple(self.pipe.settings.topic(s.name) for s in specs)
         self._regs.append(_Registration(name, topics, handler))
 
+    def topics(self) -> list[str]:
+        """Every topic some agent reads (physical names, prefix included)."""
+        return list(dict.fromkeys(t for r in self._regs for t in r.topics))
+
     def groups(self) -> list[list[_Registration]]:
         """Registrations merged while they share a topic (connected components)."""
         groups: list[list[_Registration]] = []

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from schemas import Event
 from schemas.codec import decode
@@ -152,6 +153,62 @@ def make_stack(
         "YUJING_ROUTES": str(test_routes(tmp, {"emergency": 60, "non_emergency": 600})),
     }
     return Stack(bootstrap, prefix, tmp, {**base, **(env or {})}, sinks_args or [])
+
+
+def source_topics(prefix: str) -> list[str]:
+    """The topics a worker with ``prefix`` reads (from its own wiring, not a copy)."""
+    from streams.app import create_pipeline
+    from streams.settings import Settings
+
+    settings = Settings(kafka_bootstrap="127.0.0.1:1", topic_prefix=prefix)
+    return create_pipeline(settings).wiring.topics()
+
+
+def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        tps = [
+            TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t))
+        ]
+        return dict(consumer.end_offsets(tps))
+    finally:
+        consumer.close()
+
+
+def committed_offsets(bootstrap: str, group: str) -> dict[TopicPartition, int]:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        offsets = admin.list_group_offsets({group: None})[group]
+        return {tp: meta.offset for tp, meta in offsets.items()}
+    finally:
+        admin.close()
+
+
+def wait_processed(
+    bootstrap: str, group: str, topics: list[str], timeout: float = 90.0
+) -> dict[TopicPartition, int]:
+    """Lag 0 up to now: every record already on ``topics`` is processed and committed.
+
+    Takes the end offsets first, then waits until ``group`` has committed at least
+    that far on every partition (records published later may still be in flight).
+    Fails if the topics hold nothing at all (the assertion would prove nothing), or
+    with the partitions still behind when ``timeout`` passes.
+    """
+    ends = end_offsets(bootstrap, topics)
+    assert sum(ends.values()) > 0, f"nothing was published on {topics}"
+    behind: dict[str, tuple[int, int]] = {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = committed_offsets(bootstrap, group)
+        behind = {
+            f"{tp.topic}[{tp.partition}]": (done.get(tp, 0), end)
+            for tp, end in ends.items()
+            if done.get(tp, 0) < end
+        }
+        if not behind:
+            return ends
+        time.sleep(0.5)
+    raise AssertionError(f"still behind (committed, end) after {timeout:.0f} s: {behind}")
 
 
 def wait_for(predicate: Callable[[], T], timeout: float = 60.0, what: str = "condition") -> T:
