@@ -13,7 +13,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import faust
@@ -28,6 +28,7 @@ from streams.core.detect import Detection
 from streams.core.routing import Router, load_routing
 from streams.metrics import Metrics
 from streams.offsets import use_strict_offsets
+from streams.provision import SHORT_RETENTION
 from streams.settings import Settings
 from streams.wiring import Wiring
 
@@ -35,9 +36,6 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 utc_now = wall_now
-
-#: Internal topics whose records are only worth keeping briefly.
-SHORT_RETENTION = {"yujing.ticks.v1": timedelta(hours=1)}
 
 
 @dataclass
@@ -98,10 +96,10 @@ def create_pipeline(
     catalogue = load_catalogue(settings.catalogue)
     router = Router(load_routing(settings.routes))
     app = faust.App(
-        settings.app_id,
+        settings.faust_id,  # the prefix + app id: consumer group and changelog names
         broker=[f"kafka://{b.strip()}" for b in settings.kafka_bootstrap.split(",")],
         store="memory://",
-        datadir=str(settings.data_dir),
+        datadir=str(settings.data_path),
         topic_partitions=settings.partitions,
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",
