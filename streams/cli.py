@@ -96,6 +96,10 @@ def _sinks(args: argparse.Namespace) -> int:
         )
     except ValueError as err:
         raise ConfigError(f"sinks: {err}") from None
+    from streams.reach import require_free_port
+
+    require_free_port(args.host, args.sms_port, "the SMS stub (--sms-port)")
+    require_free_port(args.host, args.voice_port, "the voice stub (--voice-port)")
     print(
         f"yujing sinks: SMS stub on http://{args.host}:{args.sms_port}, "
         f"voice stub on http://{args.host}:{args.voice_port}",
@@ -227,8 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     from kafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 
     from streams.broker import BrokerError
-    from streams.provision import PartitionsMismatch
-    from streams.reach import BrokerUnreachable
+    from streams.reach import BrokerUnreachable, OneLineError
 
     args = build_parser().parse_args(argv)
     try:
@@ -241,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"yujing {args.command}: configuration error:\n{err}", file=sys.stderr)
         return 2
-    except (BrokerUnreachable, PartitionsMismatch) as err:
+    except OneLineError as err:
         print(f"yujing {args.command}: {err}", file=sys.stderr)
         return err.exit_code
     except (KafkaTimeoutError, KafkaConnectionError, NodeNotReadyError) as err:

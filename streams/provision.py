@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from schemas.registry import TOPICS
 from streams.core.config import ConfigError
-from streams.reach import require_broker
+from streams.reach import OneLineError, require_broker, require_free_port
 
 if TYPE_CHECKING:
     from streams.app import Pipeline
@@ -35,10 +35,8 @@ if TYPE_CHECKING:
 SHORT_RETENTION = {"yujing.ticks.v1": timedelta(hours=1)}
 
 
-class PartitionsMismatch(Exception):
-    """An existing topic has another partition count than this run needs (one line)."""
-
-    exit_code = 2
+class PartitionsMismatch(OneLineError):
+    """An existing topic has another partition count than this run needs."""
 
     def __init__(self, topic: str, found: int, wanted: int) -> None:
         self.topic, self.found, self.wanted = topic, found, wanted
@@ -93,31 +91,39 @@ def ensure_topics(
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="yujing-provision")
     try:
         existing = set(admin.list_topics())
+        # check what is there before creating anything: a refusal leaves the broker as it was
+        _check(admin, wanted, [n for n in wanted if n in existing])
         new = {
             p.name: {"num_partitions": p.partitions, "replication_factor": 1, "configs": p.configs}
             for p in plans
             if p.name not in existing
         }
+        if not new:
+            return []
         created: list[str] = []
-        if new:
-            result = admin.create_topics(new, raise_errors=False, wait_for_metadata=False)
-            for topic in result.get("topics", []):
-                error = for_code(topic["error_code"])
-                if topic["error_code"] == 0:
-                    created.append(topic["name"])
-                elif error is not TopicAlreadyExistsError:
-                    raise ConfigError(
-                        f"cannot create topic {topic['name']}: {error.__name__}"
-                        + (f" ({topic['error_message']})" if topic.get("error_message") else "")
-                    )
-            existing |= set(new)
-        names = sorted(n for n in wanted if n in existing)
-        for name, found in _partition_counts(admin, names).items():
-            if found != wanted[name]:
-                raise PartitionsMismatch(name, found, wanted[name])
+        raced: list[str] = []
+        result = admin.create_topics(new, raise_errors=False)
+        for topic in result.get("topics", []):
+            error = for_code(topic["error_code"])
+            if topic["error_code"] == 0:
+                created.append(topic["name"])
+            elif error is TopicAlreadyExistsError:
+                raced.append(topic["name"])  # another process made it meanwhile
+            else:
+                raise ConfigError(
+                    f"cannot create topic {topic['name']}: {error.__name__}"
+                    + (f" ({topic['error_message']})" if topic.get("error_message") else "")
+                )
+        _check(admin, wanted, sorted(created + raced))  # also waits until they are visible
         return sorted(created)
     finally:
         admin.close()
+
+
+def _check(admin: object, wanted: dict[str, int], names: list[str]) -> None:
+    for name, found in _partition_counts(admin, names).items():
+        if found != wanted[name]:
+            raise PartitionsMismatch(name, found, wanted[name])
 
 
 def _partition_counts(admin: object, names: list[str]) -> dict[str, int]:
@@ -181,10 +187,11 @@ def changelog_topics(pipe: Pipeline) -> list[tuple[str, int]]:
 def prepare_worker(pipe: Pipeline) -> list[str]:
     """Broker reachable, data directory made, every topic there with its partitions.
 
-    Returns the topics created. Raises ``BrokerUnreachable``, ``PartitionsMismatch``
-    or ``ConfigError``, each one line.
+    Returns the topics created. Raises ``PortInUse`` (its web port is taken),
+    ``BrokerUnreachable``, ``PartitionsMismatch`` or ``ConfigError``, each one line.
     """
     s = pipe.settings
+    require_free_port(s.web_host, s.web_port, "the worker's web server (YUJING_WEB_PORT)")
     ensure_data_dir(s.data_path)
     return ensure_topics(
         s.kafka_bootstrap,

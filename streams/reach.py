@@ -27,8 +27,15 @@ PROBE_TIMEOUT_S = 4.0
 _AIOKAFKA_LOGGERS = ("aiokafka", "aiokafka.conn", "aiokafka.cluster", "aiokafka.client")
 
 
-class BrokerUnreachable(Exception):
-    """No broker answers at the configured address; the message is one line."""
+class OneLineError(Exception):
+    """A start-up failure a person can act on: the command prints it as one line and
+    exits with ``exit_code``, no traceback."""
+
+    exit_code = 2
+
+
+class BrokerUnreachable(OneLineError):
+    """No broker answers at the configured address."""
 
     exit_code = 3
 
@@ -136,4 +143,29 @@ async def _metadata(bootstrap: str, timeout: float) -> str:
             await client.close()
 
 
-__all__ = ["PROBE_TIMEOUT_S", "BrokerUnreachable", "require_broker", "servers"]
+def require_free_port(host: str, port: int, what: str) -> None:
+    """Raise :class:`PortInUse` if ``host:port`` cannot be bound (someone listens there)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as err:
+            raise PortInUse(host, port, what, err.strerror or str(err)) from None
+
+
+class PortInUse(OneLineError):
+    """A port this process must listen on is taken."""
+
+    def __init__(self, host: str, port: int, what: str, why: str) -> None:
+        super().__init__(f"cannot listen on {host}:{port} for {what}: {why}")
+
+
+__all__ = [
+    "PROBE_TIMEOUT_S",
+    "BrokerUnreachable",
+    "OneLineError",
+    "PortInUse",
+    "require_broker",
+    "require_free_port",
+    "servers",
+]
