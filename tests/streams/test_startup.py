@@ -274,3 +274,45 @@ def test_a_worker_says_so_when_its_web_port_is_taken(
         }
         rc, out, err, took = _run(["worker"], env, tmp_path)
     _assert_one_line(rc, out, err, took, f"cannot listen on 127.0.0.1:{port}")
+
+
+@pytest.mark.integration
+def test_a_worker_alone_on_fresh_topics_creates_them_and_ticks_every_partition(
+    kafka_bootstrap: str, unique_prefix: str, tmp_path: Path
+) -> None:
+    """What used to crash: the broker auto-created the ticks topic with one partition
+    and the tick publisher died with ``AssertionError: Unrecognized partition``."""
+    from support import wait_for
+
+    from streams.kafka_io import read_topic
+    from streams.runner import spawn, wait_http
+
+    prefix = unique_prefix + "."
+    port = find_free_port()
+    env = {
+        "YUJING_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "YUJING_TOPIC_PREFIX": prefix,
+        "YUJING_WEB_PORT": str(port),
+        "XDG_DATA_HOME": str(tmp_path / "data-home"),
+        "YUJING_TICK_INTERVAL_S": "0.2",
+    }
+    worker = spawn("worker", ["worker", "--loglevel", "warning"], env, tmp_path)
+    try:
+        wait_http(worker, f"http://127.0.0.1:{port}/ready", timeout=120)
+        log = worker.log_path.read_text()
+        assert f"topics prefixed '{prefix}' ({len(TOPICS)} created)" in log, log
+        names = [prefix + name for name in TOPICS]
+        assert set(_partitions(kafka_bootstrap, names).values()) == {2}
+        ticks = prefix + "yujing.ticks.v1"
+        wait_for(
+            lambda: (
+                {r.partition for r in read_topic(kafka_bootstrap, ticks, timeout_s=2)} == {0, 1}
+            ),
+            timeout=30,
+            what="ticks on both partitions",
+        )
+        assert worker.proc.poll() is None, worker.log_tail()
+        assert (tmp_path / "data-home" / "yujing" / "worker" / f"{prefix}yujing").is_dir()
+    finally:
+        worker.stop()
+    assert "Traceback" not in worker.log_path.read_text(), worker.log_tail()
