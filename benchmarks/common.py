@@ -9,12 +9,16 @@ import time
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from streams.broker import BrokerConfig, LocalBroker
+from streams.reach import require_broker
 
 
 def bootstrap() -> str:
     """``YUJING_KAFKA_BOOTSTRAP`` if set, else the local KRaft broker (started if needed)."""
     env = os.environ.get("YUJING_KAFKA_BOOTSTRAP", "").strip()
-    return env or LocalBroker(BrokerConfig.from_env()).start()
+    if env:
+        require_broker(env)  # one line within seconds, not a client timing out
+        return env
+    return LocalBroker(BrokerConfig.from_env()).start()
 
 
 async def _passthrough(bootstrap: str, source: str, sink: str, n: int, group: str) -> float:

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import faust
@@ -29,6 +29,7 @@ from streams.core.clock import make_clock, wall_now
 from streams.core.detect import Detection
 from streams.core.routing import Router, load_routing
 from streams.metrics import Metrics
+from streams.provision import SHORT_RETENTION
 from streams.settings import Settings
 from streams.wiring import Wiring
 
@@ -36,9 +37,6 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 utc_now = wall_now
-
-#: Internal topics whose records are only worth keeping briefly.
-SHORT_RETENTION = {"yujing.ticks.v1": timedelta(hours=1)}
 
 
 @dataclass
@@ -99,10 +97,10 @@ def create_pipeline(
     catalogue = load_catalogue(settings.catalogue)
     router = Router(load_routing(settings.routes))
     app = faust.App(
-        settings.app_id,
+        settings.faust_id,  # the prefix + app id: consumer group and changelog names
         broker=[f"kafka://{b.strip()}" for b in settings.kafka_bootstrap.split(",")],
         store="memory://",
-        datadir=str(settings.data_dir),
+        datadir=str(settings.data_path),
         topic_partitions=settings.partitions,
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",

@@ -25,12 +25,20 @@ if TYPE_CHECKING:
 
 
 def _worker(args: argparse.Namespace) -> int:
-
     from streams.app import create_pipeline
+    from streams.provision import prepare_worker
     from streams.settings import Settings
 
     settings = Settings.from_env(web_port=args.web_port, web_host=args.web_host)
     pipe = create_pipeline(settings)
+    created = prepare_worker(pipe)  # broker, data directory, topics: before Faust starts
+    print(
+        f"yujing worker: broker {settings.kafka_bootstrap}, group {settings.faust_id}, "
+        f"topics prefixed {settings.topic_prefix!r} ({len(created)} created), "
+        f"data in {settings.data_path}",
+        file=sys.stderr,
+        flush=True,
+    )
     make_worker(pipe.app, args.loglevel).execute_from_commandline()
     return 0
 
@@ -54,6 +62,12 @@ def make_worker(app: faust.App, loglevel: str) -> faust.Worker:
 def _sinks(args: argparse.Namespace) -> int:
     from streams.sinks.provider import ProviderConfig, StubProvider, VoiceStub, serve
 
+    if args.sms_port is None or args.voice_port is None:
+        from streams.settings import Settings
+
+        settings = Settings.from_env()  # the worker's YUJING_SMS_URL / YUJING_VOICE_URL
+        args.sms_port = args.sms_port or _port_of(settings.sms_url, "YUJING_SMS_URL")
+        args.voice_port = args.voice_port or _port_of(settings.voice_url, "YUJING_VOICE_URL")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         outcomes = {
@@ -82,6 +96,10 @@ def _sinks(args: argparse.Namespace) -> int:
         )
     except ValueError as err:
         raise ConfigError(f"sinks: {err}") from None
+    from streams.reach import require_free_port
+
+    require_free_port(args.host, args.sms_port, "the SMS stub (--sms-port)")
+    require_free_port(args.host, args.voice_port, "the voice stub (--voice-port)")
     print(
         f"yujing sinks: SMS stub on http://{args.host}:{args.sms_port}, "
         f"voice stub on http://{args.host}:{args.voice_port}",
@@ -90,6 +108,23 @@ def _sinks(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve({args.sms_port: sms, args.voice_port: voice}, host=args.host))
     return 0
+
+
+def _port_of(url: str, variable: str) -> int:
+    """The port of a provider URL, so the stubs listen where the worker will call them.
+
+    >>> _port_of("http://127.0.0.1:8801/", "YUJING_SMS_URL")
+    8801
+    """
+    import urllib.parse
+
+    try:
+        port = urllib.parse.urlsplit(url).port
+    except ValueError as err:
+        raise ConfigError(f"{variable}={url!r}: {err}") from None
+    if port is None:
+        raise ConfigError(f"{variable}={url!r}: give the port, e.g. http://127.0.0.1:8701")
+    return port
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -148,10 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sinks", help="run the SMS and voice stub providers")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--sms-port", type=int, default=8701)
+    s.add_argument("--sms-port", type=int, help="default: the port of $YUJING_SMS_URL (8701)")
     s.add_argument("--sms-latency-ms", type=float, default=0.0)
     s.add_argument("--sms-failure-rate", type=float, default=0.0, help="0..1 of sends answered 503")
-    s.add_argument("--voice-port", type=int, default=8702)
+    s.add_argument("--voice-port", type=int, help="default: the port of $YUJING_VOICE_URL (8702)")
     s.add_argument("--voice-latency-ms", type=float, default=0.0)
     s.add_argument("--voice-failure-rate", type=float, default=0.0)
     s.add_argument("--voice-call-ms", type=float, default=300.0, help="how long a call lasts")
@@ -193,12 +228,64 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from kafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
+
+    from streams.broker import BrokerError
+    from streams.reach import BrokerUnreachable, OneLineError
+
     args = build_parser().parse_args(argv)
     try:
+        bootstrap = _needs_broker(args)
+        if bootstrap:
+            from streams.reach import require_broker
+
+            require_broker(bootstrap)  # one line within seconds, before any work starts
         return int(args.func(args))
     except ConfigError as err:
         print(f"yujing {args.command}: configuration error:\n{err}", file=sys.stderr)
         return 2
+    except OneLineError as err:
+        print(f"yujing {args.command}: {err}", file=sys.stderr)
+        return err.exit_code
+    except (KafkaTimeoutError, KafkaConnectionError, NodeNotReadyError) as err:
+        # the broker answered the start-up probe and went away afterwards
+        where = _bootstrap_of(args)
+        print(
+            f"yujing {args.command}: broker not reachable at {where} ({type(err).__name__})",
+            file=sys.stderr,
+        )
+        return BrokerUnreachable.exit_code
+    except BrokerError as err:
+        print(f"yujing {args.command}: {err}", file=sys.stderr)
+        return 2
+
+
+def _needs_broker(args: argparse.Namespace) -> str | None:
+    """The broker a command is about to use, if it uses one it does not start itself."""
+    import os
+
+    configured = os.environ.get("YUJING_KAFKA_BOOTSTRAP", "").strip()
+    # (replay checks its file first, then the broker: a bad file needs no broker to say so)
+    if args.command in ("worker", "tail") or (
+        args.command == "simulate" and getattr(args, "kafka", False)
+    ):
+        from streams.settings import Settings
+
+        return getattr(args, "bootstrap", None) or Settings.from_env().kafka_bootstrap
+    if args.command in ("demo", "bench"):
+        return configured or None  # else they start the local broker
+    return None
+
+
+def _bootstrap_of(args: argparse.Namespace) -> str:
+    if getattr(args, "bootstrap", None):
+        return str(args.bootstrap)
+    from streams.settings import Settings
+
+    try:
+        return Settings.from_env().kafka_bootstrap
+    except ConfigError:
+        return "the configured address"
 
 
 if __name__ == "__main__":

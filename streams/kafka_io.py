@@ -6,40 +6,25 @@ with the same registry keys and JSON codec the agents use (kafka-python).
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterable
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka import KafkaConsumer, KafkaProducer
 
 from schemas import Event
 from schemas.codec import encode
-from schemas.registry import TOPICS, spec_for
+from schemas.registry import spec_for
+from streams import provision
 
 
-def ensure_topics(bootstrap: str, prefix: str, partitions: int) -> None:
-    """Create every registry topic with ``partitions`` partitions if it does not exist."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="yujing-admin")
-    try:
-        existing = set(admin.list_topics())
-        new = [
-            NewTopic(
-                prefix + name,
-                num_partitions=partitions,
-                replication_factor=1,
-                topic_configs={"retention.ms": "3600000"} if name.endswith(".ticks.v1") else {},
-            )
-            for name in TOPICS
-            if prefix + name not in existing
-        ]
-        if new:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics(new)
-    finally:
-        admin.close()
+def ensure_topics(bootstrap: str, prefix: str, partitions: int) -> list[str]:
+    """Create every registry topic under ``prefix`` with ``partitions`` partitions if missing.
+
+    An existing one with another partition count is an error
+    (:class:`streams.provision.PartitionsMismatch`); see :mod:`streams.provision`.
+    """
+    return provision.ensure_topics(bootstrap, provision.registry_plan(prefix, partitions))
 
 
 class Producer:

@@ -43,7 +43,8 @@ def fetch(workers: list[str], scope: str | None = None, timeout: float = 5.0) ->
         try:
             status, body = get_json(url, timeout=timeout)
         except OSError as err:
-            raise MapError(f"worker {base} did not answer: {err}") from None
+            why = getattr(err, "reason", None) or err
+            raise MapError(f"worker not reachable at {base} ({why})") from None
         if scope is not None and status == 404:
             continue  # a place this worker has not seen
         if status != 200 or not isinstance(body, dict):

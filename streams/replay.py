@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +68,13 @@ def parse_line(text: str) -> Event:
 
 
 def load(path: Path) -> list[Event]:
-    """Every event of the file, or ``ConfigError`` naming the file and the first bad line."""
+    """Every event of the file (``-``: standard input), or ``ConfigError`` naming the
+    file and the first bad line."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        if str(path) == "-":
+            lines = sys.stdin.read().splitlines()
+        else:
+            lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as err:
         raise ConfigError(f"{path}: cannot read: {err.strerror or err}") from None
     except UnicodeDecodeError as err:
@@ -116,13 +121,15 @@ def schedule(events: list[Event], speed: float) -> list[float]:
 def _replay(args: argparse.Namespace) -> int:
     import time
 
-    from streams.kafka_io import Producer
+    from streams.kafka_io import Producer, ensure_topics
     from streams.settings import Settings
 
     events = load(Path(args.file))
     due = schedule(events, args.speed)
     settings = Settings.from_env()
     bootstrap = args.bootstrap or settings.kafka_bootstrap
+    # the topics as the worker makes them, never the broker's one-partition default
+    ensure_topics(bootstrap, settings.topic_prefix, settings.partitions)
     producer = Producer(bootstrap, settings.topic_prefix)
     try:
         if args.speed == 0:
@@ -150,7 +157,7 @@ def add_replay_command(sub: Any) -> None:
     r = sub.add_parser(
         "replay", help="feed a JSONL file of readings and department events into the input topics"
     )
-    r.add_argument("file", help="JSONL: one reading or department event per line")
+    r.add_argument("file", help="JSONL: one reading or department event per line ('-': stdin)")
     r.add_argument("--bootstrap", help="broker (default $YUJING_KAFKA_BOOTSTRAP)")
     r.add_argument(
         "--speed",

@@ -14,6 +14,7 @@ from streams.core.catalogue import DEFAULT_PATH as DEFAULT_CATALOGUE
 from streams.core.config import ConfigError
 from streams.core.regions import DEFAULT_PATH as DEFAULT_REGIONS
 from streams.core.routing import DEFAULT_PATH as DEFAULT_ROUTES
+from streams.provision import default_data_dir
 
 ENV_PREFIX = "YUJING_"
 
@@ -38,7 +39,9 @@ class Settings:
     delivery_max_attempts: int = 5
     delivery_backoff_s: float = 0.2
     delivery_timeout_s: float = 5.0
-    data_dir: Path = Path(".yujing/worker")
+    #: The worker's local data; default ``$XDG_DATA_HOME/yujing/worker/<faust_id>``
+    #: (else ``~/.local/share/yujing/...``), never the working directory.
+    data_dir: Path | None = None
     seed: int = 0
     #: Simulated clock (see streams.core.clock): ISO-8601 with offset or Unix seconds.
     clock_epoch: str = ""
@@ -71,9 +74,35 @@ class Settings:
                 values[f.name] = _convert(f.type, raw)
             except ValueError as err:
                 raise ConfigError(f"environment variable {name}={raw!r}: {err}") from None
+        if "kafka_bootstrap" not in values and env.get("YUJING_BROKER_PORT", "").strip():
+            # the local broker's port (``yujing broker start``), when no bootstrap is given
+            raw = env["YUJING_BROKER_PORT"].strip()
+            if not raw.isdigit():
+                raise ConfigError(f"environment variable YUJING_BROKER_PORT={raw!r}: not a port")
+            values["kafka_bootstrap"] = f"127.0.0.1:{int(raw)}"
         settings = cls(**values)  # type: ignore[arg-type]
         settings.check()
         return settings
+
+    @property
+    def faust_id(self) -> str:
+        """The Faust app id: consumer group and changelog-topic prefix (``<id>-<table>-changelog``).
+
+        The topic prefix goes in front, so a prefix isolates a run completely: its
+        topics, its changelogs and its consumer group.
+
+        >>> Settings(topic_prefix="qa0.").faust_id
+        'qa0.yujing'
+        """
+        return self.topic_prefix + self.app_id
+
+    @property
+    def data_path(self) -> Path:
+        """The worker's data directory: ``data_dir``, else
+        ``$XDG_DATA_HOME/yujing/worker/<faust_id>`` (``~/.local/share/yujing/...``)."""
+        if self.data_dir is not None:
+            return self.data_dir
+        return default_data_dir() / "worker" / self.faust_id
 
     def check(self) -> None:
         if self.partitions < 1:
@@ -108,6 +137,6 @@ def _convert(type_name: object, raw: str) -> object:
         return int(raw)
     if t == "float":
         return float(raw)
-    if t == "Path":
+    if t in ("Path", "Path | None"):
         return Path(raw)
     return raw

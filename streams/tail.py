@@ -197,6 +197,9 @@ def run(
     """Print matching events until ``count`` were printed or ``timeout_s`` passed (0: forever)."""
     from kafka import KafkaConsumer, TopicPartition
 
+    from streams.reach import require_broker
+
+    require_broker(bootstrap)
     topic = prefix + tail.spec.name
     alerts_topic = prefix + ALERTS.name
     with_alerts = tail.spec is not ALERTS
@@ -205,7 +208,7 @@ def run(
         topics = [topic] + ([alerts_topic] if with_alerts else [])
         parts: list[Any] = []
         for name in topics:
-            ids = _partitions(consumer, name)
+            ids = _partitions(consumer, name, err=err)
             parts += [TopicPartition(name, p) for p in sorted(ids)]
         consumer.assign(parts)
         mine = [tp for tp in parts if tp.topic == topic]
@@ -254,14 +257,24 @@ def _alerts_first(records: list[Any], alerts_topic: str, tail: Tail) -> Iterable
     return rest
 
 
-def _partitions(consumer: Any, topic: str, timeout_s: float = 10.0) -> set[int]:
+def _partitions(
+    consumer: Any, topic: str, timeout_s: float = 30.0, err: IO[str] = sys.stderr
+) -> set[int]:
+    """The topic's partitions, waiting ``timeout_s`` for a worker or producer to create it."""
     deadline = time.monotonic() + timeout_s
+    said = False
     while True:
         ids = consumer.partitions_for_topic(topic)
         if ids:
             return set(ids)
         if time.monotonic() > deadline:
-            raise ConfigError(f"tail: topic {topic!r} does not exist on the broker")
+            raise ConfigError(
+                f"tail: topic {topic!r} does not exist on the broker "
+                "(is YUJING_TOPIC_PREFIX the one the worker and the producers use?)"
+            )
+        if not said and time.monotonic() > deadline - timeout_s + 2:
+            print(f"waiting for {topic} to be created…", file=err, flush=True)
+            said = True
         time.sleep(0.2)
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import random
 import re
 import time
@@ -47,6 +48,8 @@ from typing import Any
 from aiohttp import web
 
 from streams.core.notify import mask_phone
+
+log = logging.getLogger("yujing.sinks")
 
 _PHONE = re.compile(r"^\+?[0-9]{5,20}$")
 _KEY = re.compile(r"^[A-Za-z0-9._:@/\-]{1,128}$")
@@ -148,6 +151,7 @@ class StubProvider:
                 return _error(503, f"injected failure: {self.unavailable}")
             item_id = self._record(key, mask_phone(to), text)
             self.by_key[key] = item_id
+            log.info("%s to %s: %s", self.config.channel, mask_phone(to), text)
             if lost:
                 self.lost_responses += 1
                 return _error(503, "injected failure: accepted, but the answer was lost")

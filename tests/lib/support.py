@@ -53,6 +53,11 @@ class Stack:
     sinks: Child | None = None
     started: list[Child] = field(default_factory=list)
 
+    @property
+    def group(self) -> str:
+        """The workers' consumer group: the topic prefix + the app id (as Faust's id)."""
+        return self.prefix + self.env["YUJING_APP_ID"]
+
     def start(self) -> Stack:
         sms_port, voice_port, web_port = find_free_port(), find_free_port(), find_free_port()
         self.sms, self.voice = f"http://127.0.0.1:{sms_port}", f"http://127.0.0.1:{voice_port}"

@@ -76,5 +76,5 @@ def test_a_scope_unknown_to_one_worker_is_answered_by_the_other(two_workers: lis
 
 def test_a_worker_that_does_not_answer_is_an_error_naming_it(two_workers: list[str]) -> None:
     down = f"http://127.0.0.1:{find_free_port()}"
-    with pytest.raises(MapError, match=f"worker {down} did not answer"):
+    with pytest.raises(MapError, match=f"worker not reachable at {down}"):
         fetch([*two_workers, down], timeout=2)

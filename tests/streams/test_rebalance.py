@@ -51,7 +51,8 @@ def test_two_workers_starting_on_a_backlog_lose_no_reading(
     kafka_bootstrap: str, unique_prefix: str, tmp_path: Path
 ) -> None:
     prefix = f"{unique_prefix}."
-    group = f"yujing-{unique_prefix}"
+    app_id = f"yujing-{unique_prefix}"
+    group = prefix + app_id  # the prefix goes on the consumer group too
     ensure_topics(kafka_bootstrap, prefix, 2)
     feed = Feed(unique_prefix, ALARM_SHARE)
     records = backlog(feed, READINGS_N)
@@ -61,7 +62,7 @@ def test_two_workers_starting_on_a_backlog_lose_no_reading(
     sms, voice = find_free_port(), find_free_port()
     env = {
         "YUJING_KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "YUJING_APP_ID": group,
+        "YUJING_APP_ID": app_id,
         "YUJING_TOPIC_PREFIX": prefix,
         "YUJING_PARTITIONS": "2",
         "YUJING_SMS_URL": f"http://127.0.0.1:{sms}",

@@ -59,10 +59,6 @@ def gas(sensor: str, value: float = 30.0) -> SensorReading:
     )
 
 
-def group_of(stack: Stack) -> str:
-    return stack.env["YUJING_APP_ID"]
-
-
 def alerts_and_orders(
     stack: Stack, places: set[str]
 ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
@@ -87,7 +83,7 @@ def assert_one_alert_and_one_order_each(stack: Stack, alarms: list[SensorReading
         return set(alerts) == places and all(orders.get(a) for ids in alerts.values() for a in ids)
 
     wait_for(all_ordered, 90, f"an order for each of {len(places)} alarms")
-    wait_processed(stack.bootstrap, group_of(stack), source_topics(stack.prefix))
+    wait_processed(stack.bootstrap, stack.group, source_topics(stack.prefix))
     alerts, orders = alerts_and_orders(stack, places)
     assert {p: len(ids) for p, ids in alerts.items() if len(ids) != 1} == {}
     assert {a: len(ids) for a, ids in orders.items() if len(ids) != 1} == {}
@@ -170,7 +166,7 @@ def test_notifications_in_flight_at_a_kill_9_are_delivered_or_dead_lettered(
             return bool(requested) and requested <= receipted | dead
 
         wait_for(settled, 120, "a receipt or a dead letter for every notification")
-        wait_processed(stack.bootstrap, group_of(stack), source_topics(stack.prefix))
+        wait_processed(stack.bootstrap, stack.group, source_topics(stack.prefix))
         keys = [m["idempotency_key"] for m in stack.sms_messages()]
         keys += [c["idempotency_key"] for c in stack.voice_calls()]
         assert len(keys) == len(set(keys)), "a provider accepted one idempotency key twice"
