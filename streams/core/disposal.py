@@ -24,7 +24,7 @@ attaches recovered and whenever it changes. Judging starts at the alarm, not
 at the watch, so what happened while the order was on its way counts. Checks
 are plain JSON inside the key's detector state (no second table, no second
 decode per observation); a check ends when its last watch ends, or, never
-watched, a day of event time after its alarm.
+watched, two hours of event time after its alarm.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from schemas import DispatchOrder, DisposalWatch, PlaceWatch, SensorHealth
-from streams.core import sla
 from streams.core.detectors import Detector, Point, Record
 from streams.core.ids import stable_id
 from streams.core.trigger import Trigger
@@ -49,9 +48,12 @@ Watched = Literal["sensor", "place"]
 
 #: Checks kept per key and risk point (a stream that keeps re-alarming keeps the newest).
 MAX_CHECKS = 4
-#: A check nobody watches ends this long after its alarm (event time): no re-check can
-#: come later, since the routes re-check before the first deadline of the order's class.
-UNWATCHED_S = max(min(limits.values()) for limits in sla.STAGE_LIMITS.values()).total_seconds()
+#: A check nobody watches ends this long after its alarm (event time). An order's watch
+#: comes within the pipeline's latency (a few hops); one that comes later finds no check
+#: and its order goes to a person. (Each running check costs about one detector update
+#: per observation of its key, so unwatched ones, e.g. of alerts not auto-dispatched,
+#: must not linger.)
+UNWATCHED_S = 2 * 3600.0
 #: Alarm times within this of each other are the same alarm (they went through JSON).
 _SAME_ALARM_S = 1e-3
 
