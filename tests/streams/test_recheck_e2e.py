@@ -13,9 +13,7 @@ non-emergency re-check of the test routes is 10 minutes: 10 wall seconds).
 from __future__ import annotations
 
 import math
-import random
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -47,10 +45,12 @@ def flow(sensor: str, t: datetime, value: float) -> SensorReading:
     )
 
 
-def normal_flow(t: datetime, rng: random.Random) -> float:
-    """A restaurant's gas use: a daily rhythm, peaking at noon local time, and noise."""
+def normal_flow(t: datetime) -> float:
+    """A restaurant's gas use: a daily rhythm, peaking at noon local time, and a flutter of
+    ±0.3 (bounded, so that no reading of the normal day is a genuine outlier)."""
     hour = (t.hour + 8) % 24 + t.minute / 60
-    return 3.0 + 2.0 * math.cos(2 * math.pi * (hour - 12) / 24) + rng.gauss(0, 0.3)
+    flutter = 0.3 if (t.minute // 10) % 2 else -0.3
+    return 3.0 + 2.0 * math.cos(2 * math.pi * (hour - 12) / 24) + flutter
 
 
 def complaint(site: str, t: datetime, n: str) -> DepartmentEvent:
@@ -72,15 +72,12 @@ def test_seasonal_and_rate_orders_auto_resolve_when_healthy_and_escalate_when_no
     stack_factory,
 ) -> None:
     stack = stack_factory(sinks_args=["--voice-outcomes", "handled=1"])
-    rng = random.Random(7)
     # -- two days of normal gas use every 10 minutes, then both kitchens' flow jumps
     start = NOW - timedelta(days=2)
     history = [start + timedelta(minutes=10 * i) for i in range(2 * 144)]
     alarm_at = history[-1] + timedelta(minutes=10)
-    readings = [flow(s, t, normal_flow(t, rng)) for t in history for s in ("flow-ok", "flow-bad")]
-    readings += [
-        flow(s, alarm_at, normal_flow(alarm_at, rng) + 15.0) for s in ("flow-ok", "flow-bad")
-    ]
+    readings = [flow(s, t, normal_flow(t)) for t in history for s in ("flow-ok", "flow-bad")]
+    readings += [flow(s, alarm_at, normal_flow(alarm_at) + 15.0) for s in ("flow-ok", "flow-bad")]
     # -- a site with a complaint every three days for a month, then a burst yesterday
     day = datetime(NOW.year, NOW.month, NOW.day, tzinfo=UTC) - timedelta(days=1)
     records = [
@@ -95,8 +92,10 @@ def test_seasonal_and_rate_orders_auto_resolve_when_healthy_and_escalate_when_no
     ]
     stack.produce(*readings, *records)
 
-    def order(place: str, alarm: Callable[[datetime], bool]) -> DispatchOrder:
-        """The order of the incident's alarm (not of a warm-up false alarm, if any)."""
+    def order(place: str, first: datetime, last: datetime) -> DispatchOrder:
+        """The order of the alarm in [first, last] (event time). (The seasonal detector
+        also raises a few false alarms in its first day, while its hour buckets are young:
+        their orders are re-checked too, and are not the ones this test follows.)"""
 
         def find() -> list[DispatchOrder]:
             return [
@@ -104,26 +103,22 @@ def test_seasonal_and_rate_orders_auto_resolve_when_healthy_and_escalate_when_no
                 for o in orders_at(stack, place)
                 if o.auto_disposal is not None
                 and o.auto_disposal.since is not None
-                and alarm(o.auto_disposal.since)
+                and first <= o.auto_disposal.since <= last
             ]
 
         return stack.wait_for(find, 90, f"the order for {place}")[0]
 
-    def burst(t: datetime) -> bool:
-        return t >= day + timedelta(hours=1)
-
-    flow_ok = order("kitchen.flow-ok", lambda t: t == alarm_at)
-    flow_bad = order("kitchen.flow-bad", lambda t: t == alarm_at)
-    cc_ok, cc_bad = order("site.cc-ok", burst), order("site.cc-bad", burst)
+    flow_ok = order("kitchen.flow-ok", alarm_at, alarm_at)
+    flow_bad = order("kitchen.flow-bad", alarm_at, alarm_at)
+    burst = (day + timedelta(hours=1), day + timedelta(hours=2))
+    cc_ok, cc_bad = order("site.cc-ok", *burst), order("site.cc-bad", *burst)
 
     for o in (flow_ok, flow_bad):
         assert o.auto_disposal is not None and o.auto_disposal.risk_point == "gas_use_unusual"
-        assert o.auto_disposal.since == alarm_at
     for o in (cc_ok, cc_bad):
         assert o.auto_disposal is not None
         assert o.auto_disposal.risk_point == "construction_complaints"
         assert o.auto_disposal.place_id in ("site.cc-ok", "site.cc-bad")
-        assert o.auto_disposal.since is not None and o.auto_disposal.since.date() == day.date()
 
     # After the orders: kitchen ok is back to its normal use for the hour, kitchen bad stays
     # up; complaints stop at site ok and keep coming at site bad (event time after its order).
@@ -140,8 +135,8 @@ def test_seasonal_and_rate_orders_auto_resolve_when_healthy_and_escalate_when_no
     while time.monotonic() < deadline:
         t, n = t + timedelta(minutes=10), n + 1
         stack.produce(
-            flow("flow-ok", t, normal_flow(t, rng)),
-            flow("flow-bad", t, normal_flow(t, rng) + 15.0),
+            flow("flow-ok", t, normal_flow(t)),
+            flow("flow-bad", t, normal_flow(t) + 15.0),
             complaint("cc-bad", cc_bad.event_time + timedelta(minutes=n), f"after{n}"),
         )
         decided = statuses()
