@@ -9,7 +9,7 @@ from schemas.alert import Alert, AlertKind, Contribution, Portrait, ScopeKind
 from schemas.base import Event
 from schemas.dead_letter import DeadLetter, DeadLetterReason
 from schemas.department import DepartmentEvent
-from schemas.disposal import DisposalWatch, SensorHealth, Tick
+from schemas.disposal import DisposalWatch, PlaceWatch, SensorHealth, Tick
 from schemas.notification import (
     CallOutcome,
     Channel,
@@ -50,6 +50,7 @@ __all__ = [
     "OrderAction",
     "OrderState",
     "OrderStatus",
+    "PlaceWatch",
     "Portrait",
     "ReceiptStatus",
     "RiskSignal",

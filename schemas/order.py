@@ -52,10 +52,20 @@ class AutoDisposalPlan(BaseModel):
 
     party_concerned: Name = Field(description="Receiver reminded by SMS and called by voice.")
     sensor_ids: list[Id] = Field(min_length=1, max_length=16, description="What is re-checked.")
-    risk_point: Name = Field(description="Risk point whose detector judges a reading healthy.")
+    risk_point: Name = Field(description="Risk point whose detector judges recovery.")
     healthy_readings: int = Field(ge=1, description="Healthy readings in a row that count.")
     recheck_at: AwareDatetime = Field(
         description="When the machine re-checks; healthy → auto-resolved, else escalated."
+    )
+    place_id: Id | None = Field(
+        default=None,
+        description="The alert's place: what is re-checked for a risk point fed by department "
+        "records (whether its records have stopped).",
+    )
+    since: AwareDatetime | None = Field(
+        default=None,
+        description="The alarm: event time of the observation that raised the alert. The "
+        "re-check judges what came after it.",
     )
 
 

@@ -15,7 +15,7 @@ from schemas.alert import Alert
 from schemas.base import Event
 from schemas.dead_letter import DeadLetter
 from schemas.department import DepartmentEvent
-from schemas.disposal import DisposalWatch, SensorHealth, Tick
+from schemas.disposal import DisposalWatch, PlaceWatch, SensorHealth, Tick
 from schemas.notification import NotificationReceipt, NotificationRequest
 from schemas.order import DispatchOrder, DispatchUpdate, OrderStatus, SlaBreach
 from schemas.reading import SensorReading
@@ -97,13 +97,19 @@ _SPECS = [
         "yujing.disposal-watch.v1",
         DisposalWatch,
         "sensor_id",
-        "Internal: auto-disposal asks the sensor side to count healthy readings.",
+        "Internal: auto-disposal asks the sensor side to follow its re-check.",
+    ),
+    TopicSpec(
+        "yujing.place-watch.v1",
+        PlaceWatch,
+        "place_id",
+        "Internal: auto-disposal asks the place side whether its department records stop.",
     ),
     TopicSpec(
         "yujing.disposal-checks.v1",
         SensorHealth,
         "order_id",
-        "Internal: a watched sensor recovered (or relapsed), re-keyed to its order.",
+        "Internal: a watched sensor or place recovered (or relapsed), re-keyed to its order.",
     ),
     TopicSpec(
         "yujing.ticks.v1",
@@ -148,6 +154,7 @@ DISPATCH_UPDATES = TOPICS["yujing.dispatch-updates.v1"]
 SLA_BREACHES = TOPICS["yujing.sla-breaches.v1"]
 ORDER_STATUS = TOPICS["yujing.order-status.v1"]
 DISPOSAL_WATCH = TOPICS["yujing.disposal-watch.v1"]
+PLACE_WATCH = TOPICS["yujing.place-watch.v1"]
 DISPOSAL_CHECKS = TOPICS["yujing.disposal-checks.v1"]
 TICKS = TOPICS["yujing.ticks.v1"]
 NOTIFICATIONS = TOPICS["yujing.notifications.v1"]

@@ -5,8 +5,9 @@ readings → detect → signals (department events → detect_records → signal
 (signals → locate_signals → scoped signals → assess_scopes → compound/systemic alerts)
 → dispatch → orders →
 plan_notifications → notifications → deliver → receipts (+ SMS/voice providers);
-orders + updates + ticks → track_orders → order status, SLA breaches, escalations;
-readings + watch requests → watch_sensors → sensor health (auto-disposal re-check).
+orders + updates + ticks + re-check verdicts → track_orders → order status, SLA breaches,
+escalations, and watch requests → detect / detect_records, which judge the re-check of
+auto-disposal in the same state as detection and send the verdicts back.
 Hops register handlers with :mod:`streams.wiring`, which makes one agent per topic group.
 Each runs with concurrency 1, so no offset is committed past an unfinished event.
 """
@@ -30,12 +31,10 @@ def register_all(pipe: Pipeline) -> None:
         plan_notifications,
         raise_alerts,
         track,
-        watch_sensors,
     )
 
     for module in (
         detect,
-        watch_sensors,
         detect_records,
         raise_alerts,
         locate_signals,

@@ -1,8 +1,12 @@
-"""Agent ``detect``: readings → risk signals (reading → **signal**).
+"""Agent ``detect``: readings → risk signals (reading → **signal**), and the sensors' re-check.
 
 Per-sensor detector state (compact JSON) lives in a changelog-backed table
 keyed by sensor id, the readings topic's key, so the state moves with its
-partition and survives a restart.
+partition and survives a restart. The same state carries the machine re-check
+of auto-disposal (:mod:`streams.core.disposal`): watch requests from
+``track_orders``, keyed by sensor id too, attach orders to it, and each
+reading's verdicts go back keyed by order id. Both topics are read by this one
+agent (two agents on one topic can deadlock a rebalance; see :mod:`streams.wiring`).
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import faust
 
-from schemas import SensorReading
-from schemas.registry import READINGS
+from schemas import DisposalWatch, SensorReading
+from schemas.registry import DISPOSAL_WATCH, READINGS
 from streams.hop import Hop, Result
 
 if TYPE_CHECKING:
@@ -23,19 +27,34 @@ def register(pipe: Pipeline) -> None:
     detection = pipe.detection
     state = pipe.table("sensor-detector-state")
     hop: Hop[SensorReading] = Hop(pipe, "detect", READINGS)
+    watch_hop: Hop[DisposalWatch] = Hop(pipe, "detect.watch", DISPOSAL_WATCH)
 
     def core(reading: SensorReading) -> Result:
         old = state.get(reading.sensor_id)
-        new, signals = detection.on_reading(reading, old, pipe.clock())
-        pipe.metrics.observe_signals(signals)
+        seen = detection.observe_reading(reading, old, pipe.clock())
+        pipe.metrics.observe_signals(seen.signals)
 
         def commit() -> None:
-            if new != old:
-                state[reading.sensor_id] = new
+            if seen.state != old:
+                state[reading.sensor_id] = seen.state
 
-        return Result(outputs=signals, commit=commit)
+        return Result(outputs=[*seen.signals, *seen.health], commit=commit)
+
+    def on_watch(req: DisposalWatch) -> Result:
+        new, verdicts = detection.attach(req, state.get(req.sensor_id), pipe.clock())
+
+        def commit() -> None:
+            if new is not None:
+                state[req.sensor_id] = new
+
+        return Result(outputs=verdicts, commit=commit)
+
+    watch_topic = pipe.settings.topic(DISPOSAL_WATCH.name)
 
     async def handle(event: faust.EventT) -> None:
-        await hop.handle(event, core)
+        if event.message.topic == watch_topic:
+            await watch_hop.handle(event, on_watch)
+        else:
+            await hop.handle(event, core)
 
-    pipe.wiring.on("detect", [READINGS], handle)
+    pipe.wiring.on("detect", [READINGS, DISPOSAL_WATCH], handle)

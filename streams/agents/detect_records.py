@@ -2,7 +2,10 @@
 
 Rate anomalies and data collisions are judged per place: the department
 events topic is keyed by place id, and so is this agent's changelog-backed
-state table.
+state table. The same state carries the places' machine re-check of
+auto-disposal (:mod:`streams.core.disposal`): place watch requests from
+``track_orders``, keyed by place id too, attach orders to it, and each
+record's verdicts go back keyed by order id.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import faust
 
-from schemas import DepartmentEvent
-from schemas.registry import DEPARTMENT_EVENTS
+from schemas import DepartmentEvent, PlaceWatch
+from schemas.registry import DEPARTMENT_EVENTS, PLACE_WATCH
 from streams.hop import Hop, Result
 
 if TYPE_CHECKING:
@@ -23,19 +26,34 @@ def register(pipe: Pipeline) -> None:
     detection = pipe.detection
     state = pipe.table("place-detector-state")
     hop: Hop[DepartmentEvent] = Hop(pipe, "detect_records", DEPARTMENT_EVENTS)
+    watch_hop: Hop[PlaceWatch] = Hop(pipe, "detect_records.watch", PLACE_WATCH)
 
     def core(event: DepartmentEvent) -> Result:
         old = state.get(event.place_id)
-        new, signals = detection.on_department_event(event, old, pipe.clock())
-        pipe.metrics.observe_signals(signals)
+        seen = detection.observe_record(event, old, pipe.clock())
+        pipe.metrics.observe_signals(seen.signals)
 
         def commit() -> None:
-            if new != old:
-                state[event.place_id] = new
+            if seen.state != old:
+                state[event.place_id] = seen.state
 
-        return Result(outputs=signals, commit=commit)
+        return Result(outputs=[*seen.signals, *seen.health], commit=commit)
+
+    def on_watch(req: PlaceWatch) -> Result:
+        new, verdicts = detection.attach(req, state.get(req.place_id), pipe.clock())
+
+        def commit() -> None:
+            if new is not None:
+                state[req.place_id] = new
+
+        return Result(outputs=verdicts, commit=commit)
+
+    watch_topic = pipe.settings.topic(PLACE_WATCH.name)
 
     async def handle(event: faust.EventT) -> None:
-        await hop.handle(event, core)
+        if event.message.topic == watch_topic:
+            await watch_hop.handle(event, on_watch)
+        else:
+            await hop.handle(event, core)
 
-    pipe.wiring.on("detect_records", [DEPARTMENT_EVENTS], handle)
+    pipe.wiring.on("detect_records", [DEPARTMENT_EVENTS, PLACE_WATCH], handle)

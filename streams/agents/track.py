@@ -1,8 +1,8 @@
 """Agent ``track_orders``: the order lifecycle and its durable SLA deadlines.
 
 (alert → **order** → breach → notification.) One agent reads four topics, all
-co-partitioned by order id — dispatch orders, lifecycle updates, sensor health
-of auto-disposal (re-keyed to the order), and clock ticks (one per partition) —
+co-partitioned by order id — dispatch orders, lifecycle updates, the re-check
+verdicts of auto-disposal (re-keyed to the order), and clock ticks (one per partition) —
 and keeps one record per order in a changelog-backed table keyed by order id.
 The record stores its partition, so the tick for partition *p* handles exactly
 the records whose changelog partition is *p* (a table may only be written in
@@ -39,7 +39,6 @@ from schemas import (
     DeadLetterReason,
     DispatchOrder,
     DispatchUpdate,
-    DisposalWatch,
     Event,
     OrderAction,
     OrderState,
@@ -55,9 +54,8 @@ from schemas.registry import (
     SLA_BREACHES,
     TICKS,
 )
-from streams.core import lifecycle, notify
+from streams.core import disposal, lifecycle, notify
 from streams.core.due import DueIndex
-from streams.core.ids import stable_id
 from streams.core.lifecycle import OrderRecord
 from streams.hop import Hop, Result
 
@@ -108,6 +106,16 @@ def register(pipe: Pipeline) -> None:
         open_orders,
     )
 
+    def fed_by_records(order: DispatchOrder) -> bool:
+        """Whether the order's risk point reads department records (its place is watched)."""
+        plan = order.auto_disposal
+        if plan is None:
+            return False
+        try:
+            return pipe.catalogue.risk_point(plan.risk_point).source.input == "record"
+        except KeyError:
+            return False  # gone from the catalogue: nothing judges it, the order escalates
+
     def load(order_id: str) -> OrderRecord | None:
         raw = records.get(order_id)
         return None if raw is None else OrderRecord.model_validate(raw)
@@ -129,24 +137,13 @@ def register(pipe: Pipeline) -> None:
         if records.get(order.order_id) is not None:
             return Result()  # a replayed order: already tracked, one order per alert
         now = pipe.clock()
-        step = lifecycle.open_order(order, partition, now)
+        watches = disposal.watch_requests(order, fed_by_records(order), now)
+        step = lifecycle.open_order(
+            order, partition, now, watched=[disposal.watched_key(w) for w in watches]
+        )
         assert step.record is not None
         rec = step.record
-        outputs: list[Event] = list(step.statuses)
-        if order.auto_disposal is not None:
-            plan = order.auto_disposal
-            outputs += [
-                DisposalWatch(
-                    watch_id=stable_id("watch", order.order_id, sensor),
-                    sensor_id=sensor,
-                    order_id=order.order_id,
-                    risk_point=plan.risk_point,
-                    healthy_readings=plan.healthy_readings,
-                    until=plan.recheck_at,
-                    event_time=now,
-                )
-                for sensor in plan.sensor_ids
-            ]
+        outputs: list[Event] = [*step.statuses, *watches]
 
         def commit() -> None:
             records[order.order_id] = rec.to_json()

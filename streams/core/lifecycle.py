@@ -23,6 +23,7 @@ stage breaches when its deadline has passed and it was not met by then; each
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -136,9 +137,17 @@ def _met(rec: OrderRecord, state: OrderState, now: datetime) -> dict[str, dateti
     return met
 
 
-def open_order(order: DispatchOrder, partition: int, now: datetime) -> Step:
-    """Start tracking a new order."""
+def open_order(
+    order: DispatchOrder, partition: int, now: datetime, watched: Sequence[str] | None = None
+) -> Step:
+    """Start tracking a new order.
+
+    ``watched``: the sensors or place whose re-check verdicts decide an
+    auto-disposable order (default: the plan's sensors); none is recovered yet.
+    """
     auto = order.auto_disposal
+    if auto is not None and not watched:
+        watched = auto.sensor_ids
     rec = OrderRecord(
         order_id=order.order_id,
         alert_id=order.alert_id,
@@ -150,7 +159,7 @@ def open_order(order: DispatchOrder, partition: int, now: datetime) -> Step:
         receiver=order.receiver,
         channels=[c.value for c in order.channels],
         recheck_at=auto.recheck_at if auto else None,
-        sensor_recovered={s: False for s in auto.sensor_ids} if auto else {},
+        sensor_recovered={s: False for s in watched or ()} if auto else {},
     )
     return Step(rec, statuses=[status(rec, rec.state, None, "created", now)])
 
@@ -204,9 +213,11 @@ def apply_update(rec: OrderRecord | None, update: DispatchUpdate, now: datetime)
 
 
 def sensor_health(rec: OrderRecord | None, sensor_id: str, recovered: bool) -> OrderRecord | None:
-    """Remember the latest health of a watched sensor (``None``: nothing to change)."""
+    """Remember the latest re-check verdict for a watched sensor or place (``None``: no change)."""
     if rec is None or rec.state is not S.AUTO_DISPOSING:
         return None
+    if sensor_id not in rec.sensor_recovered:
+        return None  # not something this order watches
     if rec.sensor_recovered.get(sensor_id) == recovered:
         return None
     return rec.model_copy(
@@ -242,9 +253,9 @@ def on_tick(rec: OrderRecord, now: datetime) -> Step:
                 now,
             ).model_copy(
                 update={
-                    "detail": "sensor back to normal: closed by the machine"
+                    "detail": "back to normal in its detector's re-check: closed by the machine"
                     if recovered
-                    else "sensor not back to normal: escalated to a person"
+                    else "not back to normal in its detector's re-check: escalated to a person"
                 }
             )
         )

@@ -57,7 +57,7 @@ def plan(order: DispatchOrder, router: Router, now: datetime) -> list[Notificati
     if auto is not None:
         party = router.receiver(auto.party_concerned)
         sms = (
-            f"yujing reminder: {order.summary} Please deal with it now; the readings "
+            f"yujing reminder: {order.summary} Please deal with it now; it "
             f"will be re-checked at {auto.recheck_at:%Y-%m-%d %H:%M %Z}."
         )
         call = f"yujing call about order {order.order_id}: {order.summary}"
@@ -114,13 +114,13 @@ def plan_escalated(
     """The machine could not close the order: a person gets it now.
 
     One escalation per order (the id is keyed by the order), whether the re-check
-    found the readings still abnormal or the party concerned asked for help.
+    found the readings (or records) still abnormal or the party concerned asked for help.
     """
     receiver = router.receiver(receiver_name)
     why = (
         "the party concerned asked for help on the automatic call"
         if help_requested
-        else "automatic disposal did not bring the readings back to normal"
+        else "automatic disposal did not bring it back to normal"
     )
     message = f"yujing order {order_id}: {why}; it is yours now. Sign for it in the field app."
     return [

@@ -215,6 +215,8 @@ class Router:
                 risk_point=alert.risk_points[0],
                 healthy_readings=cfg.healthy_readings,
                 recheck_at=now + timedelta(seconds=cfg.recheck_after_s[d.sla_class]),
+                place_id=alert.scope,
+                since=alert.event_time,
             )
         return DispatchOrder(
             order_id=stable_id("order", alert.alert_id),

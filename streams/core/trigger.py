@@ -54,6 +54,16 @@ class Trigger:
             for_s=float(params.get("for_s", base.for_s)),
         )
 
+    def cleared(self, score: float) -> bool:
+        """Whether ``score`` is back on the normal side: at or below ``clear`` (below
+        ``threshold`` when no ``clear`` is set). An active trigger re-arms here, and the
+        machine re-check of auto-disposal calls an observation healthy here.
+
+        >>> Trigger(threshold=0.8, clear=0.5).cleared(0.5), Trigger(threshold=0.8).cleared(0.79)
+        (True, True)
+        """
+        return score <= self.clear if self.clear is not None else score < self.threshold
+
     def step(
         self, state: Mapping[str, Any] | None, score: float, t: datetime, warm: bool = True
     ) -> tuple[dict[str, Any], bool]:
@@ -62,8 +72,7 @@ class Trigger:
         pending = state.get("p") if state else None
         now = t.timestamp()
         if active:
-            cleared = score <= self.clear if self.clear is not None else score < self.threshold
-            return ({"a": False} if cleared else {"a": True}), False
+            return ({"a": False} if self.cleared(score) else {"a": True}), False
         if not warm or score < self.threshold:
             return {"a": False}, False
         if self.for_s <= 0:

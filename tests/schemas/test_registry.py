@@ -21,11 +21,12 @@ EVENT_MODELS = [
 
 
 def test_the_public_event_models_are_found() -> None:
-    assert len(EVENT_MODELS) == 15
-    # The closed loop's models: order status, auto-disposal's two internal hops, clock ticks.
+    assert len(EVENT_MODELS) == 16
+    # The closed loop's models: order status, auto-disposal's internal hops, clock ticks.
     assert {
         schemas.OrderStatus,
         schemas.DisposalWatch,
+        schemas.PlaceWatch,
         schemas.SensorHealth,
         schemas.Tick,
     } <= set(EVENT_MODELS)
@@ -109,6 +110,11 @@ def test_keys_that_share_a_partitioning_share_a_field(examples: dict[type[Event]
     assert registry.DISPOSAL_WATCH.key_of(examples[schemas.DisposalWatch]) == (
         registry.READINGS.key_of(examples[schemas.SensorReading])
     )
+    # A place watch co-partitions with the department records of the place it watches.
+    assert registry.PLACE_WATCH.key_field == registry.DEPARTMENT_EVENTS.key_field
+    assert registry.PLACE_WATCH.key_of(examples[schemas.PlaceWatch]) == (
+        registry.DEPARTMENT_EVENTS.key_of(examples[schemas.DepartmentEvent])
+    )
     # A tick is keyed by the partition it is sent to.
     assert registry.TICKS.key_of(examples[schemas.Tick]) == b"1"
     assert registry.NOTIFICATIONS.key_field == registry.RECEIPTS.key_field == "notification_id"
@@ -125,6 +131,7 @@ def test_named_constants_point_at_their_topics() -> None:
         registry.SLA_BREACHES,
         registry.ORDER_STATUS,
         registry.DISPOSAL_WATCH,
+        registry.PLACE_WATCH,
         registry.DISPOSAL_CHECKS,
         registry.TICKS,
         registry.NOTIFICATIONS,
@@ -137,6 +144,7 @@ def test_named_constants_point_at_their_topics() -> None:
     assert registry.DEAD_LETTERS.schema is schemas.DeadLetter
     assert registry.ORDER_STATUS.schema is schemas.OrderStatus
     assert registry.DISPOSAL_WATCH.schema is schemas.DisposalWatch
+    assert registry.PLACE_WATCH.schema is schemas.PlaceWatch
     assert registry.DISPOSAL_CHECKS.schema is schemas.SensorHealth
     assert registry.TICKS.schema is schemas.Tick
 

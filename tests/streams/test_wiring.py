@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from schemas.registry import DISPATCH_ORDERS, READINGS, SIGNALS, TOPICS
+from schemas.registry import (
+    DISPATCH_ORDERS,
+    DISPOSAL_WATCH,
+    PLACE_WATCH,
+    READINGS,
+    SIGNALS,
+    TOPICS,
+)
 from streams.app import create_pipeline
 from streams.settings import Settings
 
@@ -30,7 +37,9 @@ def test_every_topic_has_exactly_one_agent(tmp_path: Path) -> None:
 def test_hops_that_share_a_topic_share_an_agent(tmp_path: Path) -> None:
     pipe = _pipeline(tmp_path)
     by_topic = {t: name for name, a in pipe.app.agents.items() for t in a.channel.topics}
-    assert by_topic[f"t.{READINGS.name}"] == "detect+watch_sensors"
+    # detection and its re-check share the sensor-keyed and place-keyed streams in one agent
+    assert by_topic[f"t.{READINGS.name}"] == by_topic[f"t.{DISPOSAL_WATCH.name}"] == "detect"
+    assert by_topic[f"t.{PLACE_WATCH.name}"] == "detect_records"
     assert by_topic[f"t.{SIGNALS.name}"] == "raise_alerts+locate_signals"
     assert by_topic[f"t.{DISPATCH_ORDERS.name}"] == "plan_notifications+track_orders"
 

@@ -50,7 +50,9 @@ class Detector(ABC, Generic[X]):
 
     Subclasses set ``kind`` (the catalogue name), ``version`` (bump when the
     logic changes what a state means) and ``input`` (``"point"`` or
-    ``"record"``), and implement the five methods below.
+    ``"record"``), and implement the five abstract methods below; the machine
+    re-check (``recheck_score`` / ``recheck_learn``) has defaults to override
+    where the detector's baseline or rest period would mislead it.
     """
 
     kind: ClassVar[str]
@@ -81,6 +83,39 @@ class Detector(ABC, Generic[X]):
     @abstractmethod
     def load(self, state: Mapping[str, Any]) -> None:
         """Replace the state with one produced by :meth:`state`."""
+
+    def recheck_score(self, x: X) -> float:
+        """The machine re-check of auto-disposal: score ``x`` against the normal known at the alarm.
+
+        Called on a copy of the detector restored from the state that raised an
+        alarm (see :mod:`streams.core.disposal`), for every observation after
+        it, each followed by :meth:`recheck_learn`. It scores on the scale of
+        :meth:`score_one`, so the risk point's trigger judges it: at or below
+        the clear level, ``x`` is healthy. It never rests or warms up again.
+        The default is :meth:`score_one`.
+        """
+        return self.score_one(x)
+
+    def recheck_learn(self, x: X, healthy: bool) -> None:
+        """Update the re-check's copy after ``x`` was judged (``healthy`` or not).
+
+        The test's own running statistics (a count in a window, a cumulative
+        sum, the latest record of each side) always move; the baseline (what
+        normal looks like) learns only healthy observations, so an incident
+        that goes on is never learnt as the new normal and never judged
+        healthy, while a recovered stream may drift as normal streams do. The
+        alarm's own observation comes here first, judged unhealthy. The
+        default learns healthy observations with :meth:`learn_one`.
+        """
+        if healthy:
+            self.learn_one(x)
+
+    def recheck_one(self, x: X, trigger: Trigger) -> bool:
+        """Judge ``x`` in the machine re-check: healthy when ``trigger`` counts its re-check
+        score as cleared (:meth:`Trigger.cleared`); then learn it accordingly."""
+        healthy = trigger.cleared(self.recheck_score(x))
+        self.recheck_learn(x, healthy)
+        return healthy
 
     @staticmethod
     def default_trigger() -> Trigger:

@@ -139,6 +139,15 @@ class Collision(Detector[Record]):
             return 1.0 if right[1] and right[1] > 0 else 0.0
         return clamp01(0.5 * (right[1] / left[1]) / self.value)
 
+    def recheck_learn(self, x: Record, healthy: bool) -> None:
+        """Keep ``x`` as its side's latest record, healthy or not.
+
+        A later record of either side replaces the one behind the alarm: one
+        that resolves the contradiction (a registration declaring the real
+        number of tenants) scores low, one that renews it scores high.
+        """
+        self.learn_one(x)
+
     def learn_one(self, x: Record) -> None:
         found = self._side(x)
         if found is None:

@@ -55,6 +55,8 @@ class LevelShift(Detector[Point]):
             raise ValueError(f"{self.kind}: need threshold > 0, delta >= 0, 0 < alpha < 1")
         self.warmup, self.alpha, self.min_std = warmup, alpha, min_std
         self.ref = EW(alpha)
+        #: only in a machine re-check's copy: the level the alarm's reading showed
+        self.shifted: float | None = None
         self.ph = PageHinkley(
             min_instances=1, delta=delta, threshold=threshold, alpha=forgetting, mode="both"
         )
@@ -102,6 +104,32 @@ class LevelShift(Detector[Point]):
         up, down = self._tests_after(self._z(x.value))
         return clamp01(max(up, down) / self.ph.threshold)
 
+    def recheck_score(self, x: Point) -> float:
+        """How much of the shift is still there: 0 at the level before it, 1 at the alarm's.
+
+        The live detector learns the new level after a drift; the re-check
+        does not. It compares a reading with the two levels the detector saw
+        (its reference before the shift, and the reading that raised the
+        alarm), so at the default clear level (0.5) a reading is healthy when it
+        is nearer the level before the shift. The reference learns healthy
+        readings only, so a recovered level may drift as normal levels do,
+        while a level that stays shifted stays unhealthy however long it lasts.
+        """
+        if not self.is_warm() or self.shifted is None:
+            return self.score_one(x)
+        span = self.shifted - self.ref.mean
+        if abs(span) <= max(self.min_std, abs(self.ref.mean) * 1e-9):
+            return 0.0  # the alarm's reading was at the reference: no shift left to judge
+        return clamp01((x.value - self.ref.mean) / span)
+
+    def recheck_learn(self, x: Point, healthy: bool) -> None:
+        if not self.is_warm():
+            return
+        if self.shifted is None:
+            self.shifted = x.value  # the alarm's own reading: where the level moved
+        elif healthy:
+            self.ref.update(x.value)
+
     def learn_one(self, x: Point) -> None:
         if self.ref.n < self.warmup:
             self.ref.update(x.value)
@@ -124,7 +152,9 @@ class LevelShift(Detector[Point]):
 
     def state(self) -> dict[str, Any]:
         ph = self.ph
+        extra = {} if self.shifted is None else {"s": self.shifted}
         return {
+            **extra,
             "r": self.ref.to_list(),
             "p": [
                 ph._x_mean.n,
@@ -139,6 +169,8 @@ class LevelShift(Detector[Point]):
 
     def load(self, state: Mapping[str, Any]) -> None:
         self.ref = EW.from_list(self.alpha, state["r"])
+        shifted = state.get("s")
+        self.shifted = None if shifted is None else float(shifted)
         n, mean, s_inc, s_dec, min_inc, max_dec, drift = state["p"]
         ph = self.ph
         ph._reset()

@@ -107,6 +107,20 @@ class RateAnomaly(Detector[Record]):
         _, count, rate, _ = self._advanced(x.t.timestamp())
         return clamp01(1.0 - poisson_sf(count + 1, max(rate, self.min_rate)))
 
+    def recheck_score(self, x: Record) -> float:
+        """``x`` counted in its window, against the rate expected before the alarm.
+
+        A burst that goes on stays anomalous; a place whose records stop (or
+        fall back to its usual rate) scores low again.
+        """
+        _, count, _, _ = self._advanced(x.t.timestamp())
+        return clamp01(1.0 - poisson_sf(count + 1, max(self.rate, self.min_rate)))
+
+    def recheck_learn(self, x: Record, healthy: bool) -> None:
+        """Count ``x`` in its window; the expected rate stays as it was at the alarm."""
+        self.start, self.count, _, _ = self._advanced(x.t.timestamp())
+        self.count += 1
+
     def learn_one(self, x: Record) -> None:
         self.start, self.count, self.rate, self.windows = self._advanced(x.t.timestamp())
         self.count += 1

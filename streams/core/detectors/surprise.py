@@ -162,6 +162,24 @@ class Surprise(Detector[Point]):
         self._cache = (x, raw)
         return 0.0 if self.n < self.quiet_until else clamp01(raw)
 
+    def recheck_score(self, x: Point) -> float:
+        """The share of never-seen contexts, without the rest period."""
+        if self.n < self.warmup or not math.isfinite(x.value):
+            return self.score_one(x)  # no alarm comes before warm-up: nothing to re-check
+        return clamp01(self._raw(x))
+
+    def recheck_learn(self, x: Point, healthy: bool) -> None:
+        """Move the previous two levels (the shape since the alarm is judged); remember the
+        contexts of healthy readings only, so a new level that persists stays novel."""
+        if self.n < self.warmup or not math.isfinite(x.value):
+            return
+        b = self._level(x.value)
+        if healthy:
+            s1, s2, s3, s4 = self._slots(b, x.t)
+            self.mem |= (1 << s1) | (1 << s2) | (1 << s3) | (1 << s4)
+        self.b2, self.b1 = self.b1, b
+        self._cache = None
+
     def learn_one(self, x: Point) -> None:
         v = x.value
         if not math.isfinite(v):

@@ -1,15 +1,15 @@
-"""Auto-disposal counting, routing validation of the new fields, and the scaled clock."""
+"""Routing validation of the auto-disposal fields, the machine-first order, the scaled clock.
+
+(The re-check itself: ``test_disposal.py``.)
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from schemas import Alert, AlertKind, DisposalWatch, SensorReading
-from streams.core import disposal
+from schemas import Alert, AlertKind
 from streams.core.catalogue import load_catalogue
 from streams.core.clock import ScaledClock, make_clock
 from streams.core.config import ConfigError
@@ -17,50 +17,6 @@ from streams.core.routing import Router, RoutingConfig, load_routing
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 RIVER = load_catalogue().risk_point("river_level_high")
-
-
-def watch_req(n: int = 3) -> DisposalWatch:
-    return DisposalWatch(
-        watch_id="w1",
-        sensor_id="s1",
-        order_id="o1",
-        risk_point=RIVER.id,
-        healthy_readings=n,
-        until=T0 + timedelta(hours=1),
-        event_time=T0,
-    )
-
-
-def rd(i: int, value: float) -> SensorReading:
-    return SensorReading(
-        reading_id=f"r{i}", sensor_id="s1", sensor_kind="river_level_m", place_id="p",
-        value=value, event_time=T0,
-    )  # fmt: skip
-
-
-@given(st.lists(st.floats(min_value=3.0, max_value=5.0), max_size=30))
-def test_recovered_means_the_last_n_readings_were_healthy(values: list[float]) -> None:
-    watches = disposal.start({}, watch_req())
-    recovered = False
-    for i, v in enumerate(values):
-        healthy = {RIVER.id: disposal.is_healthy(RIVER, v)}
-        watches, events = disposal.on_reading(watches, rd(i, v), healthy, T0)
-        for e in events:
-            assert e.recovered != recovered
-            recovered = e.recovered
-    tail = values[-3:]
-    expected = len(tail) == 3 and all(v <= 4.2 for v in tail)
-    assert recovered == expected
-
-
-def test_a_replayed_watch_keeps_its_streak_and_an_expired_one_is_dropped() -> None:
-    watches = disposal.start({}, watch_req())
-    watches, _ = disposal.on_reading(watches, rd(1, 4.0), {RIVER.id: True}, T0)
-    assert disposal.start(watches, watch_req()) is watches
-    late, events = disposal.on_reading(
-        watches, rd(2, 4.0), {RIVER.id: True}, T0 + timedelta(hours=2)
-    )
-    assert late == {} and events == []
 
 
 def cfg(**route: object) -> dict[str, object]:
@@ -105,6 +61,9 @@ def test_an_auto_disposable_alert_gets_a_machine_first_order() -> None:
     assert order.auto_disposal is not None
     assert order.auto_disposal.sensor_ids == ["s1"]
     assert order.auto_disposal.recheck_at == T0 + timedelta(hours=1)
+    # what the re-check needs: the alarm (its event time) and the place
+    assert order.auto_disposal.since == alert.event_time
+    assert order.auto_disposal.place_id == "p"
     assert order.escalate_to == "town_duty_office"
     person = router.dispatch(alert.model_copy(update={"auto_disposable": False}), T0)
     assert person.auto_disposal is None

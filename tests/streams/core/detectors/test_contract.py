@@ -3,11 +3,16 @@
 Every kind in ``streams.core.detectors.REGISTRY`` must: build from its sample
 parameters; be deterministic for a seed; raise nothing and score nothing
 before warm-up; give finite scores in [0, 1]; and survive a JSON state round
-trip with identical behaviour afterwards.
+trip with identical behaviour afterwards. And its machine re-check
+(``recheck_one``, from the state that raised an alarm) must never judge an
+incident that goes on healthy, must judge a sensor back to normal healthy,
+and must survive a JSON state round trip too.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import math
 import random
@@ -16,8 +21,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from incidents import Incident, incident, until_alarm
 
 from streams.core.detectors import REGISTRY, Detector, Point, Record
+from streams.core.trigger import Trigger
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -70,6 +79,7 @@ def run(det: Detector[Any], xs: list[Any]) -> list[float]:
 
 
 KINDS = sorted(REGISTRY)
+POINT_KINDS = sorted(k for k, c in REGISTRY.items() if c.input == "point")
 
 
 @pytest.fixture(params=KINDS)
@@ -159,3 +169,102 @@ def test_score_one_does_not_learn(cls: type[Detector[Any]]) -> None:
 def test_bad_parameters_are_rejected_with_the_kind(cls: type[Detector[Any]]) -> None:
     with pytest.raises(ValueError, match=cls.kind):
         cls.from_params({**params_for(cls), "no_such_parameter": 1})
+
+
+def alarm(cls: type[Detector[Any]], seed: int = 0) -> tuple[Incident, Detector[Any], Trigger, Any]:
+    """The incident's alarm: a re-check begun from the state that raised it (as detection does)."""
+    p = params_for(cls)
+    inc = incident(cls, p, seed)
+    det = cls.from_params(p, seed)
+    trig = det.default_trigger()
+    for x, fired in until_alarm(det, trig, inc):
+        if fired:
+            check = cls.restore(p, json.loads(json.dumps(det.state())), seed)
+            check.recheck_learn(x, False)  # the alarm's own observation, never learnt
+            return inc, check, trig, x
+    pytest.fail(f"{cls.kind}: the incident never raised an alarm")
+
+
+def test_recheck_never_judges_an_incident_that_goes_on_healthy(cls: type[Detector[Any]]) -> None:
+    inc, check, trig, x = alarm(cls)
+    verdicts = [check.recheck_one(y, trig) for y in inc.persist(x.t + inc.step, 600)]
+    assert verdicts, "the incident goes on"
+    healthy = [i for i, ok in enumerate(verdicts) if ok]
+    assert not healthy, f"{cls.kind}: judged healthy at {healthy[:5]} while the incident went on"
+
+
+@pytest.mark.parametrize("kind", POINT_KINDS)
+def test_recheck_judges_a_sensor_back_to_normal_healthy(kind: str) -> None:
+    """(Department records recover by stopping: streams/core/test_disposal.py.)"""
+    cls = REGISTRY[kind]
+    inc, check, trig, x = alarm(cls)
+    streak = 0
+    for y in inc.recover(x.t + inc.step, 120):
+        streak = streak + 1 if check.recheck_one(y, trig) else 0
+        if streak >= 3:
+            return
+    pytest.fail(f"{kind}: 120 normal readings after the alarm, never 3 healthy in a row")
+
+
+@pytest.mark.parametrize("kind", POINT_KINDS)
+def test_a_recovered_sensor_stays_healthy_for_hours(kind: str) -> None:
+    """What the re-check learns while healthy keeps up with a normal day (no false relapse)."""
+    cls = REGISTRY[kind]
+    inc, check, trig, x = alarm(cls)
+    verdicts = [check.recheck_one(y, trig) for y in inc.recover(x.t + inc.step, 6 * 60)]
+    assert sum(verdicts[60:]) >= 0.95 * len(verdicts[60:]), f"{kind}: relapses when normal"
+
+
+def test_recheck_survives_a_json_state_round_trip(cls: type[Detector[Any]]) -> None:
+    inc, check, trig, x = alarm(cls)
+    later = inc.persist(x.t + inc.step, 20)
+    later += inc.recover(later[-1].t + inc.step if later else x.t, 40)
+    for y in later[:10]:
+        check.recheck_one(y, trig)
+    copy = cls.restore(params_for(cls), json.loads(json.dumps(check.state())))
+    assert [copy.recheck_score(y) for y in later[10:]] == [
+        check.recheck_score(y) for y in later[10:]
+    ]
+    assert [copy.recheck_one(y, trig) for y in later[10:]] == [
+        check.recheck_one(y, trig) for y in later[10:]
+    ]
+
+
+def test_recheck_scores_are_finite_and_in_the_unit_interval(cls: type[Detector[Any]]) -> None:
+    inc, check, trig, x = alarm(cls)
+    ys = inc.persist(x.t + inc.step, 50) + inc.recover(x.t + 60 * inc.step, 50)
+    if cls.input == "point":
+        ys += [Point(t=x.t + timedelta(days=1), value=v) for v in (1e300, -1e300, 0.0, 1e-300)]
+    for y in ys:
+        s = check.recheck_score(y)
+        assert math.isfinite(s) and 0.0 <= s <= 1.0
+        check.recheck_one(y, trig)
+
+
+@functools.cache
+def _cached_alarm(kind: str) -> tuple[Incident, Detector[Any], Trigger, Any]:
+    return alarm(REGISTRY[kind])
+
+
+#: Point kinds whose score grows with the distance from normal. (``surprise`` judges the
+#: novelty of hashed contexts, not distance: a far reading may share a slot with a seen one.)
+DISTANCE_KINDS = [k for k in POINT_KINDS if k != "surprise"]
+
+
+@pytest.mark.parametrize("kind", DISTANCE_KINDS)
+@settings(max_examples=60, deadline=None)
+@given(
+    extras=st.lists(st.floats(min_value=0.0, max_value=1e6), min_size=1, max_size=40),
+    gap_s=st.integers(min_value=1, max_value=7200),
+)
+def test_a_reading_as_far_from_normal_as_the_alarm_is_never_healthy(
+    kind: str, extras: list[float], gap_s: int
+) -> None:
+    """Property: after an alarm, readings at least as far out as the alarm's (same side), at
+    any times and however many, are each judged unhealthy: nothing is learnt from them."""
+    inc, check, trig, x = _cached_alarm(kind)
+    check = copy.deepcopy(check)
+    side = 1.0 if x.value > inc.history[-1].value else -1.0
+    for i, extra in enumerate(extras):
+        y = Point(t=x.t + timedelta(seconds=gap_s * (i + 1)), value=x.value + side * extra)
+        assert not check.recheck_one(y, trig), (kind, i, y.value)
