@@ -23,7 +23,9 @@ decisions themselves are the pure functions of :mod:`streams.offsets`):
   records and the partition's commit waited on them forever (traced: a batch from
   the committed offsets handed over between the seek's start and end, none of it
   ever acked). Here (a) no record of a source topic is handed over while a
-  rebalance is in progress (changelog records are: the recovery needs them), and
+  rebalance is in progress (changelog records are: the recovery needs them, so
+  the loop cannot wait either): its partition is sought back to its committed
+  offset once the rebalance has ended, and
   (b) the loop is the only writer of what it handed over, every seek forgets it
   (:class:`~streams.offsets.HandedOver`), and a record is skipped only when it was
   handed over since the partition's last seek. The loop also hands records
@@ -58,8 +60,6 @@ log = logging.getLogger(__name__)
 
 #: Hand control back to the event loop after this many records in a row.
 YIELD_EVERY = 100
-#: How often a stream record held back during a rebalance looks whether it has ended.
-REBALANCE_POLL_S = 0.01
 
 OnReseek = Callable[[TP, int], None]
 
@@ -75,6 +75,8 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._handed = HandedOver()
         self._stalls = StallWatch()
+        #: source partitions with records held back during a rebalance (read again after)
+        self._held: set[TP] = set()
         super().__init__(*args, **kwargs)
 
     # -- commits ----------------------------------------------------------------
@@ -142,6 +144,8 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
         acking = app.topics.acks_enabled_for
         try:
             while not (consumer_stopped() or fetcher_stopped()):
+                if self._held and not app.rebalancing:
+                    await self._read_held_again()
                 self.diag.set_flag(CONSUMER_FETCHING)
                 records, active = await self._wait_next_records(1.0)
                 if not records or self.should_stop:
@@ -157,26 +161,24 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
                 since_yield = 0
                 for tp, record in self.scheduler.iterate(records):
                     if not self.flow_active or app.consumer_generation_id != generation:
-                        # A rebalance began: it ends with every partition sought to its
-                        # committed offset, so the rest of this batch is read again.
+                        # A rebalance began: its recovery seeks the changelogs and ends
+                        # with every stream partition sought to its committed offset; the
+                        # held partitions are read again after it, to be sure.
+                        self._held.update(t for t in records if acking(t.topic))
                         break
                     if active is not None and tp not in active and tp not in buffered:
                         continue  # paused since the fetch (a changelog after its recovery)
                     offset = record.offset
                     if handed.seen(tp, offset):
                         continue  # handed over since the last seek: a refetched copy
-                    if app.rebalancing and acking(tp.topic):
+                    if acking(tp.topic) and (app.rebalancing or not flow_control.is_active()):
                         # Faust clears the streams' buffers when it resumes the flow at the
                         # end of a rebalance, after it has resumed and sought the stream
-                        # partitions: a record handed over before that is lost.
-                        await self._until_rebalanced()
-                        if app.consumer_generation_id != generation or not self.flow_active:
-                            break
-                    if not flow_control.is_active():
-                        # The streams skip what they are handed now; wait, then re-check.
-                        await flow_control.acquire()
-                        if app.consumer_generation_id != generation:
-                            break
+                        # partitions: a record handed over before that is lost. Not waiting
+                        # here (the recovery needs this loop for the changelogs): the
+                        # partition is read again from its committed offset afterwards.
+                        self._held.add(tp)
+                        continue
                     if self._commit_every is not None and self._n_acked >= self._commit_every:
                         self._n_acked = 0
                         await self.commit()
@@ -185,7 +187,7 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
                         continue
                     message = to_message(tp, record)
                     epoch = handed.epoch
-                    if self._may_block(tp):
+                    if not flow_control.is_active() or self._may_block(tp):
                         if not await self._hand_over_unless_stopped(message):
                             break  # flow stopped (a rebalance): it ends with a seek
                     else:
@@ -212,10 +214,19 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
         finally:
             self.diag.unset_flag(CONSUMER_FETCHING)
 
-    async def _until_rebalanced(self) -> None:
-        """Wait until the rebalance in progress has ended (Faust has no event for it)."""
-        while self.app.rebalancing and not self.should_stop:
-            await asyncio.sleep(REBALANCE_POLL_S)
+    async def _read_held_again(self) -> None:
+        """After a rebalance: seek every partition held back during it to its committed
+        offset (at or below anything it held back: never past an unprocessed record)."""
+        held, self._held = self._held, set()
+        assigned = self.assignment()
+        targets = {
+            tp: offset
+            for tp in held
+            if tp in assigned and (offset := self._committed_offset.get(tp)) is not None
+        }
+        if targets:
+            log.debug("reading %d partitions held back by a rebalance again", len(targets))
+            await self.seek_wait(targets)
 
     def _may_block(self, tp: TP) -> bool:
         """Whether handing a record of ``tp`` over could wait: a full stream buffer, a

@@ -41,7 +41,7 @@ def _drain(
     batches: list[list[int]],
     seek_during: int,
     during_handover: Callable[[Any], None] | None = None,
-    on_fetch: Callable[[], Any] | None = None,
+    on_fetch: Callable[[int], Any] | None = None,
 ) -> list[tuple[str, int]]:
     """Run ``consumer``'s drain loop over ``batches`` (offsets of TP1); the seek to the
     committed offset runs while the first record ``seek_during`` is handed over.
@@ -51,14 +51,17 @@ def _drain(
     script: Iterator[list[int]] = iter(batches)
     fetcher = SimpleNamespace(_stopped=Event())
 
+    fetches = {"n": 0}
+
     async def wait_next_records(timeout: float) -> tuple[Any, Any]:
         batch = next(script, None)
         if batch is None:
             fetcher._stopped.set()
             return {}, None
         if on_fetch is not None:
-            on_fetch()
-        return {TP1: [_record(o) for o in batch]}, None
+            on_fetch(fetches["n"])
+        fetches["n"] += 1
+        return ({TP1: [_record(o) for o in batch]} if batch else {}), None
 
     async def seek_to_committed() -> dict[TP, int]:
         return {TP1: COMMITTED}
@@ -140,29 +143,39 @@ def test_a_refetched_record_handed_over_since_the_seek_is_not_handed_twice(
     assert [o for phase, o in handed if phase == "after"] == [12, 13, 14, 15]
 
 
-def test_no_source_record_is_handed_over_while_a_rebalance_is_in_progress(
+def test_source_records_fetched_during_a_rebalance_are_read_again_after_it(
     tmp_path: Path,
 ) -> None:
     # Faust resumes the flow (which clears the streams' buffers) only at the very end
-    # of a rebalance: a record handed over before that would be lost.
+    # of a rebalance: a record handed over before that would be lost. Waiting instead
+    # would starve the recovery (it needs this loop for the changelogs), so the
+    # partition is held and sought back to its committed offset once it has ended.
     consumer = _pipeline(tmp_path).app.consumer
     app = consumer.app
     app.topics._acking_topics.add(TP1.topic)  # as after the agents subscribed
     app.rebalancing = True
+    consumer._committed_offset[TP1] = COMMITTED
     during: list[bool] = []
+    seeks: list[dict[TP, int]] = []
 
-    async def end_rebalance() -> None:
-        await asyncio.sleep(0.05)
-        app.rebalancing = False
+    async def seek_wait(partitions: dict[TP, int]) -> None:
+        seeks.append(dict(partitions))
+
+    consumer._thread.seek_wait = seek_wait
+
+    def end_rebalance(fetch: int) -> None:
+        if fetch == 1:
+            app.rebalancing = False
 
     handed = _drain(
         consumer,
-        [[12, 13]],
+        [[12, 13], [], [12, 13]],  # during the rebalance; after it; after the re-read
         seek_during=-1,
-        on_fetch=lambda: asyncio.ensure_future(end_rebalance()),
+        on_fetch=end_rebalance,
         during_handover=lambda message: during.append(app.rebalancing),
     )
-    assert [offset for _, offset in handed] == [12, 13]  # held back, then handed over
+    assert seeks == [{TP1: COMMITTED}]
+    assert [offset for _, offset in handed] == [12, 13]
     assert during == [False, False]
 
 
