@@ -251,6 +251,14 @@ def _simulate(args: argparse.Namespace) -> int:
         + f"; {district.start.isoformat()} + {district.hours:g} h",
         file=err,
     )
+    for kind in ("regional", "industry"):
+        if info[f"{kind}_incidents"] < getattr(district, kind):
+            print(
+                f"yujing simulate: only {info[f'{kind}_incidents']} of {getattr(district, kind)} "
+                f"{kind} incidents fit this slice (each needs more places of one "
+                f"{'town' if kind == 'regional' else 'industry'} than its rule's min_places)",
+                file=err,
+            )
     truth_path = args.truth
     if truth_path is None and args.out is not None and str(args.out) != "-":
         truth_path = args.out.with_suffix(".truth.jsonl")

@@ -6,11 +6,12 @@ windows, each an incident (a risk point at a sensor or a place) or a fault
 incidents, a plan can hold *group* incidents — one cause hitting many places
 at once, which the systemic rules should see:
 
-- ``regional``: a cause (a cloudburst, ...) hits a cell sensor in more
-  communities of one town than the catalogue's regional rule needs, all within
-  one of its windows;
-- ``industry``: a cause (a faulty batch of equipment, ...) hits a sensor at more
-  sites of one industry than the industry rule needs, within one window.
+- ``regional``: a cause (a cloudburst, ...) hits a cell sensor in as many
+  communities of one town as the catalogue's regional rule needs (one more
+  where the slice has them), all within one of its windows;
+- ``industry``: a cause (a faulty batch of equipment, ...) hits a sensor at as
+  many sites of one industry as the industry rule needs (one more where there
+  are), within one window.
 
 Each member is an ordinary incident (``risk_kind: single``) carrying its
 ``group``; the group has a line of its own (``risk_kind: regional`` /
@@ -183,8 +184,10 @@ class Planner:
 
     def groups(self, kind: str, count: int) -> list[Window]:
         """``count`` group incidents of ``kind`` (``regional`` or ``industry``)."""
+        if count <= 0:
+            return []
         rule = self._rule(kind)
-        need = rule.min_places + 1
+        need = rule.min_places  # the rule's own threshold; one more member where there is room
         out: list[Window] = []
         for _ in range(count):
             # candidate scope → sensors grouped by member (community or site)
@@ -204,7 +207,8 @@ class Planner:
             if not fit:
                 break
             scope, sensor_kind = self.rng.choice(fit)
-            chosen = self.rng.sample(sorted(scopes[(scope, sensor_kind)]), need)
+            pool = sorted(scopes[(scope, sensor_kind)])
+            chosen = self.rng.sample(pool, min(len(pool), need + 1))
             sensors = [self.rng.choice(scopes[(scope, sensor_kind)][m]) for m in chosen]
             out += self._group(kind, scope, sensor_kind, sensors, rule.window_s)
         return out

@@ -85,7 +85,7 @@ class Simulation:
         self.d = district
         self.catalogue = catalogue or load_catalogue()
         self.profiles = self._profiles()
-        self.world = World(model or default_model(), district.slice)
+        self.world = World(model or default_model(), district.slice, kinds=set(self.profiles))
         self.places: list[Place] = self.world.places
         self.sensors: list[Sensor] = self.world.sensors
         rng = random.Random(f"yujing-sim:{district.seed}")
@@ -130,7 +130,8 @@ class Simulation:
             "incidents": sum(
                 w.type == "incident" and w.risk_kind == "single" for w in self.windows
             ),
-            "group_incidents": sum(w.risk_kind != "single" for w in self.windows),
+            "regional_incidents": sum(w.risk_kind == "regional" for w in self.windows),
+            "industry_incidents": sum(w.risk_kind == "industry" for w in self.windows),
             "faults": sum(w.type == "fault" for w in self.windows),
             "readings": sum(
                 len(range(0, self._steps(), self.profiles[s.kind].every)) for s in self.sensors

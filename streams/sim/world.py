@@ -12,6 +12,7 @@ kind); ``None`` takes them all.
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,13 +81,20 @@ def load_model(path: Path | str | None) -> DistrictModel:
 class World:
     """The places and sensors to simulate, and what departments record about them."""
 
-    def __init__(self, model: DistrictModel, part: Slice | None = None) -> None:
+    def __init__(
+        self,
+        model: DistrictModel,
+        part: Slice | None = None,
+        kinds: Collection[str] | None = None,
+    ) -> None:
+        """``kinds``: the sensor kinds to simulate (default: all; a catalogue that watches
+        fewer kinds has nothing to say about the others)."""
         part = part or Slice()
         part.check(model)
         self.model = model
         self.places: list[Place] = []
         d = model.district.id
-        kinds = model.site_kind
+        site_kinds = model.site_kind
         community_of = {g.id: c.id for _, c, g in model.cells()}
         sites_of: dict[str, list[Site]] = {}  # community → its sites, in the model's order
         for s in model.sites:
@@ -97,7 +105,9 @@ class World:
                     Place(g.id, town.id, comm.id, CELL, CELL, g.id, d) for g in comm.grid_cells
                 ]
                 sites = [
-                    Place(s.id, town.id, comm.id, kinds[s.kind].industry, s.kind, s.grid_cell, d)
+                    Place(
+                        s.id, town.id, comm.id, site_kinds[s.kind].industry, s.kind, s.grid_cell, d
+                    )
                     for s in sites_of.get(comm.id, ())
                 ]
                 self.places += cells[: part.cells] + sites[: part.sites]
@@ -105,7 +115,7 @@ class World:
         self.sensors: list[Sensor] = [
             Sensor(s.id, s.kind, by_id[s.place], tuple(s.risk_points))
             for s in model.sensors
-            if s.place in by_id
+            if s.place in by_id and (kinds is None or s.kind in kinds)
         ]
         #: event type → the department that files it
         self.department_of: dict[str, str] = model.department_of_record

@@ -166,9 +166,9 @@ def test_district_generate_never_writes_phone_numbers_to_the_terminal(
             id="bad-sensor-range",
         ),
         pytest.param(
-            lambda g: g["cell"]["sensors"].__setitem__("radar_dbz", 1),
-            ["generate.cell.sensors.radar_dbz: not a sensor kind of the catalogue"],
-            id="unknown-sensor-kind",
+            lambda g: g["cell"]["sensors"].__setitem__("Radar DBZ", 1),
+            ["cell.sensors: 'Radar DBZ' is no sensor kind name"],
+            id="bad-sensor-kind",
         ),
         pytest.param(
             lambda g: g["departments"][1]["modules"].append("gas_safety"),
@@ -256,7 +256,7 @@ def _small() -> dict[str, Any]:
                     }
                 ],
             ),
-            ["sensors[0](s1).risk_points: 'gas_lel' feeds ['restaurant_gas_leak']"],
+            ["sensors[0](s1).risk_points: ['toxic_gas_leak'] is not fed by 'gas_lel'"],
             id="sensor-feeding-another-risk-point",
         ),
     ],
@@ -284,3 +284,26 @@ def test_yujing_district_points_at_a_model_and_yujing_regions_still_works(tmp_pa
     assert Settings.from_env({"YUJING_REGIONS": str(SMALL)}).district == SMALL  # former name
     both = {"YUJING_DISTRICT": str(SMALL), "YUJING_REGIONS": "/elsewhere.yaml"}
     assert Settings.from_env(both).district == SMALL
+
+
+def test_a_smaller_catalogue_watches_fewer_sensors_and_the_model_still_loads(
+    tmp_path: Path,
+) -> None:
+    """A catalogue of one module: the district keeps its sensors; those it does not watch
+    feed no risk point, and its departments still answer for that module."""
+    text = DEFAULT_PATH.parent.joinpath("catalogue.yaml").read_text()
+    doc = yaml.safe_load(text)
+    doc["modules"] = [m for m in doc["modules"] if m["id"] == "flood_control"]
+    doc["risk_points"] = [rp for rp in doc["risk_points"] if rp["module"] == "flood_control"]
+    doc["compound_rules"], doc["systemic_rules"] = [], []
+    path = tmp_path / "catalogue.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    small = load_catalogue(path)
+    m = load_district(DEFAULT_PATH, small)
+    assert m.sizes()["sensors"] == model().sizes()["sensors"]
+    fed = {s.kind for s in m.sensors if s.risk_points}
+    assert fed == {"water_depth_cm", "river_level_m", "rain_mm_h", "drain_level_cm"}
+    from streams.simulate import District, Simulation
+
+    sim = Simulation(District(towns=1, communities=1, hours=1.0, incidents=2), small, m)
+    assert {s.kind for s in sim.sensors} == fed
