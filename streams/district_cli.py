@@ -84,7 +84,7 @@ def _generate(args: argparse.Namespace) -> int:
     if str(out) == "-":
         raise ConfigError("district generate: --out must be a file (the model holds phone numbers)")
     model, seconds = _load(args, args.seed)
-    data = model.model_dump(mode="json")
+    data = model.to_data()
     if out.suffix.lower() == ".json":
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     else:
