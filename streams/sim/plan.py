@@ -133,6 +133,13 @@ class Planner:
             where: [p for p in self.world.places if p.kind == where]
             for where in {w for _, w, _ in RECORD_INCIDENTS}
         }
+        # sensors free for an incident that fits in the day; drawn without replacement
+        free = [
+            s
+            for s in self.world.sensors
+            if s.sensor_id not in self.busy
+            and self.profiles[s.kind].incident_min * 60 <= self.span * 0.9
+        ]
         for i in range(count):
             if i % 4 == 3:  # every fourth incident comes from department records
                 rp, where, _records = RECORD_INCIDENTS[(i // 4) % len(RECORD_INCIDENTS)]
@@ -146,15 +153,12 @@ class Planner:
                     Window("incident", rp, start, start + timedelta(minutes=30), place=place)
                 )
                 continue
-            free = [
-                s
-                for s in self.world.sensors
-                if s.sensor_id not in self.busy
-                and self.profiles[s.kind].incident_min * 60 <= self.span * 0.9
-            ]
             if not free:
                 break
-            sensor = rng.choice(free)
+            k = rng.randrange(len(free))
+            sensor = free[k]
+            free[k] = free[-1]
+            free.pop()
             self.busy.add(sensor.sensor_id)
             prof = self.profiles[sensor.kind]
             minutes = prof.incident_min * rng.uniform(1.0, 1.5)
