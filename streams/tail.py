@@ -129,8 +129,13 @@ class Formatter:
         if isinstance(event, DispatchOrder):
             due = ", ".join(f"{k} by {v:%m-%d %H:%M}" for k, v in event.deadlines.items())
             mode = " (auto-disposal first)" if event.auto_disposal else ""
+            owner = ", ".join(
+                f"{k} {v}" for k, v in (("department", event.department), ("town", event.town)) if v
+            )
             return (
-                f"{t}  ORDER {event.order_id} {event.sla_class.value}{mode}\n"
+                f"{t}  ORDER {event.order_id} {event.sla_class.value}{mode}"
+                + (f" [{owner}]" if owner else "")
+                + "\n"
                 f"    to     {event.receiver} ({event.assignee_role}) via "
                 f"{', '.join(c.value for c in event.channels) or 'no channel'}; "
                 f"escalate to {event.escalate_to}\n"
@@ -139,9 +144,11 @@ class Formatter:
             )
         if isinstance(event, SlaBreach):
             head = self._c("SLA BREACH", "breach")
+            who = f" by {event.receiver} ({event.receiver_role})" if event.receiver else ""
+            who += f", department {event.department}" if event.department else ""
             return (
                 f"{t}  {head} {event.order_id}: stage {event.stage} missed its deadline "
-                f"{event.deadline:%m-%d %H:%M:%S} → escalated to {event.escalate_to}" + context
+                f"{event.deadline:%m-%d %H:%M:%S}{who} → escalated to {event.escalate_to}" + context
             )
         if isinstance(event, OrderStatus):
             was = f"{event.previous.value} → " if event.previous else ""

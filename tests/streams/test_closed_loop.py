@@ -54,6 +54,10 @@ def reading(sensor: str, kind: str, place: str, value: float) -> SensorReading:
     )
 
 
+#: a restaurant of the default district model, in Linping
+RESTAURANT = "site.linping.c01.restaurant-01"
+
+
 def gas(sensor: str, value: float) -> SensorReading:
     return reading(sensor, "gas_lel", f"site.{sensor}", value)
 
@@ -83,9 +87,12 @@ def test_unsigned_emergency_order_breaches_once_at_five_minutes_and_escalates(
     stack_factory,
 ) -> None:
     stack = stack_factory()
-    stack.produce(gas("gas-late", 26.0), gas("gas-ontime", 30.0))
-    late = order_for(stack, "site.gas-late")
+    # the late one at a restaurant of the district model: its town's office is escalated to
+    at_site = reading("gas-late", "gas_lel", RESTAURANT, 26.0)
+    stack.produce(at_site, gas("gas-ontime", 30.0))
+    late = order_for(stack, RESTAURANT)
     ontime = order_for(stack, "site.gas-ontime")
+    assert (late.department, late.town, late.escalate_to) == ("gas", "linping", "town.linping")
     # The on-time order is signed and assigned within its 5 minutes (5 wall seconds).
     stack.produce(update(ontime.order_id, 1, OrderAction.SIGNED))
     stack.produce(update(ontime.order_id, 2, OrderAction.ASSIGNED))
@@ -105,6 +112,9 @@ def test_unsigned_emergency_order_breaches_once_at_five_minutes_and_escalates(
     assert (breach.deadline - late.event_time).total_seconds() == 300
     assert breach.event_time >= breach.deadline, "never before the deadline"
     assert breach.escalate_to == late.escalate_to
+    # who missed it, in which role, for which department and town: the leader's view
+    assert (breach.receiver, breach.receiver_role) == (late.receiver, late.assignee_role)
+    assert (breach.department, breach.town) == ("gas", "linping")
     assert "signed" not in {b.stage for b in breaches_of(stack, ontime.order_id)}
 
     def escalations():
@@ -122,7 +132,10 @@ def test_unsigned_emergency_order_breaches_once_at_five_minutes_and_escalates(
     assert (late.order_id, OrderState.OPEN) in states
     assert (ontime.order_id, OrderState.ASSIGNED) in states
     text = stack.metrics()
-    assert 'yujing_sla_breaches_total{sla_class="emergency",stage="signed"} 1.0' in text
+    # by department (a bounded label: the district model's departments)
+    breached = 'yujing_sla_breaches_total{department="gas",sla_class="emergency",stage="signed"}'
+    assert f"{breached} 1.0" in text
+    assert 'yujing_orders_total{department="gas",mode="person"} 2.0' in text
 
 
 def test_breach_survives_kill_9_and_is_published_exactly_once(stack_factory) -> None:
@@ -291,7 +304,7 @@ def test_auto_disposal_closes_a_recovered_sensor_and_escalates_the_other(stack_f
     text = stack.metrics()
     assert 'yujing_auto_disposal_total{outcome="auto_resolved"} 1.0' in text
     assert 'yujing_auto_disposal_total{outcome="escalated"} 1.0' in text
-    assert 'yujing_orders_total{mode="auto"} 2.0' in text
+    assert 'yujing_orders_total{department="water",mode="auto"} 2.0' in text
     assert "yujing_auto_disposal_ratio 1.0" in text
     assert "yujing_auto_resolved_per_day 1.0" in text
 

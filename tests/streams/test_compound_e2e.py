@@ -4,7 +4,8 @@
 against eight hours of its own history, replayed by event time.)
 
 One scenario, fed with ``yujing replay`` in four phases, through real ``yujing
-worker`` processes and the default catalogue and regions:
+worker`` processes, the default catalogue and the small test district
+(``tests/lib/small_district.yaml``):
 
 1. a town-wide spread in Wuchang (signals in communities 2, 3, 4) and gas
    alarms in two Cangqian restaurants → the regional alert;
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from districts import SMALL
 from support import Stack, wait_for
 
 from schemas import Alert, DeadLetter, DeadLetterReason, DispatchOrder, RiskSignal
@@ -319,7 +321,7 @@ def check_map(stack: Stack) -> None:
 def test_scenario_gives_exactly_the_expected_alerts_portraits_and_map(
     make_stack_env: Callable[..., Stack],
 ) -> None:
-    stack = make_stack_env()
+    stack = make_stack_env(YUJING_DISTRICT=str(SMALL))
     alerts = run_scenario(stack)
     check_final(stack, alerts)
     check_map(stack)
@@ -328,7 +330,7 @@ def test_scenario_gives_exactly_the_expected_alerts_portraits_and_map(
 def test_a_worker_killed_mid_scenario_loses_and_duplicates_no_alert(
     make_stack_env: Callable[..., Stack], tmp_path: Path
 ) -> None:
-    stack = make_stack_env()
+    stack = make_stack_env(YUJING_DISTRICT=str(SMALL))
 
     def crash() -> None:
         # kill -9 as soon as phase 2 starts producing compound alerts, then come back
@@ -352,7 +354,7 @@ def test_a_module_rate_rising_against_its_history_gives_one_trend_alert(
     # River gauges at one Liangzhu cell: one alarm an hour for eight hours (the
     # history), then six in the ninth hour. Each alarm is a gauge of its own, so
     # each fires once. P(X >= 6 | mean 1) = 0.0006 <= the rule's 0.001.
-    stack = make_stack_env()
+    stack = make_stack_env(YUJING_DISTRICT=str(SMALL))
     place = "cell.liangzhu.liangzhu-1.01"
     history = [reading(f"river-h{h}", "river_level_m", place, 4.8, 60 * h + 10) for h in range(8)]
     burst = [reading(f"river-b{i}", "river_level_m", place, 4.8, 480 + 5 * i) for i in range(6)]

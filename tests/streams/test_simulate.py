@@ -157,3 +157,32 @@ def test_cli_bad_options_fail_clearly(
 ) -> None:
     assert main(["simulate", "--out", str(tmp_path / "x.jsonl"), *extra]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_group_incidents_roll_up_to_their_town_and_industry_in_the_rules() -> None:
+    """Broker-free: the simulator's own signals through locate + assess on the default model."""
+    from districts import default_regions
+    from scope_scenario import Run
+
+    sim = Simulation(District(hours=3.0, incidents=0, regional=1, industry=1, fault_rate=0.0))
+    assert (sim.summary()["regional_incidents"], sim.summary()["industry_incidents"]) == (1, 1)
+    groups = {t["risk_kind"]: t for t in sim.truth() if t["risk_kind"] != "single"}
+    members = {
+        kind: [t for t in sim.truth() if t.get("group") == g["id"]] for kind, g in groups.items()
+    }
+    regional, industry = groups["regional"], groups["industry"]
+    # as many places as the rules need (min_places 3), in one town / one industry
+    assert len({m["community"] for m in members["regional"]}) == len(members["regional"]) >= 3
+    assert {m["town"] for m in members["regional"]} == {regional["town"]} == {regional["place_id"]}
+    assert len({m["place_id"] for m in members["industry"]}) >= 3
+    assert {m["industry"] for m in members["industry"]} == {industry["place_id"]}
+    assert all(m["site_kind"] != "cell" for m in members["industry"])
+
+    run = Run(index=default_regions()).feed(*sim.expected_signals())
+    got = run.by_rule()
+    town = got[("town_wide_risk", regional["town"])]
+    assert town.portrait is not None
+    assert set(town.portrait.members) == {m["community"] for m in members["regional"]}
+    ind = got[("industry_wide_risk", industry["place_id"])]
+    assert ind.portrait is not None
+    assert set(ind.portrait.members) == {m["place_id"] for m in members["industry"]}
