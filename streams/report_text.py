@@ -27,7 +27,9 @@ GROUP_COLUMNS = (
 
 
 def pct(x: float | None) -> str:
-    """>>> pct(0.8234), pct(None)
+    """A share as a percentage; ``None`` (nothing to divide) as a dash.
+
+    >>> pct(0.8234), pct(None)
     ('82.3 %', '—')
     """
     return "—" if x is None else f"{100 * x:.1f} %"

@@ -287,7 +287,9 @@ def auto_disposal(orders: Sequence[OrderFacts], period: Period) -> Json:
         "auto_disposable": len(auto),
         "auto_resolved": resolved,
         "ratio": ratio(resolved, len(orders)),
-        "ratio_of_auto_disposable": ratio(resolved, len(auto)),
+        "ratio_of_auto_disposable": ratio(
+            sum(o.final_state is OrderState.AUTO_RESOLVED for o in auto), len(auto)
+        ),
         "per_day": resolved / period.days if period.days else None,
         "escalated_at_recheck": sum("recheck" in o.escalations for o in auto),
         "help_requested": sum("help_requested" in o.escalations for o in auto),
