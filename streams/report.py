@@ -71,12 +71,14 @@ def read_topics(bootstrap: str, prefix: str, timeout_s: float = 300.0) -> tuple[
     names = [prefix + spec.name for spec, _ in READS]
     try:
         raw = read_to_end(bootstrap, names[:1], timeout_s=timeout_s)  # the alerts must exist
+        raw.update(read_to_end(bootstrap, names[1:], timeout_s=timeout_s, optional=True))
     except MissingTopic as err:
         raise ConfigError(
             f"report: topic {err.topic!r} does not exist on the broker at {bootstrap} "
             "(is YUJING_TOPIC_PREFIX the one the worker used?)"
         ) from None
-    raw.update(read_to_end(bootstrap, names[1:], timeout_s=timeout_s, optional=True))
+    except TimeoutError as err:
+        raise OneLineError(f"topics {err} (a bigger --timeout?)") from None
     fields: dict[str, list[Any]] = {}
     undecodable: Json = {}
     for (spec, field), name in zip(READS, names, strict=True):

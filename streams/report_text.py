@@ -111,9 +111,10 @@ def group_table(title: str, first: str, groups: Mapping[str, Json]) -> str:
 
 
 def hour_bars(series: Sequence[Json], width: int = 40) -> str:
+    """A bar per hour; beyond two days, only the hours that had alerts."""
     top = max((h["alerts"] for h in series), default=0)
     lines = []
-    for h in series:
+    for h in series if len(series) <= 48 else [h for h in series if h["alerts"]]:
         n = h["alerts"]
         bar = "#" * (round(width * n / top) if top else 0)
         lines.append(f"  {h['hour'][:16].replace('T', ' ')}  {bar} {n}")
