@@ -256,3 +256,23 @@ def test_the_report_of_a_simulated_day_equals_an_independent_recomputation(
     html = page.read_text()
     assert '<svg id="alerts-per-hour"' in html and '<svg id="sla-per-department"' in html
     assert html.count('class="bar"') >= 24 + len(want["sla"]["by_department"])
+
+
+def test_a_prefix_with_no_topics_is_named_in_one_line(
+    kafka_bootstrap: str, unique_prefix: str
+) -> None:
+    env = {
+        **os.environ,
+        "YUJING_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "YUJING_TOPIC_PREFIX": unique_prefix + ".",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "report", "--day", "2026-03-02"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert f"topic '{unique_prefix}.yujing.alerts.v1' does not exist" in done.stderr
+    assert "Traceback" not in done.stderr
