@@ -27,9 +27,9 @@ from streams.core.lifecycle import STAGE_MET_AT, TERMINAL, meets
 
 Json = dict[str, Any]
 S = OrderState
-#: lifecycle order, to say which of two states at the same instant came last
-_RANK = {s: i for i, s in enumerate((S.AUTO_DISPOSING, S.OPEN, S.SIGNED, S.ASSIGNED, S.ARRIVED))}
-_RANK.update({S.RESOLVED: 5, S.CLOSED: 6, S.AUTO_RESOLVED: 7})
+#: lifecycle order, to say which of two states reached at the same instant came last
+_LIFECYCLE = [S.AUTO_DISPOSING, S.OPEN, S.SIGNED, S.ASSIGNED, S.ARRIVED, S.RESOLVED, S.CLOSED]
+_RANK = {s: i for i, s in enumerate([*_LIFECYCLE, S.AUTO_RESOLVED])}
 
 
 @dataclass(frozen=True)

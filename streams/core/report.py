@@ -41,6 +41,7 @@ from streams.core.facts import (
 
 Json = dict[str, Any]
 LEVELS = ("low", "medium", "high", "critical")
+KINDS = ("single", "compound", "systemic")
 SYSTEMIC_KINDS = ("trend", "regional", "industry", "comprehensive")
 OUTCOMES = ("met", "missed", "open")
 #: (lowest on-time share, verdict), best first; below the last: "poor"
@@ -109,7 +110,9 @@ def compute(
     figures: Json = {
         "period": period.to_json(),
         "definitions": DEFINITIONS,
-        "alerts": alert_figures(alerts, period, towns or {}, tz, known_alerts(topics.orders)),
+        "alerts": alert_figures(
+            alerts, period, towns or {}, tz, {o.alert_id for o in topics.orders}
+        ),
         "orders": order_figures(orders),
         "sla": sla_figures(orders, topics.breaches, known_orders),
         "auto_disposal": auto_disposal(orders, period),
@@ -124,10 +127,6 @@ def compute(
     }
     figures["summary"] = summary(figures)
     return figures
-
-
-def known_alerts(orders: Sequence[DispatchOrder]) -> set[str]:
-    return {o.alert_id for o in orders}
 
 
 def _levels(alerts: Sequence[AlertFacts]) -> Json:
@@ -159,7 +158,7 @@ def alert_figures(
     return {
         "total": len(alerts),
         "by_level": _levels(alerts),
-        "by_kind": {k: sum(a.last.kind.value == k for a in alerts) for k in _KINDS},
+        "by_kind": {k: sum(a.last.kind.value == k for a in alerts) for k in KINDS},
         "systemic": {k: sum(a.systemic_kind == k for a in alerts) for k in SYSTEMIC_KINDS},
         "by_module": _by(alerts, lambda a: a.last.module),
         "by_scope_kind": _by(alerts, lambda a: a.scope_kind),
@@ -169,9 +168,6 @@ def alert_figures(
         "without_order": sum(a.paged and a.alert_id not in with_order for a in alerts),
         "per_hour": per_hour([a.raised_at for a in alerts], period, tz),
     }
-
-
-_KINDS = ("single", "compound", "systemic")
 
 
 def per_hour(times: Sequence[datetime], period: Period, tz: tzinfo) -> list[Json]:
