@@ -79,7 +79,17 @@ class DispatchOrder(Event):
     alert_id: Id
     route: Name = Field(description="Route (from the routing tree) that matched the alert.")
     receiver: Name = Field(description="Receiver that gets the work.")
-    assignee_role: Name
+    assignee_role: Name = Field(
+        description="The receiver's role: grid_worker, party_concerned, town_street, ..."
+    )
+    department: Name | None = Field(
+        default=None,
+        description="The department that answers for the alert's module (the district model's "
+        "directory): whose handling the order's SLA assesses.",
+    )
+    town: Id | None = Field(
+        default=None, description="The town/street with jurisdiction over the alert's place."
+    )
     channels: list[Channel] = Field(max_length=4)
     sla_class: SlaClass
     deadlines: dict[Name, AwareDatetime] = Field(
@@ -114,6 +124,12 @@ class SlaBreach(Event):
     stage: Name
     deadline: AwareDatetime
     escalate_to: Name
+    receiver: Name | None = Field(default=None, description="Who missed it: the order's receiver.")
+    receiver_role: Name | None = Field(default=None, description="The receiver's role.")
+    department: Name | None = Field(
+        default=None, description="The department that answers for the order's module."
+    )
+    town: Id | None = Field(default=None, description="The town/street of the order's place.")
 
 
 class OrderStatus(Event):

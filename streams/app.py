@@ -27,6 +27,9 @@ from streams.core.alerting import SingleRiskRule
 from streams.core.catalogue import Catalogue, load_catalogue
 from streams.core.clock import make_clock, wall_now
 from streams.core.detect import Detection
+from streams.core.directory import Directory
+from streams.core.district import DistrictModel, load_district
+from streams.core.regions import RegionIndex
 from streams.core.routing import Router, load_routing
 from streams.metrics import Metrics
 from streams.provision import SHORT_RETENTION
@@ -49,6 +52,8 @@ class Pipeline:
     metrics: Metrics
     catalogue: Catalogue
     router: Router
+    #: The district model, its location hierarchy and its directory of parties.
+    regions: RegionIndex
     clock: Clock = utc_now
     topics: dict[str, faust.TopicT] = field(default_factory=dict)
     wiring: Wiring = field(init=False)
@@ -68,6 +73,16 @@ class Pipeline:
             schema=faust.Schema(key_serializer="json", value_serializer="json"),
             **kwargs,
         )
+
+    @property
+    def district(self) -> DistrictModel:
+        return self.regions.model
+
+    @property
+    def directory(self) -> Directory:
+        directory = self.router.directory
+        assert directory is not None
+        return directory
 
     @property
     def detection(self) -> Detection:
@@ -95,7 +110,8 @@ def create_pipeline(
         clock = make_clock(settings.clock_epoch, settings.clock_speed, settings.clock_anchor)
     registry = registry if registry is not None else CollectorRegistry()
     catalogue = load_catalogue(settings.catalogue)
-    router = Router(load_routing(settings.routes))
+    regions = RegionIndex(load_district(settings.district, catalogue))
+    router = Router(load_routing(settings.routes), Directory(regions))
     app = faust.App(
         settings.faust_id,  # the prefix + app id: consumer group and changelog names
         broker=[f"kafka://{b.strip()}" for b in settings.kafka_bootstrap.split(",")],
@@ -117,13 +133,16 @@ def create_pipeline(
         web_graph_enabled=False,
         web_stats_enabled=False,
     )
+    metrics = Metrics(registry)
+    metrics.departments = frozenset(d.id for d in regions.model.departments)
     pipe = Pipeline(
         settings=settings,
         app=app,
         registry=registry,
-        metrics=Metrics(registry),
+        metrics=metrics,
         catalogue=catalogue,
         router=router,
+        regions=regions,
         clock=clock,
     )
     names = {settings.topic(n): n for n in TOPICS}

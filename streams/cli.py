@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from streams.broker.cli import add_broker_commands
 from streams.core.config import ConfigError
+from streams.district_cli import add_district_command
 from streams.mapview import add_map_command
 from streams.replay import add_replay_command
 from streams.report import add_report_command
@@ -170,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_broker_commands(sub)
     add_score_csv_command(sub)
     add_simulate_command(sub)
+    add_district_command(sub)
     add_tail_command(sub)
     add_map_command(sub)
     add_replay_command(sub)

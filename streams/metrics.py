@@ -5,7 +5,8 @@ notification): events in and out per topic, dead letters by reason, stage
 latency, per-detector latency, signals, alerts by level, open orders by
 state, SLA breaches, notifications, auto-disposal, and consumer lag. Label
 values are bounded: registry topic names, partitions, reason enums, stages,
-detector kinds, catalogue modules and risk points, lifecycle states.
+detector kinds, catalogue modules and risk points, lifecycle states, and the
+district model's departments (anything else counts as ``other``).
 
 Gauges that describe state held elsewhere (the orders table, the consumer's
 offsets) are read at scrape time through :meth:`Metrics.collect_from`, so they
@@ -70,8 +71,9 @@ class Metrics:
         )
         self.orders = Counter(
             "yujing_orders_total",
-            "Orders the SLA agent started tracking, by mode (auto: machine first; person).",
-            ["mode"],
+            "Orders the SLA agent started tracking, by mode (auto: machine first; person) and "
+            "the department that answers for the order's module.",
+            ["mode", "department"],
             registry=registry,
         )
         self.order_transitions = Counter(
@@ -82,8 +84,9 @@ class Metrics:
         )
         self.sla_breaches = Counter(
             "yujing_sla_breaches_total",
-            "SLA breaches published, by class and stage.",
-            ["sla_class", "stage"],
+            "SLA breaches published, by class, stage and the department that answers for the "
+            "order's module: which department misses its deadlines.",
+            ["sla_class", "stage", "department"],
             registry=registry,
         )
         self.auto_disposal = Counter(
@@ -132,6 +135,8 @@ class Metrics:
             registry=registry,
         )
         self._decided = {"auto_resolved": 0, "other": 0}
+        #: departments a label may name (the district model's): a bounded label
+        self.departments: frozenset[str] = frozenset()
         self._auto_resolved_at: deque[datetime] = deque()
 
     def order_decided(self, auto_resolved: bool, now: datetime) -> None:
@@ -144,6 +149,17 @@ class Metrics:
         while self._auto_resolved_at and self._auto_resolved_at[0] < now - timedelta(days=1):
             self._auto_resolved_at.popleft()
         self.auto_resolved_per_day.set(len(self._auto_resolved_at))
+
+    def department(self, value: str | None) -> str:
+        """A department as a label value: a known one, ``none`` or ``other`` (bounded).
+
+        >>> m = Metrics(CollectorRegistry()); m.departments = frozenset({"gas"})
+        >>> m.department("gas"), m.department(None), m.department("made-up")
+        ('gas', 'none', 'other')
+        """
+        if value is None:
+            return "none"
+        return value if value in self.departments else "other"
 
     def observe_signals(self, signals: Iterable[RiskSignal]) -> None:
         for s in signals:

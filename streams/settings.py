@@ -12,7 +12,7 @@ from pathlib import Path
 
 from streams.core.catalogue import DEFAULT_PATH as DEFAULT_CATALOGUE
 from streams.core.config import ConfigError
-from streams.core.regions import DEFAULT_PATH as DEFAULT_REGIONS
+from streams.core.district import DEFAULT_PATH as DEFAULT_DISTRICT
 from streams.core.routing import DEFAULT_PATH as DEFAULT_ROUTES
 from streams.provision import default_data_dir
 
@@ -32,8 +32,9 @@ class Settings:
     max_message_bytes: int = 64 * 1024
     catalogue: Path = DEFAULT_CATALOGUE
     routes: Path = DEFAULT_ROUTES
-    #: The location hierarchy and sites (streams/config/regions.yaml).
-    regions: Path = DEFAULT_REGIONS
+    #: The district model (streams/config/district.yaml): places, sensors and the directory
+    #: of responsible parties. ``YUJING_REGIONS``, its former name, is still read.
+    district: Path = DEFAULT_DISTRICT
     sms_url: str = "http://127.0.0.1:8701"
     voice_url: str = "http://127.0.0.1:8702"
     delivery_max_attempts: int = 5
@@ -74,6 +75,8 @@ class Settings:
                 values[f.name] = _convert(f.type, raw)
             except ValueError as err:
                 raise ConfigError(f"environment variable {name}={raw!r}: {err}") from None
+        if "district" not in values and env.get(ENV_PREFIX + "REGIONS", "").strip():
+            values["district"] = Path(env[ENV_PREFIX + "REGIONS"].strip())  # the former name
         if "kafka_bootstrap" not in values and env.get("YUJING_BROKER_PORT", "").strip():
             # the local broker's port (``yujing broker start``), when no bootstrap is given
             raw = env["YUJING_BROKER_PORT"].strip()

@@ -22,7 +22,6 @@ import faust
 
 from schemas import DeadLetterReason, ScopedSignal
 from schemas.registry import SCOPED_SIGNALS
-from streams.agents.locate_signals import region_index
 from streams.core.riskmap import RiskMap
 from streams.core.scopes import ScopeEngine
 from streams.hop import Hop, Result
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def register(pipe: Pipeline) -> None:
-    index = region_index(str(pipe.settings.regions))
+    index = pipe.regions
     engine = ScopeEngine(pipe.catalogue, index)
     table = pipe.table("scope-windows")
     hop: Hop[ScopedSignal] = Hop(pipe, "assess_scopes", SCOPED_SIGNALS)

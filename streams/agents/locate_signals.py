@@ -5,8 +5,8 @@ beside ``raise_alerts``. Judges lateness per place against the place's
 event-time watermark (a changelog-backed table keyed by place id): a signal
 more than the allowed lateness behind the newest one of its place goes to the
 dead-letter topic with reason ``late``. Otherwise it looks the place up in the
-regions file and publishes one copy per scope it rolls up into — its town,
-its industry (sites), its district; a place the file does not know gets
+district model and publishes one copy per scope it rolls up into — its town,
+its industry (sites), its district; a place the model does not know gets
 ``place:<id>`` (compound rules only) — keyed so each scope's signals meet in
 one partition of ``yujing.scoped-signals.v1``.
 """
@@ -21,17 +21,12 @@ import faust
 from schemas import DeadLetterReason, RiskSignal, ScopedSignal
 from schemas.registry import SIGNALS
 from streams.core.ids import stable_id
-from streams.core.regions import RegionIndex, load_regions
+from streams.core.regions import RegionIndex
 from streams.core.windows import epoch, judge_place, to_dt
 from streams.hop import Hop, Result
 
 if TYPE_CHECKING:
     from streams.app import Pipeline
-
-
-@functools.cache
-def region_index(path: str) -> RegionIndex:
-    return load_regions(path).index()
 
 
 def scope_keys(index: RegionIndex, sig: RiskSignal) -> list[tuple[str, dict[str, str | None]]]:
@@ -53,7 +48,7 @@ def scope_keys(index: RegionIndex, sig: RiskSignal) -> list[tuple[str, dict[str,
 
 
 def register(pipe: Pipeline) -> None:
-    index = region_index(str(pipe.settings.regions))
+    index = pipe.regions
     lateness = pipe.catalogue.windows.allowed_lateness_s
     clocks = pipe.table("place-clocks")
     hop: Hop[RiskSignal] = Hop(pipe, "locate_signals", SIGNALS, owns_input=False)

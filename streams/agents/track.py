@@ -148,7 +148,9 @@ def register(pipe: Pipeline) -> None:
         def commit() -> None:
             records[order.order_id] = rec.to_json()
             index.put(rec)
-            m.orders.labels("auto" if order.auto_disposal else "person").inc()
+            m.orders.labels(
+                "auto" if order.auto_disposal else "person", m.department(order.department)
+            ).inc()
             count_status(step)
 
         return Result(outputs=outputs, commit=commit)
@@ -245,7 +247,9 @@ def register(pipe: Pipeline) -> None:
                 count_status(step)
                 for b in fresh:
                     known.add(b.breach_id)
-                    m.sla_breaches.labels(writes[b.order_id].sla_class.value, b.stage).inc()
+                    m.sla_breaches.labels(
+                        writes[b.order_id].sla_class.value, b.stage, m.department(b.department)
+                    ).inc()
 
         return Result(outputs=outputs, commit=commit)
 

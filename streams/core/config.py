@@ -6,8 +6,9 @@ time with the file, the entry and the field, never later on a live event.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -40,17 +41,34 @@ def _where(data: object, loc: tuple[int | str, ...]) -> str:
     return "".join(out) or "<file>"
 
 
-def load_yaml(path: Path | str, model: type[M]) -> M:
-    """Read ``path`` as YAML and validate it as ``model``, or raise :class:`ConfigError`."""
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
+
+
+def load_data(path: Path | str) -> Any:
+    """Parse ``path``: JSON for ``*.json``, else YAML (raises :class:`ConfigError`)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError(f"{path}: cannot read: {err.strerror or err}") from None
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except ValueError as err:
+            raise ConfigError(f"{path}: not valid JSON: {err}") from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
+
+
+def load_yaml(path: Path | str, model: type[M]) -> M:
+    """Read ``path`` as YAML and validate it as ``model``, or raise :class:`ConfigError`."""
+    return validate_data(path, load_data(path), model)
+
+
+def validate_data(path: Path | str, data: Any, model: type[M]) -> M:
+    """Validate parsed ``data`` from ``path`` as ``model``, or raise :class:`ConfigError`."""
     try:
         return model.model_validate(data)
     except ValidationError as err:

@@ -93,6 +93,10 @@ class OrderRecord(BaseModel):
     escalate_to: str
     receiver: str
     channels: list[str]
+    #: the receiver's role, the module's department and the town: carried onto breaches
+    receiver_role: str | None = None
+    department: str | None = None
+    town: str | None = None
     met_at: dict[str, AwareDatetime] = Field(default_factory=dict)
     breached: list[str] = Field(default_factory=list)
     seen_updates: list[str] = Field(default_factory=list)
@@ -158,6 +162,9 @@ def open_order(
         escalate_to=order.escalate_to,
         receiver=order.receiver,
         channels=[c.value for c in order.channels],
+        receiver_role=order.assignee_role,
+        department=order.department,
+        town=order.town,
         recheck_at=auto.recheck_at if auto else None,
         sensor_recovered={s: False for s in watched or ()} if auto else {},
     )
@@ -274,6 +281,10 @@ def on_tick(rec: OrderRecord, now: datetime) -> Step:
                 stage=stage,
                 deadline=deadline,
                 escalate_to=rec.escalate_to,
+                receiver=rec.receiver,
+                receiver_role=rec.receiver_role,
+                department=rec.department,
+                town=rec.town,
                 event_time=now,
             )
         )

@@ -16,8 +16,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from schemas import Channel, DispatchOrder, NotificationRequest, SlaBreach
+from streams.core.directory import Party
 from streams.core.ids import stable_id
-from streams.core.routing import Receiver, Router
+from streams.core.routing import Router
 
 PURPOSE_DISPATCH = "dispatch"
 PURPOSE_REMINDER = "reminder"
@@ -31,7 +32,7 @@ def _request(
     order_id: str,
     alert_id: str,
     channel: Channel,
-    receiver: Receiver,
+    receiver: Party,
     purpose: str,
     message: str,
     now: datetime,

@@ -4,6 +4,15 @@
 Alertmanager: a YAML file validated at load (:class:`RoutingConfig`), and the
 runtime tree (:class:`Router`) where each child inherits its parent's defaults
 and the first matching child, depth first, wins.
+
+A receiver is either a fixed line (``phone``) or a role looked up in the
+district's directory (``directory: grid_worker``: the grid worker of the alert's
+grid cell; ``site_party``: the site's owner or property manager; ``town_office``,
+``community_office``: the duty office with jurisdiction; ``department``: the
+department that answers for the alert's module; ``district_office``). When the
+alert's scope has no party of that kind (a town-wide alert has no grid worker),
+its ``fallback`` receiver is used instead. Routes may also match on the place's
+jurisdiction: ``town``, ``community``, ``grid_cell``, ``industry``, ``site_kind``.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from pydantic import Field, field_validator, model_validator
 from schemas import Alert, AutoDisposalPlan, Channel, DispatchOrder, SlaClass
 from streams.core import sla
 from streams.core.config import ConfigModel, load_yaml
+from streams.core.directory import ALWAYS, ROLE_OF, Directory, Kind, Party
 from streams.core.ids import stable_id
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "routes.yaml"
@@ -31,13 +41,41 @@ Role = Literal[
     "community",
     "town_street",
     "department",
+    "district",
 ]
 
 
 class Receiver(ConfigModel):
+    """A fixed line (``role`` and ``phone``) or a directory role (``directory``)."""
+
     name: str = Field(pattern=r"^[a-z0-9_]+$", max_length=64)
-    role: Role
-    phone: str = Field(pattern=r"^\+?[0-9]{5,20}$")
+    role: Role | None = None
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{5,20}$", repr=False)
+    directory: Kind | None = None
+    #: Directory receivers: who gets it when the alert's scope has no party of that kind.
+    fallback: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Receiver:
+        if self.directory is None:
+            if self.phone is None or self.role is None:
+                raise ValueError("a fixed receiver needs 'role' and 'phone' (or give 'directory')")
+            if self.fallback is not None:
+                raise ValueError("'fallback' is for directory receivers")
+            return self
+        if self.phone is not None:
+            raise ValueError("give either 'phone' or 'directory', not both")
+        if self.role is not None and self.role != ROLE_OF[self.directory]:
+            raise ValueError(
+                f"role: a {self.directory} receiver has role {ROLE_OF[self.directory]!r}"
+            )
+        return self.model_copy(update={"role": ROLE_OF[self.directory]})
+
+    @property
+    def party(self) -> Party:
+        """A fixed receiver as a party."""
+        assert self.phone is not None and self.role is not None
+        return Party(self.name, self.role, self.phone, self.name)
 
 
 class RouteSpec(ConfigModel):
@@ -97,6 +135,25 @@ class RoutingConfig(ConfigModel):
         names = [r.name for r in self.receivers]
         if len(set(names)) != len(names):
             raise ValueError("receiver names must be unique")
+        by_name = {r.name: r for r in self.receivers}
+        for i, r in enumerate(self.receivers):
+            chain = [r.name]
+            node = r
+            while node.directory is not None and node.directory not in ALWAYS:
+                if node.fallback is None:
+                    raise ValueError(
+                        f"receivers[{i}]({r.name}): a {node.directory} receiver needs a "
+                        "fallback for alerts whose scope has none (end in a fixed line, "
+                        "'department' or 'district_office')"
+                    )
+                if node.fallback not in by_name:
+                    raise ValueError(
+                        f"receivers[{i}]({r.name}): unknown fallback {node.fallback!r}"
+                    )
+                if node.fallback in chain:
+                    raise ValueError(f"receivers[{i}]({r.name}): fallback loop {chain}")
+                chain.append(node.fallback)
+                node = by_name[node.fallback]
         root = self.route
         for field in ("receiver", "channels", "sla_class", "escalate_to"):
             if getattr(root, field) is None:
@@ -161,9 +218,20 @@ class Router:
     ('urgent', 'grid', 'emergency', ['sms'])
     """
 
-    def __init__(self, config: RoutingConfig) -> None:
+    def __init__(self, config: RoutingConfig, directory: Directory | None = None) -> None:
         self._config = config
         self._receivers = {r.name: r for r in config.receivers}
+        self._directory = directory
+        needs = sorted(r.name for r in config.receivers if r.directory is not None)
+        if needs and directory is None:
+            raise ValueError(
+                f"the routes' receivers {needs} are looked up in the district directory, "
+                "but the router was given none"
+            )
+
+    @property
+    def directory(self) -> Directory | None:
+        return self._directory
 
     def resolve(self, labels: dict[str, str]) -> Decision:
         node = self._config.route
@@ -196,21 +264,59 @@ class Router:
             ),
         )
 
-    def receiver(self, name: str) -> Receiver:
-        return self._receivers[name]
+    def receiver(self, name: str) -> Party:
+        """The party a receiver name stands for: a fixed line, or one of the directory's
+        (``grid.<cell>``, ``party.<site>``, ...). ``KeyError`` if there is none."""
+        fixed = self._receivers.get(name)
+        if fixed is not None and fixed.directory is None:
+            return fixed.party
+        found = self._directory.party(name) if self._directory is not None else None
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def party_for(self, receiver: Receiver, scope: str, module: str | None) -> Party:
+        """Who ``receiver`` is for an alert on ``scope`` about ``module``: the fixed line,
+        or the directory's party with jurisdiction, else its fallback's."""
+        node = receiver
+        while node.directory is not None:
+            assert self._directory is not None
+            found = self._directory.resolve(node.directory, scope, module)
+            if found is not None:
+                return found
+            if node.fallback is None:  # only department / district_office: always found
+                raise KeyError(f"{node.name}: no {node.directory} for {scope} / {module}")
+            node = self._receivers[node.fallback]
+        return node.party
+
+    def labels_for(self, alert: Alert) -> dict[str, str]:
+        """The alert's labels plus its place's jurisdiction (the alert's own labels win)."""
+        if self._directory is None:
+            return dict(alert.labels)
+        where = self._directory.jurisdiction(alert.scope)
+        dept = self._directory.department_of(alert.module)
+        if dept:
+            where["department"] = dept
+        return {**where, **alert.labels}
 
     def dispatch(self, alert: Alert, now: datetime) -> DispatchOrder:
         """The one dispatch order for ``alert``; its id depends only on the alert id.
 
-        An auto-disposable alert with known source sensors, on a route that names
-        a party concerned, gets an auto-disposal plan: machine first.
+        Receivers are resolved for the alert's scope and module (the grid worker of
+        its cell, its site's owner, its town's office, its module's department). An
+        auto-disposable alert with known source sensors, on a route that names a party
+        concerned, gets an auto-disposal plan: machine first.
         """
-        d = self.resolve(alert.labels)
+        labels = self.labels_for(alert)
+        d = self.resolve(labels)
+        directory = self._directory
+        receiver = self.party_for(d.receiver, alert.scope, alert.module)
+        escalate = self.party_for(d.escalate_to, alert.scope, alert.module)
         auto = None
         if alert.auto_disposable and alert.source_keys and d.party_concerned is not None:
             cfg = self._config.auto_disposal
             auto = AutoDisposalPlan(
-                party_concerned=d.party_concerned.name,
+                party_concerned=self.party_for(d.party_concerned, alert.scope, alert.module).name,
                 sensor_ids=sorted(set(alert.source_keys))[:16],
                 risk_point=alert.risk_points[0],
                 healthy_readings=cfg.healthy_readings,
@@ -222,13 +328,15 @@ class Router:
             order_id=stable_id("order", alert.alert_id),
             alert_id=alert.alert_id,
             route=_route_label(d.route),
-            receiver=d.receiver.name,
-            assignee_role=d.receiver.role,
+            receiver=receiver.name,
+            assignee_role=receiver.role,
+            department=directory.department_of(alert.module) if directory else None,
+            town=directory.jurisdiction(alert.scope).get("town") if directory else None,
             channels=list(d.channels),
             sla_class=d.sla_class,
             deadlines=sla.deadlines(d.sla_class, now),
             summary=alert.summary,
-            escalate_to=d.escalate_to.name,
+            escalate_to=escalate.name,
             auto_disposal=auto,
             event_time=now,
         )

@@ -1,15 +1,20 @@
-"""A broker-free run of locate_signals + assess_scopes over signals, for core tests."""
+"""A broker-free run of locate_signals + assess_scopes over signals, for core tests.
+
+The places are those of the small test district (``tests/lib/small_district.yaml``).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from districts import small_regions
+
 from schemas import Alert, RiskSignal, ScopedSignal
 from streams.agents.locate_signals import scope_keys
 from streams.core.catalogue import Catalogue, load_catalogue
 from streams.core.ids import stable_id
-from streams.core.regions import RegionIndex, load_regions
+from streams.core.regions import RegionIndex
 from streams.core.scopes import ScopeEngine
 from streams.core.windows import epoch, judge_place
 
@@ -58,7 +63,7 @@ class Run:
 
     def __init__(self, catalogue: Catalogue | None = None, index: RegionIndex | None = None):
         self.catalogue = catalogue or load_catalogue()
-        self.index = index or load_regions().index()
+        self.index = index or small_regions()
         self.engine = ScopeEngine(self.catalogue, self.index)
         self.clocks: dict[str, Any] = {}
         self.table: dict[str, Any] = {}

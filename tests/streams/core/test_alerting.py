@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from districts import default_directory
 
 from schemas import Alert, AlertKind, RiskSignal, SensorReading
 from schemas.codec import decode, encode
@@ -131,7 +132,7 @@ def test_reading_to_notification_ids_are_replay_stable() -> None:
     def flow(now: datetime) -> list[str]:
         _, (signal,) = Detection(catalogue).on_reading(reading, None, now)
         alert = SingleRiskRule(catalogue).on_signal(signal)
-        router = Router(routes)
+        router = Router(routes, default_directory())
         order = router.dispatch(alert, now)
         assert order.receiver == "gas_company_hotline"
         ids = [signal.signal_id, alert.alert_id, order.order_id]

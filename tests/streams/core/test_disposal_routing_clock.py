@@ -8,15 +8,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from districts import default_router
 
 from schemas import Alert, AlertKind
 from streams.core.catalogue import load_catalogue
 from streams.core.clock import ScaledClock, make_clock
 from streams.core.config import ConfigError
-from streams.core.routing import Router, RoutingConfig, load_routing
+from streams.core.routing import RoutingConfig, load_routing
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 RIVER = load_catalogue().risk_point("river_level_high")
+CELL = "cell.linping.c01.01"  # a grid cell of the default district model
 
 
 def cfg(**route: object) -> dict[str, object]:
@@ -50,10 +52,10 @@ def test_recheck_must_come_before_the_first_deadline(tmp_path) -> None:
 
 
 def test_an_auto_disposable_alert_gets_a_machine_first_order() -> None:
-    router = Router(load_routing())
+    router = default_router()
     alert = Alert(
         alert_id="a1", kind=AlertKind.SINGLE, rule_id="single", level="medium", emergency=False,
-        auto_disposable=True, scope="p", module="flood_control", risk_points=[RIVER.id],
+        auto_disposable=True, scope=CELL, module="flood_control", risk_points=[RIVER.id],
         labels={"module": "flood_control", "emergency": "false"}, signal_ids=["sig-1"],
         source_keys=["s1"], summary="river high", event_time=T0,
     )  # fmt: skip
@@ -63,8 +65,17 @@ def test_an_auto_disposable_alert_gets_a_machine_first_order() -> None:
     assert order.auto_disposal.recheck_at == T0 + timedelta(hours=1)
     # what the re-check needs: the alarm (its event time) and the place
     assert order.auto_disposal.since == alert.event_time
-    assert order.auto_disposal.place_id == "p"
-    assert order.escalate_to == "town_duty_office"
+    assert order.auto_disposal.place_id == CELL
+    # a grid cell has no owner: its grid worker is reminded; the town's office is escalated to
+    assert order.auto_disposal.party_concerned == f"grid.{CELL}"
+    assert order.escalate_to == "town.linping"
+    assert (order.department, order.town) == ("water", "linping")
+    unknown = router.dispatch(alert.model_copy(update={"scope": "p"}), T0)
+    # a place the district model does not know: no grid worker, no town → the department
+    assert unknown.receiver == unknown.escalate_to == "dept.water"
+    assert (
+        unknown.auto_disposal is not None and unknown.auto_disposal.party_concerned == "dept.water"
+    )
     person = router.dispatch(alert.model_copy(update={"auto_disposable": False}), T0)
     assert person.auto_disposal is None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from districts import default_router
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,7 +13,7 @@ from schemas import Alert, AlertKind, Channel, DispatchOrder, NotificationReques
 from schemas.codec import decode, encode
 from streams.core.ids import stable_id
 from streams.core.notify import PURPOSE_DISPATCH, mask_phone, plan
-from streams.core.routing import Router, RoutingConfig, load_routing
+from streams.core.routing import Router, RoutingConfig
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -97,7 +98,7 @@ def test_different_orders_get_different_ids() -> None:
 
 
 def test_the_message_names_the_order_summary_and_deadline() -> None:
-    router = Router(load_routing())
+    router = default_router()
     order = router.dispatch(_alert(), T0)
     (request,) = plan(order, router, T0)
     assert request.recipient == "+8657100000003"  # the gas company hotline

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from districts import default_router
 from incidents import incident
 
 from schemas import (
@@ -33,11 +34,10 @@ from streams.core.alerting import SingleRiskRule
 from streams.core.catalogue import RiskPoint, load_catalogue
 from streams.core.detect import Detection
 from streams.core.detectors import Point, Record
-from streams.core.routing import Router, load_routing
 
 CATALOGUE = load_catalogue()
 AUTO = [rp for rp in CATALOGUE.risk_points if rp.auto_dispose]
-ROUTER = Router(load_routing())
+ROUTER = default_router()
 DETECTION = Detection(CATALOGUE)
 PLACE = "site-under-test"
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from districts import default_router
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -82,15 +83,18 @@ def test_the_default_routes_load() -> None:
     cfg = load_routing()
     assert cfg.version == 1
     assert {r.name for r in cfg.receivers} == {
-        "town_duty_office",
-        "grid_worker_on_duty",
         "gas_company_hotline",
         "fire_brigade_liaison",
-        "site_contact",
+        "grid_worker",
+        "party_concerned",
+        "town_duty_office",
+        "department",
+        "district_command_centre",
     }
     roles = {r.name: r.role for r in cfg.receivers}
-    assert roles["site_contact"] == "party_concerned"
-    assert cfg.route.party_concerned == "site_contact"
+    assert roles["party_concerned"] == "party_concerned"
+    assert roles["grid_worker"] == "grid_worker" and roles["department"] == "department"
+    assert cfg.route.party_concerned == "party_concerned"
     assert cfg.auto_disposal.recheck_after_s == {
         SlaClass.EMERGENCY: 120.0,
         SlaClass.NON_EMERGENCY: 3600.0,
@@ -99,46 +103,57 @@ def test_the_default_routes_load() -> None:
 
 
 @pytest.mark.parametrize(
-    ("labels", "route", "receiver", "sla_class"),
+    ("labels", "route", "receiver", "sla_class", "escalate_to"),
     [
         (
             {"emergency": "true", "module": "gas_safety"},
             "emergency_gas",
             "gas_company_hotline",
             SlaClass.EMERGENCY,
+            "town_duty_office",
         ),
         (
             {"emergency": "true", "module": "fire_safety"},
             "emergency_fire",
             "fire_brigade_liaison",
             SlaClass.EMERGENCY,
+            "town_duty_office",
         ),
         (
             {"emergency": "true", "module": "flood_control"},
             "emergency",
-            "grid_worker_on_duty",
+            "grid_worker",
             SlaClass.EMERGENCY,
+            "town_duty_office",
         ),
         (
             {"emergency": "false", "module": "gas_safety"},
             "default",
-            "town_duty_office",
+            "grid_worker",
             SlaClass.NON_EMERGENCY,
+            "town_duty_office",
         ),
-        ({}, "default", "town_duty_office", SlaClass.NON_EMERGENCY),
+        ({}, "default", "grid_worker", SlaClass.NON_EMERGENCY, "town_duty_office"),
+        (
+            {"kind": "systemic", "emergency": "false"},
+            "systemic",
+            "department",
+            SlaClass.NON_EMERGENCY,
+            "district_command_centre",
+        ),
     ],
 )
 def test_the_default_tree_resolves(
-    labels: dict[str, str], route: str, receiver: str, sla_class: SlaClass
+    labels: dict[str, str], route: str, receiver: str, sla_class: SlaClass, escalate_to: str
 ) -> None:
-    d = Router(load_routing()).resolve(labels)
+    d = default_router().resolve(labels)
     assert d.route == route
     assert d.receiver.name == receiver
     assert d.sla_class is sla_class
     # Inherited from the root, set nowhere below it.
     assert d.channels == (Channel.SMS,)
-    assert d.escalate_to.name == "town_duty_office"
-    assert d.party_concerned is not None and d.party_concerned.name == "site_contact"
+    assert d.escalate_to.name == escalate_to
+    assert d.party_concerned is not None and d.party_concerned.name == "party_concerned"
 
 
 # --- inheritance and matching -------------------------------------------------------
@@ -243,17 +258,19 @@ def test_an_empty_match_catches_everything() -> None:
 
 
 def test_receiver_lookup() -> None:
-    router = Router(load_routing())
+    router = default_router()
     assert router.receiver("gas_company_hotline").role == "enterprise"
-    with pytest.raises(KeyError):
-        router.receiver("nobody")
+    assert router.receiver("town.linping").role == "town_street"  # from the directory
+    for name in ("nobody", "grid_worker"):  # a directory receiver is a role, not a party
+        with pytest.raises(KeyError):
+            router.receiver(name)
 
 
 # --- dispatch -------------------------------------------------------------------------
 
 
 def test_dispatch_builds_the_order_from_the_route_and_sla() -> None:
-    router = Router(load_routing())
+    router = default_router()
     alert = _alert(emergency="true", module="gas_safety")
     now = T0 + timedelta(seconds=42)
     order = router.dispatch(alert, now)
@@ -267,14 +284,16 @@ def test_dispatch_builds_the_order_from_the_route_and_sla() -> None:
     assert order.deadlines == sla.deadlines(SlaClass.EMERGENCY, now)
     assert order.deadlines["signed"] == now + timedelta(minutes=5)
     assert order.summary == alert.summary
-    assert order.escalate_to == "town_duty_office"
+    # restaurant-7 is no place of the district model: no town office, so its department
+    assert order.escalate_to == "dept.gas"
+    assert (order.department, order.town) == ("gas", None)
     assert order.auto_disposal is None  # not auto-disposable: a person first
     assert order.event_time == now
     assert decode(DispatchOrder, encode(order)) == order
 
 
 def test_non_emergency_orders_get_non_emergency_deadlines() -> None:
-    order = Router(load_routing()).dispatch(_alert(emergency="false"), T0)
+    order = default_router().dispatch(_alert(emergency="false"), T0)
     assert order.sla_class is SlaClass.NON_EMERGENCY
     assert set(order.deadlines) == {"signed", "resolved"}
     assert order.deadlines["resolved"] == T0 + timedelta(days=7)
@@ -292,7 +311,7 @@ label_values = st.sampled_from(["true", "false", "gas_safety", "fire_safety", "x
 def test_the_order_id_depends_only_on_the_alert_id(
     alert_id: str, labels_a: dict[str, str], labels_b: dict[str, str], offset: int
 ) -> None:
-    router = Router(load_routing())
+    router = default_router()
     a = router.dispatch(_alert(alert_id, **labels_a), T0)
     b = router.dispatch(_alert(alert_id, **labels_b), T0 + timedelta(seconds=offset))
     assert a.order_id == b.order_id == stable_id("order", alert_id)
@@ -303,7 +322,7 @@ def test_the_order_id_depends_only_on_the_alert_id(
 @given(offset=st.integers(min_value=0, max_value=10**8), hours=st.integers(-12, 14))
 def test_deadlines_follow_the_dispatch_time(offset: int, hours: int) -> None:
     now = (T0 + timedelta(seconds=offset)).astimezone(timezone(timedelta(hours=hours)))
-    order = Router(load_routing()).dispatch(_alert(emergency="true"), now)
+    order = default_router().dispatch(_alert(emergency="true"), now)
     assert order.deadlines == sla.deadlines(order.sla_class, now)
     assert all(d > now for d in order.deadlines.values())
 
@@ -391,12 +410,12 @@ def _child(d: dict[str, Any], *path: int) -> dict[str, Any]:
         ),
         pytest.param(
             lambda d: d["receivers"][1].__setitem__("phone", "call me"),
-            ["receivers[1](grid_worker_on_duty).phone"],
+            ["receivers[1](fire_brigade_liaison).phone"],
             id="bad-phone",
         ),
         pytest.param(
-            lambda d: d["receivers"][2].__setitem__("role", "mayor"),
-            ["receivers[2](gas_company_hotline).role"],
+            lambda d: d["receivers"][0].__setitem__("role", "mayor"),
+            ["receivers[0](gas_company_hotline).role"],
             id="bad-role",
         ),
         pytest.param(

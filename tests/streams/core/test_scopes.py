@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+from districts import SMALL
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scope_scenario import T0, Run, signal
@@ -184,13 +186,15 @@ def test_rules_and_regions_are_validated_with_file_and_field(tmp_path: Path) -> 
     bad.write_text(text.replace("bands: {medium: 12, high: 24, critical: 48}", "bands: {}"))
     with pytest.raises(ConfigError, match=r"systemic_rules\[2\]\(district_risk_index\).*bands"):
         load_catalogue(bad)
-    regions = tmp_path / "regions.yaml"
-    regions.write_text(
-        "version: 1\ndistricts: [{id: d, name: D, towns: [{id: t, name: T, communities: "
-        "[{id: c, name: C, grid_cells: [{id: g}]}]}]}]\n"
-        "sites: [{id: s, name: S, grid_cell: nowhere, industry: food}]\n"
-    )
-    with pytest.raises(ConfigError, match=r"regions.yaml: .*unknown grid_cell 'nowhere'"):
-        load_regions(regions)
-    regions.write_text(regions.read_text().replace("grid_cell: nowhere", "grid_cell: g"))
-    assert load_regions(regions).index().locate("s").town == "t"  # type: ignore[union-attr]
+    # the district model (tests/lib/small_district.yaml, here with a site in no known cell)
+    model = yaml.safe_load(SMALL.read_text())
+    model["sites"][0]["grid_cell"] = "nowhere"
+    bad = tmp_path / "district.yaml"
+    bad.write_text(yaml.safe_dump(model))
+    with pytest.raises(
+        ConfigError, match=r"district.yaml: .*sites\[0\]\(site.restaurant.wuchang-01\).grid_cell"
+    ):
+        load_regions(bad)
+    model["sites"][0]["grid_cell"] = "cell.liangzhu.liangzhu-1.01"
+    bad.write_text(yaml.safe_dump(model))
+    assert load_regions(bad).locate("site.restaurant.wuchang-01").town == "liangzhu"  # type: ignore[union-attr]
