@@ -126,12 +126,12 @@ def load_truth(path: Path, sensors: int | None) -> groundtruth.Truth:
     return truth
 
 
-def regions_of(regions_path: Path, truth: groundtruth.Truth | None) -> tuple[Json, Json]:
-    """(place → town, place → the regions containing it), from the regions file and the
+def regions_of(district: Path, truth: groundtruth.Truth | None) -> tuple[Json, Json]:
+    """(place → town, place → the regions containing it), from the district model and the
     places the ground truth names."""
     from streams.core.regions import load_regions
 
-    index = load_regions(regions_path).index()
+    index = load_regions(district)
     ancestors: dict[str, list[str]] = {}
     towns: dict[str, str] = {}
     for scope, kind in index.scopes().items():
@@ -234,7 +234,7 @@ def _report(args: argparse.Namespace) -> int:
     if args.match_delay_s < 0:
         raise ConfigError("report: --match-delay-s must be >= 0")
     truth = load_truth(args.truth, args.sensors) if args.truth else None
-    towns, ancestors = regions_of(settings.regions, truth)
+    towns, ancestors = regions_of(settings.district, truth)
     stubs = [
         (what, url)
         for what, url in (

@@ -246,6 +246,13 @@ def render_html(f: Json) -> str:
             f"({gt['false_alerts_from_faults']} from sensor faults), "
             f"{_t(num(gt['false_alerts_per_1000_sensor_days']))} per 1000 sensor-days.</p>",
             html_table(
+                ("group incidents", "incidents", "detected by a systemic alert", "share"),
+                [
+                    [k, v["incidents"], v["detected"], pct(v["recall"])]
+                    for k, v in gt["groups"].items()
+                ],
+            ),
+            html_table(
                 ("module", "incidents", "detected", "recall"),
                 [
                     [m, v["incidents"], v["detected"], pct(v["recall"])]

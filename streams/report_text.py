@@ -267,11 +267,21 @@ def _truth(g: Json) -> str:
         "",
         table("SYSTEMIC ALERTS AGAINST INCIDENTS", ("kind", "alerts", "matched"), systemic),
     ]
-    if g["missed"]:
+    if g["groups"]:
+        groups = [
+            [k, v["incidents"], v["detected"], pct(v["recall"])] for k, v in g["groups"].items()
+        ]
         lines += [
             "",
-            "  missed: " + ", ".join(g["missed"][:10]) + (" …" if len(g["missed"]) > 10 else ""),
+            table(
+                "GROUP INCIDENTS (a systemic alert over their scope)",
+                ("kind", "incidents", "detected", "share"),
+                groups,
+            ),
         ]
+    for what, ids in (("missed", g["missed"]), ("groups missed", g["groups_missed"])):
+        if ids:
+            lines += ["", f"  {what}: " + ", ".join(ids[:10]) + (" …" if len(ids) > 10 else "")]
     return "\n".join(lines)
 
 

@@ -3,7 +3,10 @@
 (alert → **report**.) The simulator writes its ground truth as JSON lines
 (``yujing simulate --truth``): one object per injected incident or sensor
 fault, with its id, risk point and module (incidents) or fault kind, place,
-grid cell, community, town, industry, sensor, start and end. Any other line
+grid cell, community, town, industry, sensor, start and end. An incident's
+``risk_kind`` says whether it is ``single`` (at one place: what recall counts)
+or a *group* incident (``regional``, ``industry``, ...): one cause over a town or
+an industry, whose members are single incidents of their own. Any other line
 that carries an integer ``sensors`` gives the district's sensor count (and,
 with ``start``/``end``, the simulated span). Pure: no Kafka, no files.
 
@@ -19,8 +22,10 @@ An alert **matches** an incident when all three hold:
   single alert, the moment it was raised) starts no later than the incident's
   end plus the allowed delay, and its latest evidence is not before the start.
 
-An alert matches a sensor fault when the faulty sensor raised it (its source
-keys) in the fault's window plus the delay. Faults are not incidents.
+A group incident is *detected* when a systemic alert matches it (where: its
+scope is the group's town or industry, or the district). An alert matches a
+sensor fault when the faulty sensor raised it (its source keys) in the fault's
+window plus the delay. Faults are not incidents.
 """
 
 from __future__ import annotations
@@ -45,9 +50,12 @@ DEFINITIONS = {
     "match": "an alert matches an incident when where (its sensor, its place or a scope "
     "containing it, or a contributing signal there), what (its risk point or module) and "
     "when (evidence between the incident's start and its end + allowed delay) all hold",
-    "recall": "injected incidents starting in the period matched by at least one alert / "
-    "those incidents",
-    "false_alerts": "alerts of the period that match no incident; from_faults: of those, "
+    "recall": "single injected incidents (one place each, group members included) starting "
+    "in the period matched by at least one alert / those incidents",
+    "groups": "group incidents (one cause over a town or an industry) matched by a systemic "
+    "alert whose scope contains them",
+    "false_alerts": "alerts of the period that match no incident (nor, if systemic, a group "
+    "incident); from_faults: of those, "
     "the ones a faulty sensor raised during its fault (+ delay)",
     "false_alerts_per_1000_sensor_days": "false alerts * 1000 / (sensors * days of the period)",
 }
@@ -64,7 +72,8 @@ class Entry:
     name: str = ""  # risk point or fault kind
     risk_point: str | None = None
     module: str | None = None
-    kind: str | None = None  # what the simulator calls the incident (single, regional, ...)
+    kind: str = "single"  # a group incident: regional, industry, ... (its risk_kind)
+    group: str | None = None  # a member of a group incident: the group's id
     place_id: str | None = None
     grid_cell: str | None = None
     community: str | None = None
@@ -87,7 +96,13 @@ class Truth:
 
     @property
     def incidents(self) -> list[Entry]:
-        return [e for e in self.entries if e.type == "incident"]
+        """Single incidents: one place each (group members included)."""
+        return [e for e in self.entries if e.type == "incident" and e.kind == "single"]
+
+    @property
+    def groups(self) -> list[Entry]:
+        """Group incidents: one cause over a town or an industry."""
+        return [e for e in self.entries if e.type == "incident" and e.kind != "single"]
 
     @property
     def faults(self) -> list[Entry]:
@@ -121,6 +136,9 @@ def parse_truth(lines: Iterable[str]) -> Truth:
                         days = (_time(doc, "end") - _time(doc, "start")).total_seconds() / 86400
                 continue
             text = {k: str(v) for k, v in doc.items() if isinstance(v, str) and v}
+            risk_kind = text.get("risk_kind", "single")
+            if risk_kind != "single":  # its place_id names its scope, not a place
+                text.pop("place_id", None)
             entries.append(
                 Entry(
                     id=text["id"],
@@ -130,7 +148,8 @@ def parse_truth(lines: Iterable[str]) -> Truth:
                     name=text.get("risk_point") or text.get("fault", ""),
                     risk_point=text.get("risk_point"),
                     module=text.get("module"),
-                    kind=text.get("kind"),
+                    kind=risk_kind,
+                    group=text.get("group"),
                     place_id=text.get("place_id"),
                     grid_cell=text.get("grid_cell"),
                     community=text.get("community"),
@@ -219,12 +238,18 @@ def assess(
     up = ancestors or {}
     index = _ByTime(alerts)
     incidents = [e for e in truth.incidents if period.contains(e.start)]
+    groups = [e for e in truth.groups if period.contains(e.start)]
     faults = [e for e in truth.faults if period.contains(e.start)]
-    found: dict[str, list[AlertFacts]] = {
-        e.id: [a for a in index.near(e, delay) if where(a.last, e, up) and what(a.last, e)]
-        for e in incidents
-    }
-    matched = {a.alert_id for hits in found.values() for a in hits}
+
+    def hits(e: Entry, systemic_only: bool = False) -> list[AlertFacts]:
+        near = index.near(e, delay)
+        if systemic_only:
+            near = [a for a in near if a.systemic_kind]
+        return [a for a in near if where(a.last, e, up) and what(a.last, e)]
+
+    found = {e.id: hits(e) for e in incidents}
+    found.update({g.id: hits(g, systemic_only=True) for g in groups})
+    matched = {a.alert_id for h in found.values() for a in h}
     false = [a for a in alerts if a.alert_id not in matched]
     fault_hit: set[str] = set()
     for f in faults:
@@ -250,7 +275,8 @@ def assess(
         "recall": ratio(len(detected), len(incidents)),
         "missed": [e.id for e in incidents if not found[e.id]][:LISTED],
         "by_module": _recall_by(incidents, found, lambda e: e.module or "(none)"),
-        "by_kind": _recall_by(incidents, found, lambda e: e.kind or "(unnamed)"),
+        "groups": _recall_by(groups, found, lambda e: e.kind),
+        "groups_missed": [g.id for g in groups if not found[g.id]][:LISTED],
         "detection_delay": durations(
             [
                 max(0.0, (min(a.raised_at for a in found[e.id]) - e.start).total_seconds())

@@ -13,6 +13,8 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from truth_oracle import truth_figures
+
 Json = dict[str, Any]
 LEVELS = ("low", "medium", "high", "critical")
 #: the stage → states that meet it (streams.core.lifecycle's table, written out again)
@@ -285,102 +287,6 @@ def oracle(
     }
     out["ground_truth"] = truth_figures(alerts, truth, since, until, sensors, delay_s)
     return out
-
-
-def truth_figures(
-    alerts: dict[str, tuple[Json, Json, bool]],
-    truth: list[Json],
-    since: datetime,
-    until: datetime,
-    sensors: int,
-    delay_s: float,
-) -> Json:
-    delay = timedelta(seconds=delay_s)
-    incidents = [e for e in truth if e["type"] == "incident" and since <= t(e["start"]) < until]
-    faults = [e for e in truth if e["type"] == "fault" and since <= t(e["start"]) < until]
-
-    def contribs(a: Json) -> list[Json]:
-        return (a["portrait"] or {}).get("contributions", [])
-
-    def when(first: Json, last: Json, e: Json) -> bool:
-        raised = t(first["event_time"])
-        lo = min([raised] + [t(x) for x in (first["window_start"], last["window_start"]) if x])
-        hi = max(raised, t(last["event_time"]))
-        return lo <= t(e["end"]) + delay and hi >= t(e["start"])
-
-    def where(a: Json, e: Json) -> bool:
-        kind = a["scope_kind"] or "place"
-        if kind == "district":
-            return True
-        if kind == "industry":
-            return a["scope"] == e["industry"]
-        places = {c["place_id"] for c in contribs(a)} | (
-            {a["scope"]} if kind in ("place", "grid_cell") else set()
-        )
-        return (
-            e["sensor_id"] in a["source_keys"]
-            or a["scope"] in (e["place_id"], e["community"], e["town"])
-            or e["place_id"] in places
-        )
-
-    def what(a: Json, e: Json) -> bool:
-        return e["risk_point"] in a["risk_points"] or e["module"] in {
-            a["module"],
-            *(c["module"] for c in contribs(a)),
-        }
-
-    hits = {
-        e["id"]: [
-            i
-            for i, (f, last, _) in alerts.items()
-            if when(f, last, e) and where(last, e) and what(last, e)
-        ]
-        for e in incidents
-    }
-    matched = {i for v in hits.values() for i in v}
-    false = [i for i in alerts if i not in matched]
-    from_faults = {
-        i
-        for i in false
-        for e in faults
-        if e["sensor_id"] in alerts[i][1]["source_keys"] and when(alerts[i][0], alerts[i][1], e)
-    }
-    modules: dict[str, list[str]] = defaultdict(list)
-    for e in incidents:
-        modules[e["module"]].append(e["id"])
-    days = (until - since).total_seconds() / 86400
-    kinds = ("trend", "regional", "industry", "comprehensive")
-    kind_of = {
-        i: (last["portrait"] or {}).get("rule_kind")
-        for i, (_, last, _) in alerts.items()
-        if last["kind"] == "systemic"
-    }
-    return {
-        "incidents": len(incidents),
-        "detected": sum(bool(v) for v in hits.values()),
-        "recall": share(sum(bool(v) for v in hits.values()), len(incidents)),
-        "by_module": {
-            m: {
-                "incidents": len(v),
-                "detected": sum(bool(hits[i]) for i in v),
-                "recall": share(sum(bool(hits[i]) for i in v), len(v)),
-            }
-            for m, v in sorted(modules.items())
-        },
-        "alerts_matched": len(matched),
-        "false_alerts": len(false),
-        "false_alerts_from_faults": len(from_faults),
-        "false_alerts_per_1000_sensor_days": len(false) * 1000 / (sensors * days),
-        "sensor_days": sensors * days,
-        "faults": len(faults),
-        "systemic": {
-            k: {
-                "alerts": sum(v == k for v in kind_of.values()),
-                "matched": sum(v == k and i in matched for i, v in kind_of.items()),
-            }
-            for k in kinds
-        },
-    }
 
 
 def stub_keys(messages: list[Json]) -> list[str]:

@@ -2,12 +2,13 @@
 
 Real processes on the real broker: sinks and a worker on a simulated clock that
 starts at the simulated day's midnight, ``yujing simulate --kafka`` for a small
-district (its regions given to the worker, so systemic rules can fire), and
-this test as the field workers: it signs and assigns some orders and resolves
-others. Once the worker has processed everything, it is stopped, so the topics
-hold still; then ``yujing report --json`` runs as a user would, and every
-figure is recomputed from the raw topics by ``report_oracle`` (plain loops over
-JSON, nothing shared with the report's code) and must be the same.
+district of the default district model, with a regional and an industry group
+incident (so systemic rules fire), and this test as the field workers: it signs
+and assigns some orders and resolves others. Once the worker has processed
+everything, it is stopped, so the topics hold still; then ``yujing report
+--json`` runs as a user would, and every figure is recomputed from the raw
+topics by ``report_oracle`` (plain loops over JSON, nothing shared with the
+report's code) and must be the same.
 """
 
 from __future__ import annotations
@@ -17,14 +18,12 @@ import os
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from report_oracle import oracle, records_as_json, stub_keys
 from support import Stack, source_topics, wait_for, wait_processed
 
@@ -38,12 +37,13 @@ from schemas.registry import (
     SLA_BREACHES,
 )
 from streams.kafka_io import read_to_end
-from streams.simulate import DEFAULT_START, District, Place, Simulation
+from streams.simulate import DEFAULT_START, District, Simulation
 
 pytestmark = pytest.mark.integration
 
 SEED = 1
-SIZES = {"towns": 2, "communities": 2, "cells": 1, "sites": 7, "hours": 2.0, "incidents": 8}
+SIZES = {"towns": 2, "communities": 4, "cells": 1, "sites": 7, "hours": 2.0, "incidents": 6}
+GROUPS = {"regional": 1, "industry": 1}  # one cause over a town, one over an industry
 SPEED = 300  # the worker's clock: five simulated minutes a wall second
 CST = timezone(timedelta(hours=8))
 DAY = datetime(2026, 3, 2, tzinfo=CST)
@@ -55,41 +55,6 @@ TOPICS = {
     "notifications": NOTIFICATIONS,
     "receipts": RECEIPTS,
 }
-
-
-def regions_yaml(places: list[Place]) -> dict[str, Any]:
-    """A regions file for the simulated district: each site in its community's first cell."""
-    towns: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for p in places:
-        cells = towns[p.town][p.community]
-        if p.industry == "cell":
-            cells.append(p.place_id)
-    sites = [
-        {
-            "id": p.place_id,
-            "name": p.place_id,
-            "industry": p.industry,
-            "grid_cell": towns[p.town][p.community][0],
-        }
-        for p in places
-        if p.industry != "cell"
-    ]
-    district = {
-        "id": "test-district",
-        "name": "Test District",
-        "towns": [
-            {
-                "id": town,
-                "name": town,
-                "communities": [
-                    {"id": c, "name": c, "grid_cells": [{"id": g} for g in cells]}
-                    for c, cells in communities.items()
-                ],
-            }
-            for town, communities in towns.items()
-        ],
-    }
-    return {"version": 1, "districts": [district], "sites": sites}
 
 
 def report(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
@@ -145,18 +110,15 @@ def act_as_field_workers(stack: Stack) -> list[str]:
 def test_the_report_of_a_simulated_day_equals_an_independent_recomputation(
     stack_factory: Callable[..., Stack], tmp_path: Path
 ) -> None:
-    sim = Simulation(District(**SIZES, seed=SEED))  # type: ignore[arg-type]
-    regions = tmp_path / "regions.yaml"
-    regions.write_text(yaml.safe_dump(regions_yaml(sim.places)))
+    sim = Simulation(District(**SIZES, **GROUPS, seed=SEED))  # type: ignore[arg-type]
     env = {
         "YUJING_CLOCK_EPOCH": DEFAULT_START,
         "YUJING_CLOCK_ANCHOR": f"{time.time():.3f}",
         "YUJING_CLOCK_SPEED": str(SPEED),
-        "YUJING_REGIONS": str(regions),
     }
     stack = stack_factory(env=env)
     truth_path = tmp_path / "truth.jsonl"
-    args = [f"--{k}={v}" for k, v in SIZES.items()]
+    args = [f"--{k}={v}" for k, v in {**SIZES, **GROUPS}.items()]
     args += ["--seed", str(SEED), "--kafka", "--quiet", "--truth", str(truth_path)]
     sim_run = subprocess.run(
         [sys.executable, "-m", "streams.cli", "simulate", *args],
@@ -204,7 +166,8 @@ def test_the_report_of_a_simulated_day_equals_an_independent_recomputation(
     # nothing trivial: the day had alerts, orders, breaches, people and matches
     assert want["alerts"]["total"] > 0 and want["orders"]["total"] > 0
     assert want["sla"]["observed"] > 0 and want["times"]["mtta"]["n"] >= len(signed)
-    assert want["ground_truth"]["incidents"] == SIZES["incidents"]
+    assert want["ground_truth"]["incidents"] == sim.summary()["incidents"]
+    assert set(want["ground_truth"]["groups"]) == set(GROUPS)
     assert want["ground_truth"]["detected"] > 0 and want["notifications"]["requested"] > 0
     same(got["alerts"], want["alerts"], "alerts")
     same(got["orders"], want["orders"], "orders")

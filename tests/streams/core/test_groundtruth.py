@@ -100,22 +100,45 @@ def test_false_alerts_from_faults_are_reported_apart_and_per_1000_sensor_days() 
     assert g["detection_delay"]["mean_s"] == 300.0
 
 
+def test_group_incidents_are_detected_by_a_systemic_alert_over_their_scope() -> None:
+    members = [incident(i, 60, 120, place_id=f"cell.linping.c0{i}.01") for i in (1, 2, 3)]
+    group = Entry(
+        "incident-regional-linping",
+        "incident",
+        at(60),
+        at(120),
+        "rainfall_intense",
+        risk_point="restaurant_gas_leak",
+        module="gas_safety",
+        kind="regional",
+        town="linping",
+    )
+    singles = [alert(i, 65, place=f"cell.linping.c0{i}.01", sensor=f"rain-{i}") for i in (1, 2, 3)]
+    ev = [(m.place_id or "", "gas_safety", "restaurant_gas_leak") for m in members]
+    town = systemic(9, "regional", ScopeKind.TOWN, "linping", (60, 120), 70, ev)
+    g = scored(singles, [*members, group])
+    assert g["incidents"] == 3 and g["recall"] == 1.0  # the group line is not a place
+    assert g["groups"] == {"regional": {"incidents": 1, "detected": 0, "recall": 0.0}}
+    assert g["groups_missed"] == ["incident-regional-linping"]
+    g = scored([*singles, town], [*members, group])
+    assert g["groups"]["regional"]["detected"] == 1 and g["false_alerts"] == 0
+    assert g["systemic"]["regional"] == {"alerts": 1, "matched": 1}
+
+
 def test_the_simulators_truth_file_parses_and_a_district_line_gives_the_sensors() -> None:
-    sim = Simulation(District(towns=1, communities=1, cells=1, sites=7, hours=2, incidents=4))
+    sizes = {"towns": 2, "communities": 4, "cells": 1, "sites": 7, "hours": 2}
+    sim = Simulation(District(**sizes, incidents=4, regional=1, industry=1))  # type: ignore[arg-type]
     lines = [json.dumps(t) for t in sim.truth()]
     truth = parse_truth(lines)
-    assert len(truth.incidents) == 4 and len(truth.faults) == len(sim.truth()) - 4
-    assert truth.sensors is None
+    assert len(truth.incidents) == sim.summary()["incidents"]
+    assert sorted(g.kind for g in truth.groups) == ["industry", "regional"]
+    assert all(g.place_id is None for g in truth.groups)
+    assert {m.group for m in truth.incidents if m.group} == {g.id for g in truth.groups}
+    assert len(truth.faults) == sim.summary()["faults"] and truth.sensors is None
     first = truth.incidents[0]
-    assert first.module and first.risk_point and first.town == sim.places[0].town
-    extra = json.dumps(
-        {
-            "type": "district",
-            "sensors": 20000,
-            "start": T0.isoformat(),
-            "end": (T0 + timedelta(hours=12)).isoformat(),
-        }
-    )
+    assert first.module and first.risk_point and first.town and first.grid_cell
+    span = {"start": T0.isoformat(), "end": (T0 + timedelta(hours=12)).isoformat()}
+    extra = json.dumps({"type": "district", "sensors": 20000, **span})
     truth = parse_truth([extra, *lines])
     assert truth.sensors == 20000 and truth.days == 0.5
 
