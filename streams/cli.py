@@ -17,6 +17,7 @@ from streams.core.config import ConfigError
 from streams.district_cli import add_district_command
 from streams.mapview import add_map_command
 from streams.replay import add_replay_command
+from streams.report import add_report_command
 from streams.score_csv import add_score_csv_command
 from streams.simulate import add_simulate_command
 from streams.tail import add_tail_command
@@ -174,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_tail_command(sub)
     add_map_command(sub)
     add_replay_command(sub)
+    add_report_command(sub)
 
     w = sub.add_parser("worker", help="run a pipeline worker (Faust); settings from YUJING_* env")
     w.add_argument(
@@ -268,7 +270,7 @@ def _needs_broker(args: argparse.Namespace) -> str | None:
 
     configured = os.environ.get("YUJING_KAFKA_BOOTSTRAP", "").strip()
     # (replay checks its file first, then the broker: a bad file needs no broker to say so)
-    if args.command in ("worker", "tail") or (
+    if args.command in ("worker", "tail", "report") or (
         args.command == "simulate" and getattr(args, "kafka", False)
     ):
         from streams.settings import Settings

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from schemas import Event
 from schemas.codec import encode
@@ -87,5 +87,60 @@ def read_topic(
             elif len(records) >= min_count and time.monotonic() - last_new >= idle_s:
                 break
         return records
+    finally:
+        consumer.close()
+
+
+class MissingTopic(LookupError):
+    """A topic that is not on the broker."""
+
+    def __init__(self, topic: str) -> None:
+        super().__init__(topic)
+        self.topic = topic
+
+
+def read_to_end(
+    bootstrap: str, topics: Iterable[str], *, timeout_s: float = 300.0, optional: bool = False
+) -> dict[str, list[Any]]:
+    """Every record of ``topics`` up to their end offsets when called, topic by topic.
+
+    Unlike :func:`read_topic` it never stops early on a quiet moment and never cuts a big
+    topic short: it reads until each partition's position reaches the end offset taken at
+    the start (records added later are not waited for). A topic that does not exist raises
+    :class:`MissingTopic`, or reads as empty when ``optional``. ``TimeoutError`` after
+    ``timeout_s``.
+    """
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
+    try:
+        out: dict[str, list[Any]] = {}
+        parts = []
+        for topic in topics:
+            out[topic] = []
+            ids = consumer.partitions_for_topic(topic)
+            if not ids:
+                if optional:
+                    continue
+                raise MissingTopic(topic)
+            parts += [TopicPartition(topic, p) for p in sorted(ids)]
+        if not parts:
+            return out
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        ends = {tp: end for tp, end in consumer.end_offsets(parts).items() if end > 0}
+        deadline = time.monotonic() + timeout_s
+        while ends:
+            if time.monotonic() > deadline:
+                left = sorted(f"{tp.topic}[{tp.partition}]" for tp in ends)
+                raise TimeoutError(f"not read to the end within {timeout_s:g} s: {left}")
+            for tp, batch in consumer.poll(timeout_ms=500).items():
+                out[tp.topic].extend(r for r in batch if r.offset < ends.get(tp, 0))
+            for tp in [tp for tp, end in ends.items() if consumer.position(tp) >= end]:
+                del ends[tp]
+        return out
     finally:
         consumer.close()
