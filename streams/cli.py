@@ -12,24 +12,24 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from streams.broker.cli import add_broker_commands
-from streams.core.config import ConfigError
-from streams.district_cli import add_district_command
-from streams.mapview import add_map_command
-from streams.replay import add_replay_command
-from streams.report import add_report_command
-from streams.score_csv import add_score_csv_command
-from streams.simulate import add_simulate_command
-from streams.tail import add_tail_command
+from streams.core.shared.config import ConfigError
+from streams.dev.broker.cli import add_broker_commands
+from streams.tools.district import add_district_command
+from streams.tools.map import add_map_command
+from streams.tools.replay import add_replay_command
+from streams.tools.report.command import add_report_command
+from streams.tools.score_csv import add_score_csv_command
+from streams.tools.simulate.command import add_simulate_command
+from streams.tools.tail import add_tail_command
 
 if TYPE_CHECKING:
     import faust
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from streams.app import create_pipeline
-    from streams.provision import prepare_worker
-    from streams.settings import Settings
+    from streams.runtime.app import create_pipeline
+    from streams.runtime.provision import prepare_worker
+    from streams.runtime.settings import Settings
 
     settings = Settings.from_env(web_port=args.web_port, web_host=args.web_host)
     pipe = create_pipeline(settings)
@@ -62,10 +62,10 @@ def make_worker(app: faust.App, loglevel: str) -> faust.Worker:
 
 
 def _sinks(args: argparse.Namespace) -> int:
-    from streams.sinks.provider import ProviderConfig, StubProvider, VoiceStub, serve
+    from streams.dev.sinks.provider import ProviderConfig, StubProvider, VoiceStub, serve
 
     if args.sms_port is None or args.voice_port is None:
-        from streams.settings import Settings
+        from streams.runtime.settings import Settings
 
         settings = Settings.from_env()  # the worker's YUJING_SMS_URL / YUJING_VOICE_URL
         args.sms_port = args.sms_port or _port_of(settings.sms_url, "YUJING_SMS_URL")
@@ -98,7 +98,7 @@ def _sinks(args: argparse.Namespace) -> int:
         )
     except ValueError as err:
         raise ConfigError(f"sinks: {err}") from None
-    from streams.reach import require_free_port
+    from streams.runtime.reach import require_free_port
 
     require_free_port(args.host, args.sms_port, "the SMS stub (--sms-port)")
     require_free_port(args.host, args.voice_port, "the voice stub (--voice-port)")
@@ -132,8 +132,8 @@ def _port_of(url: str, variable: str) -> int:
 def _demo(args: argparse.Namespace) -> int:
     import os
 
-    from streams import demo
-    from streams.broker import BrokerConfig, LocalBroker
+    from streams.dev.broker import BrokerConfig, LocalBroker
+    from streams.tools import demo
 
     bootstrap = os.environ.get("YUJING_KAFKA_BOOTSTRAP")
     config = BrokerConfig.from_env()
@@ -234,14 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from kafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 
-    from streams.broker import BrokerError
-    from streams.reach import BrokerUnreachable, OneLineError
+    from streams.dev.broker import BrokerError
+    from streams.runtime.reach import BrokerUnreachable, OneLineError
 
     args = build_parser().parse_args(argv)
     try:
         bootstrap = _needs_broker(args)
         if bootstrap:
-            from streams.reach import require_broker
+            from streams.runtime.reach import require_broker
 
             require_broker(bootstrap)  # one line within seconds, before any work starts
         return int(args.func(args))
@@ -273,7 +273,7 @@ def _needs_broker(args: argparse.Namespace) -> str | None:
     if args.command in ("worker", "tail", "report") or (
         args.command == "simulate" and getattr(args, "kafka", False)
     ):
-        from streams.settings import Settings
+        from streams.runtime.settings import Settings
 
         return getattr(args, "bootstrap", None) or Settings.from_env().kafka_bootstrap
     if args.command in ("demo", "bench"):
@@ -284,7 +284,7 @@ def _needs_broker(args: argparse.Namespace) -> str | None:
 def _bootstrap_of(args: argparse.Namespace) -> str:
     if getattr(args, "bootstrap", None):
         return str(args.bootstrap)
-    from streams.settings import Settings
+    from streams.runtime.settings import Settings
 
     try:
         return Settings.from_env().kafka_bootstrap

@@ -19,10 +19,10 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from schemas import Event
 from schemas.codec import decode
 from schemas.registry import TopicSpec
-from streams.broker import find_free_port
-from streams.core.routing import DEFAULT_PATH as DEFAULT_ROUTES
-from streams.kafka_io import Producer, ensure_topics, read_topic
-from streams.runner import Child, get_json, spawn, wait_http
+from streams.core.orders.routing import DEFAULT_PATH as DEFAULT_ROUTES
+from streams.dev.broker import find_free_port
+from streams.dev.runner import Child, get_json, spawn, wait_http
+from streams.runtime.kafka_io import Producer, ensure_topics, read_topic
 
 E = TypeVar("E", bound=Event)
 T = TypeVar("T")
@@ -162,8 +162,8 @@ def make_stack(
 
 def source_topics(prefix: str) -> list[str]:
     """The topics a worker with ``prefix`` reads (from its own wiring, not a copy)."""
-    from streams.app import create_pipeline
-    from streams.settings import Settings
+    from streams.runtime.app import create_pipeline
+    from streams.runtime.settings import Settings
 
     settings = Settings(kafka_bootstrap="127.0.0.1:1", topic_prefix=prefix)
     return create_pipeline(settings).wiring.topics()
