@@ -60,6 +60,12 @@ class Settings:
     failpoint: str = ""
 
     @classmethod
+    def configured_bootstrap(cls, environ: dict[str, str] | None = None) -> str | None:
+        """The broker named by ``YUJING_KAFKA_BOOTSTRAP``, if one is (else: start the local one)."""
+        env = os.environ if environ is None else environ
+        return env.get(ENV_PREFIX + "KAFKA_BOOTSTRAP", "").strip() or None
+
+    @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
