@@ -59,8 +59,9 @@ def _needs_broker(args: argparse.Namespace) -> str | None:
         args.command == "simulate" and getattr(args, "kafka", False)
     ):
         return getattr(args, "bootstrap", None) or Settings.from_env().kafka_bootstrap
-    if args.command in ("demo", "bench"):
-        return Settings.configured_bootstrap()  # else they start the local broker
+    if args.command in ("demo", "bench"):  # else they start the local broker
+        settings = Settings.from_env()
+        return settings.kafka_bootstrap if settings.given("kafka_bootstrap") else None
     return None
 
 

@@ -198,11 +198,11 @@ def add_demo_command(sub: Any) -> None:
 
 
 def _demo(args: Any) -> int:
-    import os
-
     from streams.dev.broker import BrokerConfig, LocalBroker
+    from streams.runtime.settings import Settings
 
-    bootstrap = os.environ.get("YUJING_KAFKA_BOOTSTRAP")
+    settings = Settings.from_env()
+    bootstrap = settings.kafka_bootstrap if settings.given("kafka_bootstrap") else None
     config = BrokerConfig.from_env()
     if bootstrap:
         print(f"• using the broker at {bootstrap} (YUJING_KAFKA_BOOTSTRAP)")
