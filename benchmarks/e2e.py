@@ -479,3 +479,12 @@ def run(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def add_bench_command(sub: Any) -> None:
+    b = sub.add_parser(
+        "bench",
+        help="end-to-end benchmark: pipeline vs raw aiokafka, latency, 1 and 2 workers, RSS",
+    )
+    add_arguments(b)
+    b.set_defaults(func=run)

@@ -11,24 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
 
 import aiohttp
 
 from schemas import NotificationRequest
 from streams.core.notifications.plan import mask_phone
+from streams.core.notifications.receipts import Outcome
 from streams.core.notifications.retry import Backoff
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    delivered: bool
-    attempts: int
-    message_id: str | None
-    detail: str
-    call_outcome: str | None = None
 
 
 class HttpProvider:

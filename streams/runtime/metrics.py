@@ -24,8 +24,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from schemas import Alert, Event, RiskSignal
+from schemas import Alert, Event, OrderAction, OrderState, RiskSignal
 from schemas.registry import TopicSpec
+from streams.core.orders.tracker import Plan
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,38 @@ class Metrics:
         if value is None:
             return "none"
         return value if value in self.departments else "other"
+
+    def watch_open_orders(self, counts: Callable[[], dict[str, int]]) -> None:
+        """``yujing_open_orders``: orders not finished, by state, read at each scrape."""
+        self.collect_from(
+            "yujing_open_orders",
+            "Orders not yet closed or auto-resolved, by lifecycle state, on this worker's "
+            "partitions.",
+            ["state"],
+            lambda: [((state,), float(n)) for state, n in counts().items()],
+        )
+
+    def observe_orders(self, plan: Plan) -> None:
+        """What the order tracker did, once its outputs are on the broker."""
+        if plan.opened is not None:
+            mode = "auto" if plan.opened.auto_disposal else "person"
+            self.orders.labels(mode, self.department(plan.opened.department)).inc()
+        for step in plan.steps:
+            for s in step.statuses:
+                self.order_transitions.labels(s.state.value).inc()
+                if s.state is OrderState.AUTO_RESOLVED:
+                    self.auto_disposal.labels("auto_resolved").inc()
+                    self.order_decided(True, s.event_time)
+                elif s.cause == "recheck":
+                    self.auto_disposal.labels("escalated").inc()
+                elif s.cause == OrderAction.HELP_REQUESTED.value:
+                    self.auto_disposal.labels("help_requested").inc()
+                elif s.state is OrderState.CLOSED:
+                    self.order_decided(False, s.event_time)
+        for breach, record in plan.breaches:
+            self.sla_breaches.labels(
+                record.sla_class.value, breach.stage, self.department(breach.department)
+            ).inc()
 
     def observe_signals(self, signals: Iterable[RiskSignal]) -> None:
         for s in signals:

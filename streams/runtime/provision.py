@@ -147,24 +147,6 @@ def _partition_counts(admin: object, names: list[str]) -> dict[str, int]:
     return counts
 
 
-def default_data_dir(environ: dict[str, str] | None = None) -> Path:
-    """``$XDG_DATA_HOME/yujing`` (an absolute one), else ``~/.local/share/yujing``.
-
-    >>> default_data_dir({"XDG_DATA_HOME": "/srv/data", "HOME": "/home/a"})
-    PosixPath('/srv/data/yujing')
-    >>> default_data_dir({"XDG_DATA_HOME": "relative", "HOME": "/home/a"})
-    PosixPath('/home/a/.local/share/yujing')
-    """
-    import os
-
-    env = os.environ if environ is None else environ
-    xdg = env.get("XDG_DATA_HOME", "")
-    if xdg and Path(xdg).is_absolute():
-        return Path(xdg) / "yujing"
-    home = env.get("HOME") or str(Path.home())
-    return Path(home) / ".local" / "share" / "yujing"
-
-
 def ensure_data_dir(path: Path) -> Path:
     """Create the worker's data directory (and its parents) if needed."""
     try:
@@ -205,7 +187,6 @@ __all__ = [
     "PartitionsMismatch",
     "TopicPlan",
     "changelog_topics",
-    "default_data_dir",
     "ensure_data_dir",
     "ensure_topics",
     "prepare_worker",

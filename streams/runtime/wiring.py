@@ -1,95 +1,128 @@
-"""Wiring: exactly one Faust agent per input topic, however many hops read it.
+"""Wiring: each event decoded once, then handed to every agent that reads its topic.
 
-Beside every hop of the flow: hops register *handlers* for the topics they
-read, and :meth:`Wiring.build` makes one agent for each group of topics that
-share a reader. Two Faust agents subscribed to one topic can deadlock a
-rebalance: a message is acked only when every agent has taken it, and a
-paused stream never does (measured: with two workers a reading stayed in
-flight forever and the group never settled). Inside one agent the handlers
-run one after the other, in registration order, for every event.
+Where this sits: between Kafka and every agent of the flow (reading → signal →
+alert → order → notification). Agents declare the topics they read
+(:class:`~streams.runtime.agent.Agent`); the wiring makes exactly one Faust agent
+per group of topics that share a reader. Two Faust agents subscribed to one
+topic can deadlock a rebalance: a message is acked only when every agent has
+taken it, and a paused stream never does (measured: with two workers a reading
+stayed in flight forever and the group never settled). For every event the
+wiring decodes the value once with the topic's schema and checks its key (bad
+input goes to the dead-letter topic once, whoever reads it), then runs each
+handler of that topic in declaration order through its
+:class:`~streams.runtime.hop.Hop`. Each Faust agent runs with concurrency 1, so
+no offset is committed past an unfinished event (faust-streaming #606).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 import faust
 
-from schemas.registry import TopicSpec
+from schemas import DeadLetterReason
+from schemas.codec import DecodeError, decode
+from schemas.registry import TOPICS, TopicSpec
+from streams.runtime.agent import Agent, Handlers, Source
+from streams.runtime.hop import Hop
+from streams.runtime.publish import Pending
 
-if TYPE_CHECKING:
-    from streams.runtime.app import Pipeline
-
-Handler = Callable[[faust.EventT], Awaitable[None]]
+HopFactory = Callable[[str, TopicSpec, Any], Hop]
 
 
 @dataclass
-class _Registration:
-    name: str
-    topics: tuple[str, ...]
-    handler: Handler
+class _Topic:
+    spec: TopicSpec
+    hops: list[Hop] = field(default_factory=list)
 
 
 @dataclass
 class Wiring:
-    pipe: Pipeline
-    _regs: list[_Registration] = field(default_factory=list)
+    """The agents of one worker, by the physical topics they read."""
+
+    app: faust.App
+    topic_of: Callable[[str], str]  # registry name → physical topic name
+    make_hop: HopFactory
+    max_message_bytes: int
+    on_event: Callable[[str], None]  # counts an event read from a registry topic
+    agents: list[str] = field(default_factory=list)
+    _topics: dict[str, _Topic] = field(default_factory=dict)
+    _readers: dict[str, list[str]] = field(default_factory=dict)
     built: bool = False
 
-    def on(self, name: str, specs: Sequence[TopicSpec], handler: Handler) -> None:
-        """Run ``handler`` for every event of these registry topics (in one agent with them)."""
+    def add(self, agent: Agent, handlers: Handlers) -> None:
+        """Run ``handlers`` (topic → handler) for ``agent`` on every event of those topics."""
         if self.built:
-            raise RuntimeError("wiring already built: register handlers before build()")
-        topics = tuple(self.pipe.settings.topic(s.name) for s in specs)
-        self._regs.append(_Registration(name, topics, handler))
+            raise RuntimeError("wiring already built: add agents before build()")
+        self.agents.append(agent.name)
+        for spec, handler in handlers.items():
+            if spec.name not in TOPICS:
+                raise KeyError(f"{agent.name}: {spec.name} is not a registry topic")
+            topic = self._topics.setdefault(self.topic_of(spec.name), _Topic(spec))
+            topic.hops.append(self.make_hop(agent.name, spec, handler))
+            self._readers.setdefault(self.topic_of(spec.name), []).append(agent.name)
 
     def topics(self) -> list[str]:
         """Every topic some agent reads (physical names, prefix included)."""
-        return list(dict.fromkeys(t for r in self._regs for t in r.topics))
+        return list(self._topics)
 
-    def groups(self) -> list[list[_Registration]]:
-        """Registrations merged while they share a topic (connected components)."""
-        groups: list[list[_Registration]] = []
-        for reg in self._regs:
-            touching = [g for g in groups if any(set(r.topics) & set(reg.topics) for r in g)]
-            merged = [r for g in touching for r in g] + [reg]
+    def groups(self) -> list[list[str]]:
+        """Topics merged while they share a reader (connected components), in order."""
+        groups: list[list[str]] = []
+        for topic, readers in self._readers.items():
+            touching = [g for g in groups if any(set(self._readers[t]) & set(readers) for t in g)]
+            merged = [t for g in touching for t in g] + [topic]
             groups = [g for g in groups if g not in touching] + [merged]
-        order = {id(r): i for i, r in enumerate(self._regs)}
-        return sorted(
-            ([*sorted(g, key=lambda r: order[id(r)])] for g in groups),
-            key=lambda g: order[id(g[0])],
-        )
+        order = list(self._readers)
+        return sorted((sorted(g, key=order.index) for g in groups), key=lambda g: order.index(g[0]))
 
     def build(self) -> None:
         for group in self.groups():
             self._agent(group)
         self.built = True
 
-    def _agent(self, group: list[_Registration]) -> None:
-        topics: list[str] = []
-        for reg in group:
-            topics.extend(t for t in reg.topics if t not in topics)
-        by_topic: dict[str, list[Handler]] = {t: [] for t in topics}
-        for reg in group:
-            for t in reg.topics:
-                by_topic[t].append(reg.handler)
-        name = "+".join(dict.fromkeys(r.name for r in group))
-        channel = self.pipe.app.topic(
+    def _agent(self, topics: list[str]) -> None:
+        names = list(dict.fromkeys(n for t in topics for n in self._readers[t]))
+        name = "+".join(names)
+        channel = self.app.topic(
             *topics,
             key_type=bytes,
             value_type=bytes,
             key_serializer="raw",
             value_serializer="raw",
-            partitions=self.pipe.settings.partitions,
         )
+        process = self.process
 
         async def run(stream: faust.StreamT[bytes]) -> None:
             async for event in stream.events():
-                for handler in by_topic[event.message.topic]:
-                    await handler(event)
+                await process(event.message.topic, event.message, event.key, event.value)
 
-        run.__name__ = run.__qualname__ = name.replace("+", "_and_")
+        run.__name__ = run.__qualname__ = "_and_".join(names)
         # concurrency 1: no offset is committed past an unfinished event (faust #606)
-        self.pipe.app.agent(channel, name=name, concurrency=1)(run)
+        self.app.agent(channel, name=name, concurrency=1)(run)
+
+    async def process(self, topic: str, message: Any, key: Any, value: Any) -> None:
+        """One event: decode it once, then every handler of its topic, in order."""
+        entry = self._topics[topic]
+        spec = entry.spec
+        self.on_event(spec.name)
+        source = Source(topic, message.partition, message.offset)
+        try:
+            model = decode(spec.schema, value, max_bytes=self.max_message_bytes)
+            expected = spec.key_of(model)
+            if key != expected:
+                raise DecodeError(
+                    DeadLetterReason.WRONG_KEY,
+                    f"key {key!r} but {spec.key_field}={expected.decode()!r}: "
+                    "producers must key this topic by that field",
+                )
+        except DecodeError as err:
+            first = entry.hops[0]
+            pending = Pending()
+            await first.dead_letter(source, key, value, err.reason, err.detail, pending)
+            await first.deliver(pending)
+            return
+        for hop in entry.hops:
+            await hop.run(model, source, key, value)

@@ -187,3 +187,27 @@ def _wait_calls(voice_port: int, timeout: float) -> list[dict[str, Any]]:
 
 
 __all__ = ["run", "sample_readings"]
+
+
+def add_demo_command(sub: Any) -> None:
+    d = sub.add_parser("demo", help="broker + sinks + worker, sample readings, results printed")
+    d.add_argument("--sms-port", type=int, default=8701)
+    d.add_argument("--voice-port", type=int, default=8702)
+    d.add_argument("--web-port", type=int, default=6066)
+    d.set_defaults(func=_demo)
+
+
+def _demo(args: Any) -> int:
+    from streams.dev.broker import BrokerConfig, LocalBroker
+    from streams.runtime.settings import Settings
+
+    settings = Settings.from_env()
+    bootstrap = settings.kafka_bootstrap if settings.given("kafka_bootstrap") else None
+    config = BrokerConfig.from_env()
+    if bootstrap:
+        print(f"• using the broker at {bootstrap} (YUJING_KAFKA_BOOTSTRAP)")
+    else:
+        print(f"• starting the local Kafka broker in {config.home} (first run fetches jars)…")
+        bootstrap = LocalBroker(config).start()
+        print(f"• broker answering at {bootstrap} (stop it with: yujing broker stop)")
+    return run(bootstrap, config.home, args.sms_port, args.web_port, args.voice_port)

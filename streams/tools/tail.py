@@ -304,15 +304,13 @@ def add_tail_command(sub: Any) -> None:
 
 
 def _tail(args: argparse.Namespace) -> int:
-    import os
-
     from streams.runtime.settings import Settings
 
     spec = resolve_topic(args.topic)
     scope = Scope(args.place, args.town, args.module, args.level)
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
     settings = Settings.from_env()
-    bootstrap = os.environ.get("YUJING_KAFKA_BOOTSTRAP", settings.kafka_bootstrap)
+    bootstrap = settings.kafka_bootstrap
     return run(
         bootstrap,
         settings.topic_prefix,

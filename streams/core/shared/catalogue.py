@@ -162,6 +162,17 @@ class Catalogue(ConfigModel):
         """Risk points fed by this department event type."""
         return [rp for rp in self.risk_points if event_type in (rp.source.event_types or ())]
 
+    def fed_by_records(self, rp_id: str) -> bool:
+        """Whether department records (about a place), not a sensor, feed ``rp_id``.
+
+        A risk point gone from the catalogue counts as sensor-fed: nothing judges it,
+        so its order escalates to a person.
+        """
+        try:
+            return self.risk_point(rp_id).source.input == "record"
+        except KeyError:
+            return False
+
     def risk_point(self, rp_id: str) -> RiskPoint:
         for rp in self.risk_points:
             if rp.id == rp_id:

@@ -44,6 +44,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from streams.core.shared.config import ConfigError
+from streams.runtime.settings import BrokerSettings, HostSettings
+
 __all__ = [
     "KAFKA_VERSION",
     "BrokerConfig",
@@ -72,21 +75,16 @@ class BrokerError(RuntimeError):
 # --------------------------------------------------------------------------- config
 
 
-def _default_home() -> Path:
-    return Path(os.environ.get("YUJING_HOME", ".yujing")).resolve()
-
-
-def _env_int(name: str, default: int, *, low: int, high: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
+def _settings() -> BrokerSettings:
+    """``YUJING_HOME`` and ``YUJING_BROKER_*``; a bad value is a :class:`BrokerError`."""
     try:
-        value = int(raw)
-    except ValueError:
-        raise BrokerError(f"{name} must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise BrokerError(f"{name} must be between {low} and {high}, got {value}")
-    return value
+        return BrokerSettings.from_env()
+    except ConfigError as err:
+        raise BrokerError(str(err)) from None
+
+
+def _default_home() -> Path:
+    return _settings().home.resolve()
 
 
 @dataclass(frozen=True)
@@ -114,12 +112,14 @@ class BrokerConfig:
     @classmethod
     def from_env(cls) -> BrokerConfig:
         """Read ``YUJING_HOME``, ``YUJING_BROKER_PORT``, ``YUJING_BROKER_CONTROLLER_PORT``
-        and ``YUJING_BROKER_HEAP_MB``; unset variables keep the defaults."""
+        and ``YUJING_BROKER_HEAP_MB`` (streams.runtime.settings.BrokerSettings); unset
+        variables keep the defaults."""
+        settings = _settings()
         return cls(
-            home=_default_home(),
-            port=_env_int("YUJING_BROKER_PORT", 9092, low=1, high=65535),
-            controller_port=_env_int("YUJING_BROKER_CONTROLLER_PORT", 9093, low=1, high=65535),
-            heap_mb=_env_int("YUJING_BROKER_HEAP_MB", 512, low=128, high=65536),
+            home=settings.home,
+            port=settings.broker_port,
+            controller_port=settings.broker_controller_port,
+            heap_mb=settings.broker_heap_mb,
         )
 
     @property
@@ -140,8 +140,8 @@ class BrokerStatus:
 
 def java_executable() -> str:
     """The ``java`` to run: ``$JAVA_HOME/bin/java`` if JAVA_HOME is set, else from PATH."""
-    java_home = os.environ.get("JAVA_HOME", "").strip()
-    if java_home:
+    java_home = HostSettings.from_env().java_home
+    if java_home is not None:
         candidate = Path(java_home) / "bin" / ("java.exe" if os.name == "nt" else "java")
         if not (candidate.is_file() and os.access(candidate, os.X_OK)):
             raise BrokerError(
@@ -218,10 +218,10 @@ def _port_in_use(port: int) -> bool:
 
 def kafka_libs_dir() -> Path:
     """Where the Kafka jars live: ``$YUJING_KAFKA_LIBS``, else the per-user cache."""
-    override = os.environ.get("YUJING_KAFKA_LIBS", "").strip()
-    if override:
-        return Path(override).expanduser().resolve()
-    cache = Path(os.environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache")
+    override = _settings().kafka_libs
+    if override is not None:
+        return override.expanduser().resolve()
+    cache = HostSettings.from_env().cache_home
     return (cache / "yujing" / f"kafka-{KAFKA_VERSION}" / "libs").resolve()
 
 

@@ -1,4 +1,4 @@
-"""Faust agents: thin adapters, one verb per hop of the flow.
+"""The agents: one verb per hop of the flow, each a thin adapter over the core.
 
 readings → detect → signals (department events → detect_records → signals)
 → raise_alerts → alerts →
@@ -8,40 +8,36 @@ plan_notifications → notifications → deliver → receipts (+ SMS/voice provi
 orders + updates + ticks + re-check verdicts → track_orders → order status, SLA breaches,
 escalations, and watch requests → detect / detect_records, which judge the re-check of
 auto-disposal in the same state as detection and send the verdicts back.
-Hops register handlers with :mod:`streams.runtime.wiring`, which makes one agent per topic group.
-Each runs with concurrency 1, so no offset is committed past an unfinished event.
+
+Each module declares ``AGENT`` (:class:`streams.runtime.agent.Agent`); no agent
+imports another. :mod:`streams.runtime.wiring` runs them, one Faust agent per
+group of topics that share a reader, each event decoded once.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from streams.runtime.agent import Agent
+from streams.runtime.agents import (
+    assess_scopes,
+    deliver,
+    detect,
+    detect_records,
+    dispatch,
+    locate_signals,
+    plan_notifications,
+    raise_alerts,
+    track_orders,
+)
 
-if TYPE_CHECKING:
-    from streams.runtime.app import Pipeline
-
-
-def register_all(pipe: Pipeline) -> None:
-    from streams.runtime.agents import (
-        assess_scopes,
-        deliver,
-        detect,
-        detect_records,
-        dispatch,
-        locate_signals,
-        plan_notifications,
-        raise_alerts,
-        track,
-    )
-
-    for module in (
-        detect,
-        detect_records,
-        raise_alerts,
-        locate_signals,
-        assess_scopes,
-        dispatch,
-        plan_notifications,
-        deliver,
-        track,
-    ):
-        module.register(pipe)
+#: In the order of the flow: within one Faust agent, handlers run in this order.
+AGENTS: tuple[Agent, ...] = (
+    detect.AGENT,
+    detect_records.AGENT,
+    raise_alerts.AGENT,
+    locate_signals.AGENT,
+    assess_scopes.AGENT,
+    dispatch.AGENT,
+    plan_notifications.AGENT,
+    deliver.AGENT,
+    track_orders.AGENT,
+)

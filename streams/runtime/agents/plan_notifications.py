@@ -1,30 +1,27 @@
-"""Agent ``plan_notifications``: dispatch orders → notification requests.
+"""Agent ``plan_notifications``: dispatch orders → notification requests (order → **notification**).
 
-(order → **notification**.)
+What to send, to whom and on which channel (:mod:`streams.core.notifications.plan`):
+an SMS per receiver and channel of the order's route; for an auto-disposal order,
+an SMS reminder and a voice call to the party concerned. Ids and idempotency
+keys are deterministic, so a redelivered order plans the same notifications.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import faust
-
 from schemas import DispatchOrder
 from schemas.registry import DISPATCH_ORDERS
-from streams.core.notifications import plan as notify
-from streams.runtime.hop import Hop, Result
-
-if TYPE_CHECKING:
-    from streams.runtime.app import Pipeline
+from streams.core.notifications import plan
+from streams.runtime.agent import Agent, Handlers, Result, Source
+from streams.runtime.context import Context
 
 
-def register(pipe: Pipeline) -> None:
-    hop: Hop[DispatchOrder] = Hop(pipe, "plan_notifications", DISPATCH_ORDERS)
+def build(ctx: Context) -> Handlers:
+    router = ctx.config.router
 
-    def core(order: DispatchOrder) -> Result:
-        return Result(outputs=notify.plan(order, pipe.router, pipe.clock()))
+    def on_order(order: DispatchOrder, _: Source) -> Result:
+        return Result(outputs=plan.plan(order, router, ctx.clock()))
 
-    async def handle(event: faust.EventT) -> None:
-        await hop.handle(event, core)
+    return {DISPATCH_ORDERS: on_order}
 
-    pipe.wiring.on("plan_notifications", [DISPATCH_ORDERS], handle)
+
+AGENT = Agent("plan_notifications", build)

@@ -1,27 +1,24 @@
-"""Agent ``raise_alerts``: risk signals → single-risk alerts (signal → **alert**)."""
+"""Agent ``raise_alerts``: risk signals → single-risk alerts (signal → **alert**).
+
+The single-risk rule (:mod:`streams.core.alerts.single`) turns each signal into
+its alert, with a summary a person can read and the indicators behind it.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import faust
-
 from schemas import RiskSignal
 from schemas.registry import SIGNALS
-from streams.runtime.hop import Hop, Result
-
-if TYPE_CHECKING:
-    from streams.runtime.app import Pipeline
+from streams.runtime.agent import Agent, Handlers, Result, Source
+from streams.runtime.context import Context
 
 
-def register(pipe: Pipeline) -> None:
-    rule = pipe.single_risk_rule
-    hop: Hop[RiskSignal] = Hop(pipe, "raise_alerts", SIGNALS)
+def build(ctx: Context) -> Handlers:
+    rule = ctx.config.single_risk_rule
 
-    def core(signal: RiskSignal) -> Result:
+    def on_signal(signal: RiskSignal, _: Source) -> Result:
         return Result(outputs=[rule.on_signal(signal)])
 
-    async def handle(event: faust.EventT) -> None:
-        await hop.handle(event, core)
+    return {SIGNALS: on_signal}
 
-    pipe.wiring.on("raise_alerts", [SIGNALS], handle)
+
+AGENT = Agent("raise_alerts", build)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -235,15 +234,17 @@ def _report(args: argparse.Namespace) -> int:
         raise ConfigError("report: --match-delay-s must be >= 0")
     truth = load_truth(args.truth, args.sensors) if args.truth else None
     towns, ancestors = regions_of(settings.district, truth)
+    # the stubs are asked only when named: by a flag, else by YUJING_SMS_URL / YUJING_VOICE_URL
+    named = {f: getattr(settings, f) for f in ("sms_url", "voice_url") if settings.given(f)}
     stubs = [
         (what, url)
         for what, url in (
-            ("the SMS stub", args.sms_url or os.environ.get("YUJING_SMS_URL")),
-            ("the voice stub", args.voice_url or os.environ.get("YUJING_VOICE_URL")),
+            ("the SMS stub", args.sms_url or named.get("sms_url")),
+            ("the voice stub", args.voice_url or named.get("voice_url")),
         )
         if url
     ]
-    bootstrap = os.environ.get("YUJING_KAFKA_BOOTSTRAP", settings.kafka_bootstrap)
+    bootstrap = settings.kafka_bootstrap
     topics, undecodable = read_topics(bootstrap, settings.topic_prefix, args.timeout)
     figures = compute(
         topics,

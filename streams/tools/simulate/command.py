@@ -216,8 +216,6 @@ def _parse_start(raw: str) -> datetime:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    import os
-
     from streams.core.shared.catalogue import load_catalogue
     from streams.runtime.settings import Settings
     from streams.tools.simulate.world import load_model
@@ -285,7 +283,7 @@ def _simulate(args: argparse.Namespace) -> int:
         return 0
     from streams.runtime.kafka_io import Producer, ensure_topics
 
-    bootstrap = os.environ.get("YUJING_KAFKA_BOOTSTRAP", settings.kafka_bootstrap)
+    bootstrap = settings.kafka_bootstrap
     ensure_topics(bootstrap, settings.topic_prefix, settings.partitions)
     producer = Producer(bootstrap, settings.topic_prefix)
     print(

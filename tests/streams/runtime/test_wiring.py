@@ -1,13 +1,19 @@
-"""One Faust agent per input topic, whatever reads it (see streams/runtime/wiring.py)."""
+"""The wiring (runtime/wiring.py): one Faust agent per input topic, each event decoded once."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
 
+from schemas import Alert, AlertKind
+from schemas.codec import encode
 from schemas.registry import (
     DISPATCH_ORDERS,
     DISPOSAL_WATCH,
@@ -16,8 +22,12 @@ from schemas.registry import (
     SIGNALS,
     TOPICS,
 )
+from streams.runtime import wiring as wiring_module
+from streams.runtime.agent import Agent, Result
 from streams.runtime.app import create_pipeline
 from streams.runtime.settings import Settings
+
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
 def _pipeline(tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -44,11 +54,57 @@ def test_hops_that_share_a_topic_share_an_agent(tmp_path: Path) -> None:
     assert by_topic[f"t.{DISPATCH_ORDERS.name}"] == "plan_notifications+track_orders"
 
 
-def test_registration_after_build_is_refused(tmp_path: Path) -> None:
+def test_adding_an_agent_after_build_is_refused(tmp_path: Path) -> None:
     pipe = _pipeline(tmp_path)
-
-    async def handler(event: object) -> None:
-        return None
-
+    late = Agent("late", lambda ctx: {READINGS: lambda reading, source: Result()})
     with pytest.raises(RuntimeError, match="already built"):
-        pipe.wiring.on("late", [READINGS], handler)  # type: ignore[arg-type]
+        pipe.wiring.add(late, late.build(pipe.context))
+
+
+def _alert() -> Alert:
+    return Alert(
+        event_time=T0,
+        alert_id="alert-1",
+        kind=AlertKind.SINGLE,
+        rule_id="single",
+        level="critical",
+        emergency=True,
+        scope="restaurant-7",
+        module="gas_safety",
+        risk_points=["restaurant_gas_leak"],
+        signal_ids=["sig-1"],
+        summary="gas at restaurant-7",
+    )
+
+
+def test_an_event_is_decoded_once_for_every_agent_that_reads_its_topic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipe = _pipeline(tmp_path)
+    decodes: list[str] = []
+    real = wiring_module.decode
+
+    def counting(schema: type, *args: Any, **kwargs: Any) -> Any:
+        decodes.append(schema.__name__)
+        return real(schema, *args, **kwargs)
+
+    monkeypatch.setattr(wiring_module, "decode", counting)
+    topic = f"t.{DISPATCH_ORDERS.name}"
+    hops = pipe.wiring._topics[topic].hops
+    assert [h.stage for h in hops] == ["plan_notifications", "track_orders"]
+    handed: list[tuple[str, int]] = []
+    for hop in hops:
+
+        async def run(
+            model: Any, source: Any, key: Any, value: Any, stage: str = hop.stage
+        ) -> None:
+            handed.append((stage, id(model)))
+
+        monkeypatch.setattr(hop, "run", run)
+    order = pipe.context.config.router.dispatch(_alert(), T0)
+    message = SimpleNamespace(partition=1, offset=7)
+    for _ in range(3):
+        asyncio.run(pipe.wiring.process(topic, message, order.order_id.encode(), encode(order)))
+    assert decodes == ["DispatchOrder"] * 3  # once per event, not once per reader
+    assert [stage for stage, _ in handed] == ["plan_notifications", "track_orders"] * 3
+    assert handed[0][1] == handed[1][1]  # both readers got the same decoded object

@@ -139,5 +139,6 @@ def test_unknown_detector_is_rejected(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_command_is_registered() -> None:
-    args = build_parser().parse_args(["score-csv", "d", "--out", "o"])
+    argv = ["score-csv", "d", "--out", "o"]
+    args = build_parser(argv).parse_args(argv)
     assert args.detector == "surprise"
