@@ -26,7 +26,7 @@ from streams.core.alerts.single import SingleRiskRule
 from streams.core.orders.routing import Router, load_routing
 from streams.core.shared.catalogue import Catalogue, load_catalogue
 from streams.core.shared.directory import Directory
-from streams.core.shared.district import load_district
+from streams.core.shared.district_gen import load_district
 from streams.core.shared.regions import RegionIndex
 from streams.core.signals.detect import Detection
 from streams.runtime.metrics import Metrics
