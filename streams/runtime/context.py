@@ -4,17 +4,19 @@ Where this sits: handed to every agent's ``build`` (:mod:`streams.runtime.agent`
 when a worker starts, for every hop of the flow (reading → signal → alert →
 order → notification). It replaces a service locator: an agent sees the
 settings, the clock, the metrics, the loaded configuration, its tables, a way
-to publish and wait, and three hooks (partitions revoked, shutdown, the
-partitions it is active for) — never the Faust app itself.
+to publish and wait, objects shared between agents by name, and three hooks
+(partitions revoked, shutdown, the partitions it is active for) — never the
+Faust app itself.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import faust
 
@@ -24,12 +26,13 @@ from streams.core.alerts.single import SingleRiskRule
 from streams.core.orders.routing import Router, load_routing
 from streams.core.shared.catalogue import Catalogue, load_catalogue
 from streams.core.shared.directory import Directory
-from streams.core.shared.district import load_district
+from streams.core.shared.district_gen import load_district
 from streams.core.shared.regions import RegionIndex
 from streams.core.signals.detect import Detection
 from streams.runtime.metrics import Metrics
 from streams.runtime.settings import Settings
 
+T = TypeVar("T")
 Clock = Callable[[], datetime]
 Table = Any  # a Faust table with JSON keys and values (dict-like)
 
@@ -72,6 +75,7 @@ class Context:
     _app: faust.App = field(repr=False)
     _send: Callable[[Sequence[Event]], Awaitable[None]] = field(repr=False)
     _tables: dict[str, Table] = field(default_factory=dict, repr=False)
+    _shared: dict[str, object] = field(default_factory=dict, repr=False)
 
     def table(self, name: str) -> Table:
         """The changelog-backed table ``name`` (JSON keys and values, never pickle)."""
@@ -88,11 +92,20 @@ class Context:
         """Publish ``outputs`` to their topics and wait until the broker has them all."""
         await self._send(outputs)
 
-    def on_revoke(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` whenever this worker's partitions are revoked (a rebalance)."""
+    def shared(self, name: str, make: Callable[[], T]) -> T:
+        """One object per worker under ``name``, made on first use, for agents that share it."""
+        if name not in self._shared:
+            self._shared[name] = make()
+        return cast(T, self._shared[name])
+
+    def on_revoke(self, callback: Callable[[], object]) -> None:
+        """Call (and await, if it is a coroutine) ``callback`` whenever this worker's
+        partitions are revoked (a rebalance)."""
 
         async def revoked(*_: Any, **__: Any) -> None:
-            callback()
+            result = callback()
+            if inspect.isawaitable(result):
+                await result
 
         self._app.on_partitions_revoked.connect(revoked)
 

@@ -22,14 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from schemas.registry import TOPICS
 from streams.core.shared.config import ConfigError
-from streams.runtime.reach import OneLineError, require_broker, require_free_port
-
-if TYPE_CHECKING:
-    from streams.runtime.app import Pipeline
+from streams.runtime.reach import OneLineError, require_broker
 
 #: Registry topics whose records are only worth keeping briefly.
 SHORT_RETENTION = {"yujing.ticks.v1": timedelta(hours=1)}
@@ -156,39 +152,11 @@ def ensure_data_dir(path: Path) -> Path:
     return path
 
 
-def changelog_topics(pipe: Pipeline) -> list[tuple[str, int]]:
-    """(name, partitions) of every table's changelog topic, as Faust will create them."""
-    out: list[tuple[str, int]] = []
-    for table in pipe.app.tables.values():
-        topic = table.changelog_topic
-        n = topic.partitions or pipe.app.conf.topic_partitions
-        out.extend((name, n) for name in topic.topics)
-    return sorted(out)
-
-
-def prepare_worker(pipe: Pipeline) -> list[str]:
-    """Broker reachable, data directory made, every topic there with its partitions.
-
-    Returns the topics created. Raises ``PortInUse`` (its web port is taken),
-    ``BrokerUnreachable``, ``PartitionsMismatch`` or ``ConfigError``, each one line.
-    """
-    s = pipe.settings
-    require_free_port(s.web_host, s.web_port, "the worker's web server (YUJING_WEB_PORT)")
-    ensure_data_dir(s.data_path)
-    return ensure_topics(
-        s.kafka_bootstrap,
-        registry_plan(s.topic_prefix, s.partitions),
-        check=changelog_topics(pipe),
-    )
-
-
 __all__ = [
     "SHORT_RETENTION",
     "PartitionsMismatch",
     "TopicPlan",
-    "changelog_topics",
     "ensure_data_dir",
     "ensure_topics",
-    "prepare_worker",
     "registry_plan",
 ]

@@ -53,7 +53,9 @@ Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 _NAME = re.compile(r"[A-Za-z0-9._-]*")  # what Kafka allows in a topic name
 _BROKER = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[^\s:,\[\]/]+)(:(\d{1,5}))?")
-_FAILPOINT = re.compile(r"die_after_breach|lose_handover:.+")
+_FAILPOINT = re.compile(
+    r"die_after_breach|die_after_call_placed|die_after_call_receipt|lose_handover:.+"
+)
 
 
 def _kafka_name(value: str) -> str:
@@ -85,7 +87,10 @@ def _http_url(value: str) -> str:
 
 def _failpoint(value: str) -> str:
     if value and not _FAILPOINT.fullmatch(value):
-        raise ValueError("known failpoints: die_after_breach, lose_handover:<registry topic>")
+        raise ValueError(
+            "known failpoints: die_after_breach, die_after_call_placed, "
+            "die_after_call_receipt, lose_handover:<registry topic>"
+        )
     return value
 
 

@@ -13,8 +13,13 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from streams.runtime.provision import ensure_data_dir, ensure_topics, registry_plan
+from streams.runtime.reach import require_free_port
+
 if TYPE_CHECKING:
     import faust
+
+    from streams.runtime.app import Pipeline
 
 
 def add_worker_command(sub: Any) -> None:
@@ -29,7 +34,6 @@ def add_worker_command(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from streams.runtime.app import create_pipeline
-    from streams.runtime.provision import prepare_worker
     from streams.runtime.settings import Settings
 
     settings = Settings.from_env(web_port=args.web_port, web_host=args.web_host)
@@ -44,6 +48,32 @@ def run(args: argparse.Namespace) -> int:
     )
     make_worker(pipe.app, args.loglevel).execute_from_commandline()
     return 0
+
+
+def changelog_topics(pipe: Pipeline) -> list[tuple[str, int]]:
+    """(name, partitions) of every table's changelog topic, as Faust will create them."""
+    out: list[tuple[str, int]] = []
+    for table in pipe.app.tables.values():
+        topic = table.changelog_topic
+        n = topic.partitions or pipe.app.conf.topic_partitions
+        out.extend((name, n) for name in topic.topics)
+    return sorted(out)
+
+
+def prepare_worker(pipe: Pipeline) -> list[str]:
+    """Broker reachable, data directory made, every topic there with its partitions.
+
+    Returns the topics created. Raises ``PortInUse`` (its web port is taken),
+    ``BrokerUnreachable``, ``PartitionsMismatch`` or ``ConfigError``, each one line.
+    """
+    s = pipe.settings
+    require_free_port(s.web_host, s.web_port, "the worker's web server (YUJING_WEB_PORT)")
+    ensure_data_dir(s.data_path)
+    return ensure_topics(
+        s.kafka_bootstrap,
+        registry_plan(s.topic_prefix, s.partitions),
+        check=changelog_topics(pipe),
+    )
 
 
 def make_worker(app: faust.App, loglevel: str) -> faust.Worker:

@@ -24,7 +24,8 @@ import yaml
 from streams.core.notifications.plan import mask_phone
 from streams.core.shared.config import ConfigError
 from streams.core.shared.directory import KINDS, Directory
-from streams.core.shared.district import DistrictModel, load_district
+from streams.core.shared.district import DistrictModel
+from streams.core.shared.district_gen import load_district
 from streams.core.shared.regions import RegionIndex
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

@@ -22,14 +22,10 @@ import pytest
 from schemas.registry import TOPICS
 from streams.dev.broker import find_free_port
 from streams.runtime.app import create_pipeline
-from streams.runtime.provision import (
-    PartitionsMismatch,
-    changelog_topics,
-    ensure_topics,
-    registry_plan,
-)
+from streams.runtime.provision import PartitionsMismatch, ensure_topics, registry_plan
 from streams.runtime.reach import BrokerUnreachable, require_broker
 from streams.runtime.settings import Settings
+from streams.runtime.worker import changelog_topics
 
 #: A person waits this long at most before the tool says what is wrong.
 SAY_WITHIN_S = 10.0

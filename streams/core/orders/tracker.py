@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from schemas import DispatchOrder, DispatchUpdate, Event, OrderState, SensorHealth
+from schemas import (
+    DeadLetterReason,
+    DispatchOrder,
+    DispatchUpdate,
+    Event,
+    OrderState,
+    SensorHealth,
+)
 from schemas.order import SlaBreach
 from streams.core.notifications import plan as notify
 from streams.core.orders import lifecycle
@@ -47,8 +54,8 @@ class Plan:
     breaches: list[tuple[SlaBreach, OrderRecord]] = field(default_factory=list)
     #: an order this plan starts tracking
     opened: DispatchOrder | None = None
-    #: a lifecycle update the state machine refuses: (reason, detail) for the dead letter
-    error: tuple[str, str] | None = None
+    #: a lifecycle update the state machine refuses: the dead letter's reason and detail
+    dead_letter: tuple[DeadLetterReason, str] | None = None
 
 
 class OrderTracker:
@@ -87,7 +94,8 @@ class OrderTracker:
     def on_update(self, update: DispatchUpdate, now: datetime) -> Plan:
         step = lifecycle.apply_update(self.load(update.order_id), update, now)
         if step.error is not None:
-            return Plan(error=step.error)
+            reason, detail = step.error
+            return Plan(dead_letter=(DeadLetterReason(reason), detail))
         if step.record is None:
             return Plan()
         new = step.record

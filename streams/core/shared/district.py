@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from streams.core.shared.config import ConfigError, ConfigModel, load_data, validate_data
+from streams.core.shared.config import ConfigError, ConfigModel
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config" / "district.yaml"
 
@@ -250,22 +250,3 @@ class DistrictModel(ConfigModel):
                 break
         if errors:
             raise ConfigError("\n".join(errors))
-
-
-def load_district(
-    path: Path | str = DEFAULT_PATH, catalogue: Any = None, seed: int | None = None
-) -> DistrictModel:
-    """Load a full model or expand a spec (for ``seed``, else its own), and validate it.
-
-    With a ``catalogue``, also cross-check modules, sensor kinds and risk points.
-    Raises ``ConfigError`` naming the file and the field.
-    """
-    from streams.core.shared.district_gen import expand_if_spec
-
-    path = Path(path)
-    data = load_data(path)
-    data = expand_if_spec(path, data, catalogue, seed)
-    model = validate_data(path, data, DistrictModel)
-    if catalogue is not None:
-        model.check_catalogue(catalogue, str(path))
-    return model

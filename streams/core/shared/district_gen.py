@@ -25,8 +25,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from streams.core.shared.config import ConfigError, ConfigModel, validate_data
-from streams.core.shared.district import ID, NAME
+from streams.core.shared.config import ConfigError, ConfigModel, load_data, validate_data
+from streams.core.shared.district import DEFAULT_PATH, ID, NAME, DistrictModel
 
 #: a fixed count, or [min, max] drawn per place
 Count = int | tuple[int, int]
@@ -275,3 +275,20 @@ def expand_if_spec(path: Path, data: Any, catalogue: Any, seed: int | None) -> A
 
         catalogue = load_catalogue()
     return generate(spec, catalogue, seed)
+
+
+def load_district(
+    path: Path | str = DEFAULT_PATH, catalogue: Any = None, seed: int | None = None
+) -> DistrictModel:
+    """Load a full model or expand a spec (for ``seed``, else its own), and validate it.
+
+    With a ``catalogue``, also cross-check modules, sensor kinds and risk points.
+    Raises ``ConfigError`` naming the file and the field.
+    """
+    path = Path(path)
+    data = load_data(path)
+    data = expand_if_spec(path, data, catalogue, seed)
+    model = validate_data(path, data, DistrictModel)
+    if catalogue is not None:
+        model.check_catalogue(catalogue, str(path))
+    return model

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from streams.core.shared.district import DEFAULT_PATH, DistrictModel, load_district
+from streams.core.shared.district import DEFAULT_PATH, DistrictModel
+from streams.core.shared.district_gen import load_district
 
 __all__ = ["DEFAULT_PATH", "Location", "RegionIndex", "load_regions"]
 

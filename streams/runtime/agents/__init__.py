@@ -4,12 +4,13 @@ readings → detect → signals (department events → detect_records → signal
 → raise_alerts → alerts →
 (signals → locate_signals → scoped signals → assess_scopes → compound/systemic alerts)
 → dispatch → orders →
-plan_notifications → notifications → deliver → receipts (+ SMS/voice providers);
+plan_notifications → notifications → deliver → receipts (+ SMS/voice providers; a placed
+voice call → pending calls → follow_calls → its receipt, off the hot path);
 orders + updates + ticks + re-check verdicts → track_orders → order status, SLA breaches,
 escalations, and watch requests → detect / detect_records, which judge the re-check of
 auto-disposal in the same state as detection and send the verdicts back.
 
-Each module declares ``AGENT`` (:class:`streams.runtime.agent.Agent`); no agent
+Each module declares its :class:`streams.runtime.agent.Agent` (``deliver`` two); no agent
 imports another. :mod:`streams.runtime.wiring` runs them, one Faust agent per
 group of topics that share a reader, each event decoded once.
 """
@@ -38,6 +39,7 @@ AGENTS: tuple[Agent, ...] = (
     assess_scopes.AGENT,
     dispatch.AGENT,
     plan_notifications.AGENT,
-    deliver.AGENT,
+    deliver.DELIVER,
+    deliver.FOLLOW_CALLS,
     track_orders.AGENT,
 )

@@ -1,48 +1,43 @@
-"""Agent ``deliver``: notification requests → provider → receipts (notification → **provider**).
+"""Agents ``deliver`` and ``follow_calls``: notifications → provider → receipts.
 
-SMS and voice each have a provider; a voice receipt carries the call's outcome.
-A "needs help" answer to the automatic call of an auto-disposal order also
-becomes a ``help_requested`` lifecycle update (keyed by the order, read by
-``track_orders``): a person takes the order over at once, not at the re-check.
-Retries with exponential backoff; the idempotency key makes retries and
-redeliveries safe. A request still undelivered after its last attempt gets a
-``failed`` receipt and a dead letter with reason ``undeliverable``.
+(order → notification → **provider** → receipt.) Thin adapters over the two
+delivery chains of :mod:`streams.runtime.delivery`: ``deliver`` reads notification
+requests (read back → dedup → retry(send) → settle); an SMS ends in its
+receipt, a placed voice call is parked on the pending-calls topic, so a call
+never holds the notifications behind it. ``follow_calls`` checks parked calls
+when due and publishes each call's outcome once (a "needs help" answer also as
+a ``help_requested`` update, before the receipt). A request still undelivered
+after its last attempt gets a ``failed`` receipt and a dead letter
+(``undeliverable``). Both share one ledger of receipted notifications.
 """
 
 from __future__ import annotations
 
-from schemas import Channel, DeadLetterReason, NotificationRequest
-from schemas.registry import NOTIFICATIONS
-from streams.core.notifications.receipts import receipt_outputs
-from streams.core.notifications.retry import Backoff
-from streams.runtime.agent import Agent, Handlers, Result, Source
+from schemas.registry import NOTIFICATIONS, PENDING_CALLS
+from streams.runtime.agent import Agent, Handlers
 from streams.runtime.context import Context
-from streams.runtime.delivery import HttpProvider, VoiceProvider
+from streams.runtime.delivery import Delivery
 
 
-def build(ctx: Context) -> Handlers:
-    s = ctx.settings
-    backoff = Backoff(base_s=s.delivery_backoff_s, max_attempts=s.delivery_max_attempts)
-    providers: dict[Channel, HttpProvider] = {
-        Channel.SMS: HttpProvider(s.sms_url, backoff, s.delivery_timeout_s),
-        Channel.VOICE: VoiceProvider(s.voice_url, backoff, s.delivery_timeout_s),
-    }
-    for provider in providers.values():
-        ctx.on_shutdown(provider.close)  # their HTTP sessions: else "Unclosed client session"
+def _delivery(ctx: Context) -> Delivery:
+    def make() -> Delivery:
+        delivery = Delivery(ctx.settings, ctx.metrics, ctx.clock)
+        ctx.on_shutdown(delivery.close)
+        ctx.on_revoke(delivery.forget)
+        return delivery
 
-    async def on_request(req: NotificationRequest, _: Source) -> Result:
-        provider = providers.get(req.channel)
-        if provider is None:
-            ctx.metrics.notifications.labels(req.channel.value, "no_provider").inc()
-            why = f"no provider for {req.channel.value}"
-            return Result(dead_letter=(DeadLetterReason.UNDELIVERABLE, why))
-        outcome = await provider.deliver(req)
-        outputs, dead = receipt_outputs(req, outcome, ctx.clock())
-        status = "delivered" if outcome.delivered else "failed"
-        ctx.metrics.notifications.labels(req.channel.value, status).inc()
-        return Result(outputs=outputs, dead_letter=dead)
-
-    return {NOTIFICATIONS: on_request}
+    return ctx.shared("delivery", make)
 
 
-AGENT = Agent("deliver", build)
+def build_deliver(ctx: Context) -> Handlers:
+    d = _delivery(ctx)
+    return {NOTIFICATIONS: lambda req, src: d.run(d.requests, ctx.send, src.partition, req)}
+
+
+def build_follow_calls(ctx: Context) -> Handlers:
+    d = _delivery(ctx)
+    return {PENDING_CALLS: lambda call, src: d.run(d.calls, ctx.send, src.partition, call)}
+
+
+DELIVER = Agent("deliver", build_deliver)
+FOLLOW_CALLS = Agent("follow_calls", build_follow_calls)

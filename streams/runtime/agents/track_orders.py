@@ -13,10 +13,9 @@ state or window expiry: the deadlines live in the table and recover with it.
 
 from __future__ import annotations
 
-import functools
-
-from schemas import DeadLetterReason, Tick
-from schemas.registry import DISPATCH_ORDERS, DISPATCH_UPDATES, DISPOSAL_CHECKS, TICKS
+from schemas import Tick
+from schemas.registry import DISPATCH_ORDERS as ORDERS
+from schemas.registry import DISPATCH_UPDATES, DISPOSAL_CHECKS, TICKS
 from streams.core.orders.tracker import OrderTracker, Plan
 from streams.runtime import failpoints
 from streams.runtime.agent import Agent, Handlers, Result, Source
@@ -25,13 +24,12 @@ from streams.runtime.readback import BreachReadBack
 
 
 def build(ctx: Context) -> Handlers:
-    catalogue, clock = ctx.config.catalogue, ctx.clock
-    tracker = OrderTracker(ctx.table("orders"), ctx.config.router, catalogue.fed_by_records)
+    clock, config = ctx.clock, ctx.config
+    tracker = OrderTracker(ctx.table("orders"), config.router, config.catalogue.fed_by_records)
     readback = BreachReadBack(ctx.settings)
-    ctx.on_revoke(readback.forget)
-    ctx.on_revoke(tracker.forget)
-    mine = functools.partial(ctx.active_partitions, DISPATCH_ORDERS)
-    ctx.metrics.watch_open_orders(lambda: tracker.open_counts(mine()))
+    for forget in (readback.forget, tracker.forget):  # partitions may move: read again
+        ctx.on_revoke(forget)
+    ctx.metrics.watch_open_orders(lambda: tracker.open_counts(ctx.active_partitions(ORDERS)))
 
     def done(plan: Plan, known: set[str] | None = None) -> Result:
         def commit() -> None:
@@ -39,19 +37,16 @@ def build(ctx: Context) -> Handlers:
             tracker.commit(plan, known)
             ctx.metrics.observe_orders(plan)
 
-        dead = None if plan.error is None else (DeadLetterReason(plan.error[0]), plan.error[1])
-        return Result(outputs=plan.outputs, commit=commit, dead_letter=dead)
+        return Result(outputs=plan.outputs, commit=commit, dead_letter=plan.dead_letter)
 
     async def on_tick(tick: Tick, src: Source) -> Result:
         known = await readback.known(src.partition)  # None: the broker cannot say yet
-        return (
-            Result()
-            if known is None
-            else done(tracker.on_tick(src.partition, clock(), known), known)
-        )
+        if known is None:
+            return Result()
+        return done(tracker.on_tick(src.partition, clock(), known), known)
 
     return {
-        DISPATCH_ORDERS: lambda order, src: done(tracker.on_order(order, src.partition, clock())),
+        ORDERS: lambda order, src: done(tracker.on_order(order, src.partition, clock())),
         DISPATCH_UPDATES: lambda update, _: done(tracker.on_update(update, clock())),
         DISPOSAL_CHECKS: lambda health, _: done(tracker.on_health(health)),
         TICKS: on_tick,

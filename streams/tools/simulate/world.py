@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streams.core.shared.config import ConfigError
-from streams.core.shared.district import DEFAULT_PATH, DistrictModel, Site, load_district
+from streams.core.shared.district import DEFAULT_PATH, DistrictModel, Site
+from streams.core.shared.district_gen import load_district
 
 CELL = "cell"
 

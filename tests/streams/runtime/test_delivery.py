@@ -1,49 +1,51 @@
-"""HttpProvider against a real stub provider on a localhost port: retries, idempotency."""
+"""The HTTP stages against a real stub provider on a localhost port: retries, idempotency, calls."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from schemas import Channel, NotificationRequest
-from streams.core.notifications.retry import Backoff
+from schemas import Channel, NotificationReceipt, NotificationRequest, PendingCall
+from streams.core.notifications.calls import CallSchedule, Wait
+from streams.core.notifications.receipts import SettleCall, Settled, SettleRequest
+from streams.core.notifications.retry import Backoff, Retry
+from streams.core.notifications.stages import Context, Outcome, Sent, chain
 from streams.dev.sinks.provider import ProviderConfig, StubProvider, VoiceStub
-from streams.runtime.delivery import HttpProvider, Outcome, VoiceProvider
+from streams.runtime.delivery import CallCheck, Http, HttpSend
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 FAST = Backoff(base_s=0.001, factor=2.0, max_s=0.005, max_attempts=10)
+CTX = Context(partition=0)
 
 
-def request(i: int = 0, message: str = "gas at restaurant-7") -> NotificationRequest:
+def request(
+    i: int = 0, message: str = "gas at restaurant-7", voice: bool = False
+) -> NotificationRequest:
     return NotificationRequest(
         event_time=T0,
         notification_id=f"ntf-{i}",
         idempotency_key=f"ntf-{i}",
         order_id="order-1",
         alert_id="alert-1",
-        channel=Channel.SMS,
+        channel=Channel.VOICE if voice else Channel.SMS,
         receiver="duty",
         recipient="+8613800000002",
-        purpose="dispatch",
+        purpose="voice_call" if voice else "dispatch",
         message=message,
     )
 
 
-Scenario = Callable[[HttpProvider], Awaitable[Any]]
+Scenario = Callable[[Http], Awaitable[Any]]
 
 
 def serve_and_run(
-    config: ProviderConfig,
-    scenario: Scenario,
-    backoff: Backoff = FAST,
-    *,
-    voice: bool = False,
-    timeout_s: float = 5.0,
+    config: ProviderConfig, scenario: Scenario, *, voice: bool = False, timeout_s: float = 5.0
 ) -> tuple[StubProvider, Any]:
     """Serve a stub on a free localhost port and run ``scenario`` with a client of it."""
 
@@ -51,27 +53,34 @@ def serve_and_run(
         provider = (VoiceStub if voice else StubProvider)(config)
         runner = web.AppRunner(provider.app(), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
         host, port = runner.addresses[0][:2]
-        client = (VoiceProvider if voice else HttpProvider)(
-            f"http://{host}:{port}/", backoff, timeout_s=timeout_s
-        )
+        http = Http(f"http://{host}:{port}/", timeout_s=timeout_s)
         try:
-            result = await scenario(client)
+            result = await scenario(http)
         finally:
-            await client.close()
+            await http.close()
             await runner.cleanup()
         return provider, result
 
     return asyncio.run(main())
 
 
+async def send(http: Http, req: NotificationRequest, backoff: Backoff = FAST) -> Outcome:
+    """One notification through retry(send); the outcome it came to."""
+    stage = (
+        HttpSend(http, "/v1/calls", "call_id") if req.channel is Channel.VOICE else HttpSend(http)
+    )
+    sent = await Retry(stage, backoff).exec(CTX, req)
+    assert sent is not None
+    return sent.outcome
+
+
 def test_every_request_is_delivered_despite_failures_and_recorded_once() -> None:
     requests = [request(i) for i in range(25)]
 
-    async def scenario(client: HttpProvider) -> list[Outcome]:
-        return [await client.deliver(r) for r in requests]
+    async def scenario(http: Http) -> list[Outcome]:
+        return [await send(http, r) for r in requests]
 
     provider, outcomes = serve_and_run(ProviderConfig(failure_rate=0.5, seed=3), scenario)
 
@@ -93,8 +102,8 @@ def test_every_request_is_delivered_despite_failures_and_recorded_once() -> None
 def test_concurrent_deliveries_with_failures_are_each_recorded_once() -> None:
     requests = [request(i) for i in range(20)]
 
-    async def scenario(client: HttpProvider) -> list[Outcome]:
-        return list(await asyncio.gather(*(client.deliver(r) for r in requests)))
+    async def scenario(http: Http) -> list[Outcome]:
+        return list(await asyncio.gather(*(send(http, r) for r in requests)))
 
     provider, outcomes = serve_and_run(ProviderConfig(failure_rate=0.5, seed=8), scenario)
     assert all(o.delivered for o in outcomes)
@@ -104,10 +113,10 @@ def test_concurrent_deliveries_with_failures_are_each_recorded_once() -> None:
 
 
 def test_a_redelivery_after_a_restart_is_not_sent_twice() -> None:
-    async def scenario(client: HttpProvider) -> tuple[Outcome, Outcome]:
-        first = await client.deliver(request(7))
-        await client.close()  # as if the worker restarted with a new session
-        second = await client.deliver(request(7))
+    async def scenario(http: Http) -> tuple[Outcome, Outcome]:
+        first = await send(http, request(7))
+        await http.close()  # as if the worker restarted with a new session
+        second = await send(http, request(7))
         return first, second
 
     provider, (first, second) = serve_and_run(ProviderConfig(), scenario)
@@ -119,8 +128,8 @@ def test_a_redelivery_after_a_restart_is_not_sent_twice() -> None:
 
 
 def test_a_client_error_is_final() -> None:
-    async def scenario(client: HttpProvider) -> Outcome:
-        return await client.deliver(request(1, message="x" * 50))
+    async def scenario(http: Http) -> Outcome:
+        return await send(http, request(1, message="x" * 50))
 
     provider, outcome = serve_and_run(ProviderConfig(max_text=10), scenario)
     assert outcome.delivered is False
@@ -134,11 +143,11 @@ def test_a_client_error_is_final() -> None:
 def test_a_provider_that_always_fails_gives_up_after_max_attempts() -> None:
     backoff = Backoff(base_s=0.001, factor=2.0, max_s=0.002, max_attempts=4)
 
-    async def scenario(client: HttpProvider) -> Outcome:
-        return await client.deliver(request(2))
+    async def scenario(http: Http) -> Outcome:
+        return await send(http, request(2), backoff)
 
     provider, outcome = serve_and_run(
-        ProviderConfig(failure_rate=1.0, lost_response_rate=0.0), scenario, backoff
+        ProviderConfig(failure_rate=1.0, lost_response_rate=0.0), scenario
     )
     assert outcome.delivered is False
     assert outcome.attempts == 4
@@ -149,8 +158,8 @@ def test_a_provider_that_always_fails_gives_up_after_max_attempts() -> None:
 
 
 def test_a_lost_answer_is_retried_and_the_message_is_sent_once() -> None:
-    async def scenario(client: HttpProvider) -> Outcome:
-        return await client.deliver(request(5))
+    async def scenario(http: Http) -> Outcome:
+        return await send(http, request(5))
 
     # Every first try is accepted but its answer is lost; the retry is a duplicate.
     provider, outcome = serve_and_run(
@@ -162,33 +171,96 @@ def test_a_lost_answer_is_retried_and_the_message_is_sent_once() -> None:
     assert (provider.injected_failures, provider.lost_responses, provider.duplicates) == (1, 1, 1)
 
 
-def test_a_voice_call_is_placed_once_and_its_outcome_comes_back() -> None:
-    async def scenario(client: HttpProvider) -> Outcome:
-        return await client.deliver(request(6))
+async def place_and_follow(
+    http: Http, req: NotificationRequest, schedule: CallSchedule
+) -> tuple[float, PendingCall, list[Settled]]:
+    """Place a call (timed), then follow it the way ``follow_calls`` does, with real time."""
+    started = time.monotonic()
+    placed = await Retry(HttpSend(http, "/v1/calls", "call_id"), FAST).exec(CTX, req)
+    assert placed is not None
+    settled = await SettleRequest(schedule).exec(CTX, placed)
+    placing_s = time.monotonic() - started
+    [call] = settled.outputs
+    assert isinstance(call, PendingCall)
+    follow = chain(
+        Wait(schedule.longest_wait_s),
+        Retry(CallCheck(http), Backoff(max_attempts=1)),
+        SettleCall(schedule),
+    )
+    steps: list[Settled] = []
+    pending: PendingCall | None = call
+    while pending is not None:
+        step = await follow.exec(CTX, pending)
+        assert step is not None
+        steps.append(step)
+        pending = next((o for o in step.outputs if isinstance(o, PendingCall)), None)
+    return placing_s, call, steps
 
-    provider, outcome = serve_and_run(
+
+def test_placing_a_call_returns_at_once_and_a_check_learns_its_outcome() -> None:
+    schedule = CallSchedule(checks=Backoff(base_s=0.02, factor=2.0, max_s=0.1), timeout_s=5.0)
+
+    async def scenario(http: Http) -> tuple[float, PendingCall, list[Settled]]:
+        return await place_and_follow(http, request(6, voice=True), schedule)
+
+    provider, (placing_s, call, steps) = serve_and_run(
         ProviderConfig(
-            failure_rate=1.0, lost_response_rate=1.0, call_ms=50, outcomes={"handled": 1}
+            failure_rate=1.0, lost_response_rate=1.0, call_ms=400, outcomes={"handled": 1}
         ),
         scenario,
         voice=True,
     )
     assert isinstance(provider, VoiceStub)
     [placed] = provider.calls.values()
-    assert outcome == Outcome(True, 2, placed["call_id"], "", "handled")
+    assert placing_s < 0.4, "placing waited for the call to end"
+    assert (call.call_id, call.attempts, call.checks) == (placed["call_id"], 2, 0)
     assert provider.duplicates == 1  # the retry after the lost answer got the same call
+    # ringing checks park it again, each a little later; the last one ends it
+    assert len(steps) >= 2
+    assert all(isinstance(s.outputs[0], PendingCall) for s in steps[:-1])
+    receipt = steps[-1].receipt
+    assert isinstance(receipt, NotificationReceipt)
+    assert receipt.provider_message_id == placed["call_id"]
+    assert receipt.call_outcome is not None and receipt.call_outcome.value == "handled"
+    assert receipt.attempts == 2 and steps[-1].dead_letter is None
 
 
-def test_a_voice_call_is_polled_without_a_request_timeout() -> None:
-    # aiohttp reads a total timeout of 0 as "no timeout"; the call must still be polled.
-    async def scenario(client: HttpProvider) -> Outcome:
-        return await client.deliver(request(8))
+def test_a_call_still_ringing_at_its_timeout_counts_as_no_answer() -> None:
+    schedule = CallSchedule(checks=Backoff(base_s=0.02, factor=2.0, max_s=0.05), timeout_s=0.2)
 
-    provider, outcome = serve_and_run(
-        ProviderConfig(call_ms=50, outcomes={"handled": 1}), scenario, voice=True, timeout_s=0
+    async def scenario(http: Http) -> tuple[float, PendingCall, list[Settled]]:
+        return await place_and_follow(http, request(8, voice=True), schedule)
+
+    _, (_, _, steps) = serve_and_run(
+        ProviderConfig(call_ms=10_000, outcomes={"handled": 1}), scenario, voice=True, timeout_s=0
     )
-    [placed] = provider.calls.values()
-    assert outcome == Outcome(True, 1, placed["call_id"], "", "handled")
+    receipt = steps[-1].receipt
+    assert receipt is not None and receipt.call_outcome is not None
+    assert receipt.call_outcome.value == "no_answer"
+    assert receipt.detail == "call still ringing at timeout"
+
+
+def test_an_unknown_call_is_a_failed_receipt_and_a_dead_letter() -> None:
+    async def scenario(http: Http) -> Settled | None:
+        call = PendingCall(
+            event_time=T0,
+            notification_id="ntf-9",
+            order_id="order-1",
+            purpose="voice_call",
+            call_id="call-nobody-placed",
+            attempts=1,
+            placed_at=T0,
+            check_at=T0,
+            give_up_at=T0,
+        )
+        checked = await Retry(CallCheck(http), Backoff(max_attempts=1)).exec(CTX, call)
+        assert isinstance(checked, Sent)
+        return await SettleCall(CallSchedule()).exec(CTX, checked)
+
+    _, settled = serve_and_run(ProviderConfig(), scenario, voice=True)
+    assert settled is not None and settled.receipt is not None
+    assert settled.receipt.status.value == "failed"
+    assert settled.dead_letter is not None and "HTTP 404" in settled.dead_letter[1]
 
 
 def test_an_unreachable_provider_gives_up_after_max_attempts() -> None:
@@ -199,11 +271,11 @@ def test_an_unreachable_provider_gives_up_after_max_attempts() -> None:
     backoff = Backoff(base_s=0.001, factor=2.0, max_s=0.002, max_attempts=3)
 
     async def main() -> Outcome:
-        client = HttpProvider(f"http://127.0.0.1:{port}", backoff, timeout_s=2.0)
+        http = Http(f"http://127.0.0.1:{port}", timeout_s=2.0)
         try:
-            return await client.deliver(request(3))
+            return await send(http, request(3), backoff)
         finally:
-            await client.close()
+            await http.close()
 
     outcome = asyncio.run(main())
     assert outcome.delivered is False
@@ -230,11 +302,11 @@ def test_too_many_requests_and_non_json_errors_are_retried() -> None:
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         host, port = runner.addresses[0][:2]
-        client = HttpProvider(f"http://{host}:{port}", FAST)
+        http = Http(f"http://{host}:{port}")
         try:
-            return await client.deliver(request(4))
+            return await send(http, request(4))
         finally:
-            await client.close()
+            await http.close()
             await runner.cleanup()
 
     outcome = asyncio.run(main())

@@ -15,8 +15,8 @@ from districts import SMALL, default_regions
 
 from streams.core.shared.catalogue import load_catalogue
 from streams.core.shared.config import ConfigError
-from streams.core.shared.district import DEFAULT_PATH, DistrictModel, load_district
-from streams.core.shared.district_gen import SpecFile, generate
+from streams.core.shared.district import DEFAULT_PATH, DistrictModel
+from streams.core.shared.district_gen import SpecFile, generate, load_district
 from streams.core.shared.regions import load_regions
 from streams.runtime.settings import Settings
 
