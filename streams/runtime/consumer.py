@@ -37,7 +37,7 @@ decisions themselves are the pure functions of :mod:`streams.runtime.offsets`):
   warning, counts ``yujing_offset_reseeks_total`` and seeks the partition back to
   the committed offset, so the record is read again.
 
-The internals relied on are pinned by ``tests/streams/test_consumer_internals.py``
+The internals relied on are pinned by ``tests/streams/runtime/test_consumer_internals.py``
 and by exact versions of faust-streaming and aiokafka in ``pyproject.toml``.
 """
 

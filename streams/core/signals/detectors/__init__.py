@@ -3,7 +3,7 @@
 (reading → **signal** → alert → order → notification.) Every registered
 detector obeys :class:`streams.core.signals.detectors.base.Detector`: scores in
 [0, 1], explicit warm-up, deterministic for a seed, JSON state. The contract
-tests in ``tests/streams/core/detectors`` run over everything in
+tests in ``tests/streams/core/signals/detectors`` run over everything in
 :data:`REGISTRY`.
 """
 
