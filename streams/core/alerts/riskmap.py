@@ -1,11 +1,12 @@
 """One map: risk levels per scope, open alerts per scope, one alert's portrait.
 
 (compound / systemic alert → **map**.) Pure: built from the ``assess_scopes``
-table entries a worker holds. An alert is open while its window is kept (until
-the scope's event-time watermark passes end + lateness + ``keep_s``). A
-scope's level is the highest level of the open alerts within it (its own and
-its descendants': a grid cell's single alerts raise its community, town and
-district). Levels merge across workers by taking the maximum, alerts by union.
+table entries a worker holds (the window store, :mod:`streams.core.alerts.store`).
+An alert is open while its window is kept (until the scope's event-time
+watermark passes end + lateness + ``keep_s``). A scope's level is the highest
+level of the open alerts within it (its own and its descendants': a grid
+cell's single alerts raise its community, town and district). Levels merge
+across workers by taking the maximum, alerts by union.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from streams.core.alerts.evidence import Evidence
 from streams.core.alerts.rules import LEVELS
-from streams.core.alerts.scopes import SIGNALS_RULE, single_alert_id
+from streams.core.alerts.single import alert_id_for
+from streams.core.alerts.store import SIGNALS_RULE, ScopeMeta, Window
 from streams.core.alerts.windows import to_dt
 from streams.core.shared.regions import RegionIndex
 
@@ -30,23 +33,23 @@ def _brief(alert: Json) -> Json:
     return out
 
 
-def _single(c: Json) -> Json:
+def _single(ev: Evidence) -> Json:
     return {
-        "alert_id": single_alert_id(c["id"]),
+        "alert_id": alert_id_for(ev.signal_id),
         "version": 1,
         "kind": "single",
         "rule_id": "single",
-        "level": c["sev"],
-        "scope": c["place"],
+        "level": ev.severity,
+        "scope": ev.place_id,
         "scope_kind": "place",
-        "summary": f"{c['rp']} at {c['place']} ({c['sev']})",
+        "summary": f"{ev.risk_point} at {ev.place_id} ({ev.severity})",
         "window_start": None,
         "inhibited_by": None,
-        "signal_id": c["id"],
-        "risk_point": c["rp"],
-        "indicators": c["x"],
-        "source_event_ids": c["src"],
-        "event_time": to_dt(c["t"]).isoformat(),
+        "signal_id": ev.signal_id,
+        "risk_point": ev.risk_point,
+        "indicators": dict(ev.indicators),
+        "source_event_ids": list(ev.source_event_ids),
+        "event_time": to_dt(ev.t).isoformat(),
     }
 
 
@@ -61,24 +64,27 @@ class RiskMap:
         for key, v in entries:
             if not v:
                 continue
-            if key.startswith("meta|") and v.get("wm") is not None:
-                self.watermarks[key[5:]] = to_dt(v["wm"]).isoformat()
+            if key.startswith("meta|"):
+                meta = ScopeMeta.model_validate(v)
+                if meta.wm is not None:
+                    self.watermarks[key[5:]] = to_dt(meta.wm).isoformat()
             if not key.startswith("win|"):
                 continue
-            if v["rule"] == SIGNALS_RULE:
-                kind = v["scope"].partition(":")[0]
-                for c in v["signals"].values():
-                    brief = _single(c)
+            window = Window.model_validate(v)
+            if window.rule == SIGNALS_RULE:
+                kind, _, scope_id = window.scope.partition(":")
+                for ev in window.signals.values():
+                    brief = _single(ev)
                     self.alerts.setdefault(brief["alert_id"], brief)
                     if kind == "industry":
-                        chain = [v["scope"]]
+                        chain = [window.scope]
                     elif kind == "district":
-                        chain = [v["scope"].partition(":")[2]]
+                        chain = [scope_id]
                     else:
-                        chain = self._place_chain(c["place"])
+                        chain = self._place_chain(ev.place_id)
                     self._add(chain, brief)
-            if v.get("pub"):
-                alert = v["pub"]["alert"]
+            if window.pub is not None:
+                alert = window.pub.alert
                 prev = self.alerts.get(alert["alert_id"])
                 if prev is None or prev.get("version", 0) < alert["version"]:
                     self.alerts[alert["alert_id"]] = alert

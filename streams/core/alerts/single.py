@@ -13,6 +13,11 @@ from streams.core.shared.ids import stable_id
 RULE_ID = "single"
 
 
+def alert_id_for(signal_id: str) -> str:
+    """The id of a signal's single-risk alert (compound and systemic alerts link to it)."""
+    return stable_id("alert", RULE_ID, signal_id)
+
+
 class SingleRiskRule:
     """Turns one risk signal into one single-risk alert, labelled for routing."""
 
@@ -38,7 +43,7 @@ class SingleRiskRule:
             f"source {signal.source_key}, events {', '.join(signal.source_event_ids)}"
         )
         return Alert(
-            alert_id=stable_id("alert", RULE_ID, signal.signal_id),
+            alert_id=alert_id_for(signal.signal_id),
             version=1,
             kind=AlertKind.SINGLE,
             rule_id=RULE_ID,
