@@ -1,6 +1,8 @@
 """Routing: which receiver gets an alert's work, on which channels, under which SLA.
 
-(reading → signal → alert → **order** → notification.) Two layers, as in
+(reading → signal → alert → **route** → order → notification.) The route tree
+and the receiver resolution; the order itself is built from them in
+:mod:`streams.core.orders.create`. Two layers, as in
 Alertmanager: a YAML file validated at load (:class:`RoutingConfig`), and the
 runtime tree (:class:`Router`) where each child inherits its parent's defaults
 and the first matching child, depth first, wins.
@@ -18,17 +20,15 @@ jurisdiction: ``town``, ``community``, ``grid_cell``, ``industry``, ``site_kind`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from schemas import Alert, AutoDisposalPlan, Channel, DispatchOrder, SlaClass
+from schemas import Alert, Channel, SlaClass
 from streams.core.orders import sla
 from streams.core.shared.config import ConfigModel, load_yaml
 from streams.core.shared.directory import ALWAYS, ROLE_OF, Directory, Kind, Party
-from streams.core.shared.ids import stable_id
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config" / "routes.yaml"
 
@@ -233,6 +233,11 @@ class Router:
     def directory(self) -> Directory | None:
         return self._directory
 
+    @property
+    def auto_disposal(self) -> AutoDisposalConfig:
+        """When the machine re-checks an auto-disposable order (order creation reads it)."""
+        return self._config.auto_disposal
+
     def resolve(self, labels: dict[str, str]) -> Decision:
         node = self._config.route
         name = node.name or "root"
@@ -298,54 +303,6 @@ class Router:
         if dept:
             where["department"] = dept
         return {**where, **alert.labels}
-
-    def dispatch(self, alert: Alert, now: datetime) -> DispatchOrder:
-        """The one dispatch order for ``alert``; its id depends only on the alert id.
-
-        Receivers are resolved for the alert's scope and module (the grid worker of
-        its cell, its site's owner, its town's office, its module's department). An
-        auto-disposable alert with known source sensors, on a route that names a party
-        concerned, gets an auto-disposal plan: machine first.
-        """
-        labels = self.labels_for(alert)
-        d = self.resolve(labels)
-        directory = self._directory
-        receiver = self.party_for(d.receiver, alert.scope, alert.module)
-        escalate = self.party_for(d.escalate_to, alert.scope, alert.module)
-        auto = None
-        if alert.auto_disposable and alert.source_keys and d.party_concerned is not None:
-            cfg = self._config.auto_disposal
-            auto = AutoDisposalPlan(
-                party_concerned=self.party_for(d.party_concerned, alert.scope, alert.module).name,
-                sensor_ids=sorted(set(alert.source_keys))[:16],
-                risk_point=alert.risk_points[0],
-                healthy_readings=cfg.healthy_readings,
-                recheck_at=now + timedelta(seconds=cfg.recheck_after_s[d.sla_class]),
-                place_id=alert.scope,
-                since=alert.event_time,
-            )
-        return DispatchOrder(
-            order_id=stable_id("order", alert.alert_id),
-            alert_id=alert.alert_id,
-            route=_route_label(d.route),
-            receiver=receiver.name,
-            assignee_role=receiver.role,
-            department=directory.department_of(alert.module) if directory else None,
-            town=directory.jurisdiction(alert.scope).get("town") if directory else None,
-            channels=list(d.channels),
-            sla_class=d.sla_class,
-            deadlines=sla.deadlines(d.sla_class, now),
-            summary=alert.summary,
-            escalate_to=escalate.name,
-            auto_disposal=auto,
-            event_time=now,
-        )
-
-
-def _route_label(name: str) -> str:
-    """Route names become a bounded, schema-safe token."""
-    cleaned = "".join(c if c.isalnum() or c in "_.-" else "_" for c in name.lower())
-    return cleaned[:64] or "root"
 
 
 def load_routing(path: Path | str = DEFAULT_PATH) -> RoutingConfig:

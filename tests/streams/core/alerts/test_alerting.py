@@ -10,6 +10,7 @@ from districts import default_directory
 from schemas import Alert, AlertKind, RiskSignal, SensorReading
 from schemas.codec import decode, encode
 from streams.core.alerts.single import RULE_ID, SingleRiskRule
+from streams.core.orders.create import create_order
 from streams.core.orders.routing import Router, load_routing
 from streams.core.shared.catalogue import load_catalogue
 from streams.core.shared.ids import stable_id
@@ -133,7 +134,7 @@ def test_reading_to_notification_ids_are_replay_stable() -> None:
         _, (signal,) = Detection(catalogue).on_reading(reading, None, now)
         alert = SingleRiskRule(catalogue).on_signal(signal)
         router = Router(routes, default_directory())
-        order = router.dispatch(alert, now)
+        order = create_order(router, alert, now)
         assert order.receiver == "gas_company_hotline"
         ids = [signal.signal_id, alert.alert_id, order.order_id]
         return ids + [r.idempotency_key for r in plan(order, router, now)]

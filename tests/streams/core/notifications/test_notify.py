@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from schemas import Alert, AlertKind, Channel, DispatchOrder, NotificationRequest
 from schemas.codec import decode, encode
 from streams.core.notifications.plan import PURPOSE_DISPATCH, mask_phone, plan
+from streams.core.orders.create import create_order
 from streams.core.orders.routing import Router, RoutingConfig
 from streams.core.shared.ids import stable_id
 
@@ -55,7 +56,7 @@ def _alert(alert_id: str = "alert-1", summary: str = "gas at restaurant-7") -> A
 
 
 def _order(router: Router, **kw: str) -> DispatchOrder:
-    return router.dispatch(_alert(**kw), T0)
+    return create_order(router, _alert(**kw), T0)
 
 
 @pytest.mark.parametrize("channels", [["sms"], ["voice"], ["sms", "voice"], []])
@@ -99,7 +100,7 @@ def test_different_orders_get_different_ids() -> None:
 
 def test_the_message_names_the_order_summary_and_deadline() -> None:
     router = default_router()
-    order = router.dispatch(_alert(), T0)
+    order = create_order(router, _alert(), T0)
     (request,) = plan(order, router, T0)
     assert request.recipient == "+8657100000003"  # the gas company hotline
     assert request.message.startswith(f"yujing emergency order {order.order_id}: ")

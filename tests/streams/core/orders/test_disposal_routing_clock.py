@@ -11,6 +11,7 @@ import pytest
 from districts import default_router
 
 from schemas import Alert, AlertKind
+from streams.core.orders.create import create_order
 from streams.core.orders.routing import RoutingConfig, load_routing
 from streams.core.shared.catalogue import load_catalogue
 from streams.core.shared.clock import ScaledClock, make_clock
@@ -59,7 +60,7 @@ def test_an_auto_disposable_alert_gets_a_machine_first_order() -> None:
         labels={"module": "flood_control", "emergency": "false"}, signal_ids=["sig-1"],
         source_keys=["s1"], summary="river high", event_time=T0,
     )  # fmt: skip
-    order = router.dispatch(alert, T0)
+    order = create_order(router, alert, T0)
     assert order.auto_disposal is not None
     assert order.auto_disposal.sensor_ids == ["s1"]
     assert order.auto_disposal.recheck_at == T0 + timedelta(hours=1)
@@ -70,13 +71,13 @@ def test_an_auto_disposable_alert_gets_a_machine_first_order() -> None:
     assert order.auto_disposal.party_concerned == f"grid.{CELL}"
     assert order.escalate_to == "town.linping"
     assert (order.department, order.town) == ("water", "linping")
-    unknown = router.dispatch(alert.model_copy(update={"scope": "p"}), T0)
+    unknown = create_order(router, alert.model_copy(update={"scope": "p"}), T0)
     # a place the district model does not know: no grid worker, no town → the department
     assert unknown.receiver == unknown.escalate_to == "dept.water"
     assert (
         unknown.auto_disposal is not None and unknown.auto_disposal.party_concerned == "dept.water"
     )
-    person = router.dispatch(alert.model_copy(update={"auto_disposable": False}), T0)
+    person = create_order(router, alert.model_copy(update={"auto_disposable": False}), T0)
     assert person.auto_disposal is None
 
 

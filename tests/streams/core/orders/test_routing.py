@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from districts import default_router
-from hypothesis import given
-from hypothesis import strategies as st
 
-from schemas import Alert, AlertKind, Channel, DispatchOrder, SlaClass
-from schemas.codec import decode, encode
-from streams.core.orders import sla
+from schemas import Alert, AlertKind, Channel, SlaClass
+from streams.core.orders.create import create_order
 from streams.core.orders.routing import DEFAULT_PATH, Router, RoutingConfig, load_routing
 from streams.core.shared.config import ConfigError
-from streams.core.shared.ids import stable_id
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -247,7 +243,7 @@ def test_unnamed_routes_are_named_by_their_match() -> None:
     router = Router(cfg)
     d = router.resolve({"module": "gas_safety"})
     assert d.route == "root/module=gas_safety"
-    order = router.dispatch(_alert(module="gas_safety"), T0)
+    order = create_order(router, _alert(module="gas_safety"), T0)
     assert order.route == "root_module_gas_safety"
     assert router.resolve({}).route == "root"
 
@@ -264,67 +260,6 @@ def test_receiver_lookup() -> None:
     for name in ("nobody", "grid_worker"):  # a directory receiver is a role, not a party
         with pytest.raises(KeyError):
             router.receiver(name)
-
-
-# --- dispatch -------------------------------------------------------------------------
-
-
-def test_dispatch_builds_the_order_from_the_route_and_sla() -> None:
-    router = default_router()
-    alert = _alert(emergency="true", module="gas_safety")
-    now = T0 + timedelta(seconds=42)
-    order = router.dispatch(alert, now)
-    assert order.order_id == stable_id("order", alert.alert_id)
-    assert order.alert_id == alert.alert_id
-    assert order.route == "emergency_gas"
-    assert order.receiver == "gas_company_hotline"
-    assert order.assignee_role == "enterprise"
-    assert order.channels == [Channel.SMS]
-    assert order.sla_class is SlaClass.EMERGENCY
-    assert order.deadlines == sla.deadlines(SlaClass.EMERGENCY, now)
-    assert order.deadlines["signed"] == now + timedelta(minutes=5)
-    assert order.summary == alert.summary
-    # restaurant-7 is no place of the district model: no town office, so its department
-    assert order.escalate_to == "dept.gas"
-    assert (order.department, order.town) == ("gas", None)
-    assert order.auto_disposal is None  # not auto-disposable: a person first
-    assert order.event_time == now
-    assert decode(DispatchOrder, encode(order)) == order
-
-
-def test_non_emergency_orders_get_non_emergency_deadlines() -> None:
-    order = default_router().dispatch(_alert(emergency="false"), T0)
-    assert order.sla_class is SlaClass.NON_EMERGENCY
-    assert set(order.deadlines) == {"signed", "resolved"}
-    assert order.deadlines["resolved"] == T0 + timedelta(days=7)
-
-
-label_values = st.sampled_from(["true", "false", "gas_safety", "fire_safety", "x"])
-
-
-@given(
-    alert_id=st.from_regex(r"[A-Za-z0-9._:@/\-]{1,40}", fullmatch=True),
-    labels_a=st.dictionaries(st.sampled_from(["emergency", "module", "z"]), label_values),
-    labels_b=st.dictionaries(st.sampled_from(["emergency", "module", "z"]), label_values),
-    offset=st.integers(min_value=0, max_value=10**6),
-)
-def test_the_order_id_depends_only_on_the_alert_id(
-    alert_id: str, labels_a: dict[str, str], labels_b: dict[str, str], offset: int
-) -> None:
-    router = default_router()
-    a = router.dispatch(_alert(alert_id, **labels_a), T0)
-    b = router.dispatch(_alert(alert_id, **labels_b), T0 + timedelta(seconds=offset))
-    assert a.order_id == b.order_id == stable_id("order", alert_id)
-    other = router.dispatch(_alert(alert_id + "x", **labels_a), T0)
-    assert other.order_id != a.order_id
-
-
-@given(offset=st.integers(min_value=0, max_value=10**8), hours=st.integers(-12, 14))
-def test_deadlines_follow_the_dispatch_time(offset: int, hours: int) -> None:
-    now = (T0 + timedelta(seconds=offset)).astimezone(timezone(timedelta(hours=hours)))
-    order = default_router().dispatch(_alert(emergency="true"), now)
-    assert order.deadlines == sla.deadlines(order.sla_class, now)
-    assert all(d > now for d in order.deadlines.values())
 
 
 # --- bad files ------------------------------------------------------------------------

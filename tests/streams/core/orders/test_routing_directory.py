@@ -13,6 +13,7 @@ from districts import SMALL, default_directory, default_router, small_regions
 
 from schemas import Alert, AlertKind, ScopeKind
 from streams.core.notifications.plan import plan, plan_breach
+from streams.core.orders.create import create_order
 from streams.core.orders.routing import DEFAULT_PATH, Router, RoutingConfig, load_routing
 from streams.core.shared.config import ConfigError
 from streams.core.shared.directory import Directory
@@ -57,7 +58,7 @@ def systemic(scope: str, kind: ScopeKind, module: str, emergency: bool) -> Alert
 def test_a_site_alert_goes_to_its_cells_grid_worker_its_owner_and_its_town() -> None:
     router = default_router()
     cell, town = where(RESTAURANT.id)
-    order = router.dispatch(single(RESTAURANT.id, "gas_safety", False, auto=True), T0)
+    order = create_order(router, single(RESTAURANT.id, "gas_safety", False, auto=True), T0)
     assert (order.receiver, order.assignee_role) == (f"grid.{cell}", "grid_worker")
     assert order.escalate_to == f"town.{town}"
     assert (order.department, order.town) == ("gas", town)
@@ -67,14 +68,14 @@ def test_a_site_alert_goes_to_its_cells_grid_worker_its_owner_and_its_town() -> 
     sms, call = plan(order, router, T0)
     assert sms.recipient == call.recipient == RESTAURANT.party.phone
     worker = next(c.worker for _, _, c in MODEL.cells() if c.id == cell)
-    person = router.dispatch(single(RESTAURANT.id, "gas_safety", False), T0)
+    person = create_order(router, single(RESTAURANT.id, "gas_safety", False), T0)
     (dispatch,) = plan(person, router, T0)
     assert (dispatch.receiver, dispatch.recipient) == (f"grid.{cell}", worker.phone)
 
 
 def test_a_property_manager_answers_for_their_site() -> None:
     router = default_router()
-    order = router.dispatch(single(FLAT.id, "rental_housing", False, auto=True), T0)
+    order = create_order(router, single(FLAT.id, "rental_housing", False, auto=True), T0)
     party = router.receiver(order.auto_disposal.party_concerned)  # type: ignore[union-attr]
     assert (party.name, party.role) == (f"party.{FLAT.id}", "property_management")
     assert order.department == "housing"
@@ -83,7 +84,7 @@ def test_a_property_manager_answers_for_their_site() -> None:
 def test_emergencies_keep_their_fixed_lines_and_escalate_to_the_town() -> None:
     router = default_router()
     _, town = where(RESTAURANT.id)
-    order = router.dispatch(single(RESTAURANT.id, "gas_safety", True), T0)
+    order = create_order(router, single(RESTAURANT.id, "gas_safety", True), T0)
     assert (order.route, order.receiver) == ("emergency_gas", "gas_company_hotline")
     assert (order.escalate_to, order.department) == (f"town.{town}", "gas")
 
@@ -91,7 +92,7 @@ def test_emergencies_keep_their_fixed_lines_and_escalate_to_the_town() -> None:
 def test_systemic_alerts_go_to_the_department_and_fall_back_by_jurisdiction() -> None:
     router = default_router()
     town = MODEL.towns[0].id
-    regional = router.dispatch(systemic(town, ScopeKind.TOWN, "flood_control", False), T0)
+    regional = create_order(router, systemic(town, ScopeKind.TOWN, "flood_control", False), T0)
     assert (regional.route, regional.receiver, regional.assignee_role) == (
         "systemic",
         "dept.water",
@@ -100,14 +101,16 @@ def test_systemic_alerts_go_to_the_department_and_fall_back_by_jurisdiction() ->
     assert regional.escalate_to == f"district.{MODEL.district.id}"
     assert regional.town == town
     # an emergency across a town: a town has no grid worker, so its duty office
-    urgent = router.dispatch(systemic(town, ScopeKind.TOWN, "flood_control", True), T0)
+    urgent = create_order(router, systemic(town, ScopeKind.TOWN, "flood_control", True), T0)
     assert (urgent.route, urgent.receiver, urgent.escalate_to) == (
         "emergency",
         f"town.{town}",
         f"town.{town}",
     )
     # an industry has neither grid worker nor town: the module's department
-    industry = router.dispatch(systemic("catering", ScopeKind.INDUSTRY, "food_safety", True), T0)
+    industry = create_order(
+        router, systemic("catering", ScopeKind.INDUSTRY, "food_safety", True), T0
+    )
     assert (industry.receiver, industry.escalate_to, industry.town) == (
         "dept.market",
         "dept.market",
@@ -133,9 +136,9 @@ def test_routes_can_match_a_towns_jurisdiction(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(doc))
     router = Router(load_routing(path), default_directory())
     theirs = next(s for s in MODEL.sites if s.kind == "restaurant" and where(s.id)[1] == town)
-    mine = router.dispatch(single(theirs.id, "gas_safety", False), T0)
+    mine = create_order(router, single(theirs.id, "gas_safety", False), T0)
     assert (mine.route, mine.receiver) == ("town_restaurants", "night_desk")
-    other = router.dispatch(single(RESTAURANT.id, "gas_safety", False), T0)
+    other = create_order(router, single(RESTAURANT.id, "gas_safety", False), T0)
     assert other.receiver.startswith("grid.cell.")
 
 
@@ -154,7 +157,7 @@ def test_a_breach_escalation_reaches_the_town_office() -> None:
 
 def test_a_small_model_of_ones_own_routes_too() -> None:
     router = Router(load_routing(), Directory(small_regions()))
-    order = router.dispatch(single("site.factory.wuchang-01", "production_safety", False), T0)
+    order = create_order(router, single("site.factory.wuchang-01", "production_safety", False), T0)
     assert order.receiver == "grid.cell.wuchang.wuchang-1.02"
     assert (order.escalate_to, order.department) == ("town.wuchang", "emergency")
     small = yaml.safe_load(SMALL.read_text())

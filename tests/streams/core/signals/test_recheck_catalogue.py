@@ -31,6 +31,7 @@ from schemas import (
 )
 from streams.core.alerts.single import SingleRiskRule
 from streams.core.orders import lifecycle
+from streams.core.orders.create import create_order
 from streams.core.shared.catalogue import RiskPoint, load_catalogue
 from streams.core.signals import recheck as disposal
 from streams.core.signals.detect import Detection
@@ -95,7 +96,7 @@ class Loop:
     def dispatch(self, signal: RiskSignal, at: datetime) -> None:
         alert = SingleRiskRule(CATALOGUE).on_signal(signal)
         assert alert.auto_disposable
-        self.order = order = ROUTER.dispatch(alert, at)
+        self.order = order = create_order(ROUTER, alert, at)
         assert order.auto_disposal is not None, f"{self.rp.id}: no machine-first order"
         by_records = self.rp.source.input == "record"
         watches = disposal.watch_requests(order, by_records, at)
