@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from schemas import Alert
 from schemas.registry import ALERTS
+from streams.core.alerts.inhibition import pages
+from streams.core.orders.create import create_order
 from streams.runtime.agent import Agent, Handlers, Result, Source, store
 from streams.runtime.context import Context
 
@@ -22,10 +24,10 @@ def build(ctx: Context) -> Handlers:
     def on_alert(alert: Alert, _: Source) -> Result:
         if dispatched.get(alert.alert_id) is not None:
             return Result()
-        if alert.inhibited_by is not None:
+        if not pages(alert):
             ctx.metrics.inhibited.inc()
             return Result()  # covered by a systemic alert, which is paged instead
-        order = router.dispatch(alert, ctx.clock())
+        order = create_order(router, alert, ctx.clock())
         return Result(outputs=[order], commit=store(dispatched, alert.alert_id, order.order_id))
 
     return {ALERTS: on_alert}

@@ -22,6 +22,7 @@ from schemas.registry import (
     SIGNALS,
     TOPICS,
 )
+from streams.core.orders.create import create_order
 from streams.runtime import wiring as wiring_module
 from streams.runtime.agent import Agent, Result
 from streams.runtime.app import create_pipeline
@@ -101,7 +102,7 @@ def test_an_event_is_decoded_once_for_every_agent_that_reads_its_topic(
             handed.append((stage, id(model)))
 
         monkeypatch.setattr(hop, "run", run)
-    order = pipe.context.config.router.dispatch(_alert(), T0)
+    order = create_order(pipe.context.config.router, _alert(), T0)
     message = SimpleNamespace(partition=1, offset=7)
     for _ in range(3):
         asyncio.run(pipe.wiring.process(topic, message, order.order_id.encode(), encode(order)))
