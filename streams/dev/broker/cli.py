@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from streams.dev.broker.local import KAFKA_VERSION, BrokerConfig, BrokerError, LocalBroker
+from streams.dev.broker.config import KAFKA_VERSION, BrokerConfig, BrokerError
+from streams.dev.broker.local import LocalBroker
 
 EXIT_OK = 0
 EXIT_ERROR = 2
