@@ -102,7 +102,9 @@ def test_unsigned_emergency_order_breaches_once_at_five_minutes_and_escalates(
         40,
         "the 'signed' breach",
     )
-    time.sleep(3.0)  # three more simulated minutes of ticks: a duplicate would show now
+    # lag 0 with nothing in flight, a tick after the breach was seen included: a
+    # duplicate (or a breach of the on-time order) would be on the topic now
+    stack.settle()
     stages = Counter(b.stage for b in breaches_of(stack, late.order_id))
     assert stages["signed"] == 1, stages
     assert all(n == 1 for n in stages.values()), stages
@@ -172,7 +174,9 @@ def test_breach_survives_kill_9_and_is_published_exactly_once(stack_factory) -> 
     assert dying.proc.returncode == 137, dying.log_tail()
     assert first[0].event_time >= order.deadlines["signed"]
     stack.start_worker()
-    time.sleep(4.0)
+    # the new worker has read the breaches back and handled a tick past the deadline,
+    # and the escalation has gone out: a second breach would be on the topic now
+    stack.settle()
     stages = Counter(b.stage for b in breaches_of(stack, order.order_id))
     assert stages["signed"] == 1, stages
     assert all(n == 1 for n in stages.values()), stages
@@ -217,6 +221,8 @@ def test_flaky_sms_is_retried_never_sent_twice_and_nothing_is_lost(stack_factory
         90,
         "a receipt for every request",
     )
+    stack.settle()  # every request and re-delivery handled: a second send would have happened
+    got = receipts()
     import json
     import urllib.request
 
@@ -288,6 +294,8 @@ def test_auto_disposal_closes_a_recovered_sensor_and_escalates_the_other(stack_f
         20,
         "receipts",
     )
+    stack.settle()  # both calls settled, nothing in flight: a second call would be placed now
+    receipts = stack.read(RECEIPTS, NotificationReceipt)
     for o in (ok, bad):
         channels = sorted(r.channel.value for r in receipts if r.order_id == o.order_id)
         assert "sms" in channels and "voice" in channels, channels
@@ -336,13 +344,16 @@ def test_a_needs_help_answer_hands_the_order_to_a_person_before_the_recheck(
         20,
         "the escalated dispatch",
     )
+    stack.settle()  # the hand-over and all it caused handled: a second SMS would be here
+    escalated = [m for m in stack.sms_messages() if "asked for help" in m["text"]]
     assert len(escalated) == 1 and order.order_id in escalated[0]["text"]
     updates = [
         u for u in stack.read(DISPATCH_UPDATES, DispatchUpdate) if u.order_id == order.order_id
     ]
     assert [u.action for u in updates] == [OrderAction.HELP_REQUESTED]
     # past the re-check time (10 simulated minutes): no re-check, nothing closes it
-    time.sleep(12)
+    stack.wait_until_simulated(order.auto_disposal.recheck_at)
+    stack.settle()  # a tick after the re-check time has been handled, and all it caused
     assert [s.state for s in statuses()] == [OrderState.AUTO_DISPOSING, OrderState.OPEN]
     text = stack.metrics()
     assert 'yujing_auto_disposal_total{outcome="help_requested"} 1.0' in text
@@ -372,7 +383,7 @@ def test_invalid_lifecycle_updates_are_dead_lettered_with_reasons(stack_factory)
         return [d for d in stack.read(DEAD_LETTERS, DeadLetter) if "dispatch-updates" in d.stage]
 
     letters = stack.wait_for(lambda: len(d := dead()) >= 4 and d, 40, "four dead letters")
-    time.sleep(1.0)
+    stack.settle()  # every update handled: a fifth letter would be on the topic now
     letters = dead()
     reasons = Counter(d.reason.value for d in letters)
     assert reasons == {"invalid_transition": 2, "unknown_order": 1, "schema": 1}, letters

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
-from support import wait_for
+from support import read_all, source_topics, wait_for, wait_settled
 
 from benchmarks.e2e import Feed, backlog, metric_sum, produce_backlog
 from schemas.registry import DISPATCH_ORDERS, READINGS, SIGNALS, SLA_BREACHES
@@ -123,11 +123,11 @@ def test_two_workers_starting_on_a_backlog_lose_no_reading(
 
         # exactly one dispatch order per alert, across the rebalances: one alarm
         # per place gives one alert and one order each, however often re-read
+        # (read once nothing is in flight, so a duplicate would be on the topic)
+        wait_settled(kafka_bootstrap, group, source_topics(prefix), timeout=240)
         orders = [
             json.loads(r.value)
-            for r in read_topic(
-                kafka_bootstrap, prefix + DISPATCH_ORDERS.name, min_count=len(alarms), timeout_s=90
-            )
+            for r in read_all(kafka_bootstrap, prefix + DISPATCH_ORDERS.name, timeout_s=90)
         ]
         ids_per_alert: dict[str, set[str]] = {}
         for o in orders:
@@ -142,9 +142,7 @@ def test_two_workers_starting_on_a_backlog_lose_no_reading(
                 (b["order_id"], b["stage"])
                 for b in (
                     json.loads(r.value)
-                    for r in read_topic(
-                        kafka_bootstrap, prefix + SLA_BREACHES.name, timeout_s=30, idle_s=1.0
-                    )
+                    for r in read_all(kafka_bootstrap, prefix + SLA_BREACHES.name, timeout_s=30)
                 )
             )
 
@@ -153,7 +151,9 @@ def test_two_workers_starting_on_a_backlog_lose_no_reading(
             timeout=120,
             what="a 'signed' breach for every order",
         )
-        time.sleep(2.0)  # room for a duplicate to show up
+        # lag 0 with nothing in flight, ticks published after every breach was seen
+        # included: a duplicate breach would be on the topic now
+        wait_settled(kafka_bootstrap, group, source_topics(prefix), timeout=240)
         counted = breaches()
         assert {o for o, _ in counted} == order_ids
         assert [k for k, n in counted.items() if n > 1] == []
