@@ -214,6 +214,9 @@ class Settings(EnvironmentSettings):
     #: The worker's local data; default ``$XDG_DATA_HOME/yujing/worker/<faust_id>``
     #: (else ``~/.local/share/yujing/...``), never the working directory.
     data_dir: Path | None = None
+    #: Detector state learnt from history (streams.core.signals.baseline): a key the worker
+    #: holds no state for starts from its baseline instead of cold. None: every key starts cold.
+    baselines: Path | None = None
     seed: int = 0
     #: Simulated clock (see streams.core.shared.clock): ISO-8601 with offset or Unix seconds.
     clock_epoch: str = ""
