@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from streams.tools.simulate.profiles import Profile
 
@@ -76,9 +76,14 @@ TRANSIENT = frozenset(
 )
 
 
+#: the district's clock: a profile's peak hour is a local hour (Yuhang: UTC+8)
+LOCAL = timezone(timedelta(hours=8))
+
+
 def normal_value(prof: Profile, level: float, phase_h: float, t: datetime) -> float:
-    """The kind's daily profile at ``t`` (local clock of ``t``), before noise."""
-    hour = (t.hour + t.minute / 60 + phase_h) % 24
+    """The kind's daily profile at ``t`` (on the district's clock), before noise."""
+    local = t.astimezone(LOCAL)
+    hour = (local.hour + local.minute / 60 + phase_h) % 24
     return level + prof.amplitude * math.cos(2 * math.pi * (hour - prof.peak_hour) / 24)
 
 

@@ -81,9 +81,9 @@ class Mix:
         self.days = (self.end - self.start).total_seconds() / 86400
         self.latest = self.end - timedelta(hours=self.latest_start_h)
         self.sensors_of: dict[str, list[Sensor]] = {}
-        for s in self.world.sensors:
-            for rp_id in s.risk_points:
-                self.sensors_of.setdefault(rp_id, []).append(s)
+        for sensor in self.world.sensors:
+            for rp_id in sensor.risk_points:
+                self.sensors_of.setdefault(rp_id, []).append(sensor)
         collisions = {rp: where for rp, where, _ in RECORD_INCIDENTS}
         self.places_of: dict[str, list[Place]] = {}
         for rp in self.catalogue.risk_points:
@@ -183,9 +183,9 @@ class Mix:
         for _ in range(count):
             pools = self._pools(kind, rule.modules)
             fits = []
-            for (scope, skind), candidates in sorted(pools.items()):
+            for (scope, skind), members in sorted(pools.items()):
                 need = pattern_size(rule, chance.get(scope, 0.0), kind)
-                if len(candidates) >= need:
+                if len(members) >= need:
                     fits.append((scope, skind, need))
             if not fits:
                 break
@@ -204,9 +204,9 @@ class Mix:
                 risk_kind=kind,
                 scope=scope.split("|")[0],
             )
-            members = self._members(head, chosen, rule.window_s, w0)
-            head.end = max((m.end for m in members if m.end), default=None)
-            out += [head, *members]
+            group = self._members(head, chosen, rule.window_s, w0)
+            head.end = max((m.end for m in group if m.end), default=None)
+            out += [head, *group]
         return out
 
     def _pools(
