@@ -42,6 +42,8 @@ def finish(day: Any, bootstrap: str, world: Any, ledger: Any, stats: dict[str, i
     towns, ancestors = regions_of(s.district, truth)
     topics, undecodable = read_topics(bootstrap, day.prefix)
     stubs = stub_messages([("the SMS stub", s.sms_url), ("the voice stub", s.voice_url)])
+    # what the stubs accepted, kept: they stop with the day, the topics stay
+    (day.dir / "stubs.json").write_text(json.dumps(stubs, default=str), "utf-8")
     figures = compute(
         topics,
         Period(day.start, day.end),
