@@ -12,6 +12,8 @@ comprehensive rule also asks what trend asks: is this window's measure (the
 distinct places, or the signals behind the index) improbable under the mean
 of the scope's own past windows? At a district's volume of hazards, three
 communities of a town with a signal in one hour is chance, not a pattern.
+(While a scope has fewer than ``min_history`` past windows, the floor alone
+decides.)
 """
 
 from __future__ import annotations

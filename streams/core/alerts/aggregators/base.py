@@ -162,18 +162,22 @@ class Against:
 def against_history(rule: SystemicRule, measure: int, ctx: Context) -> Against:
     """Whether ``measure`` is improbable (Poisson tail ≤ ``p_value``) under the mean of the
     past windows, for a rule with ``against_history``; always unusual for one without.
-    Too short a past (< ``min_history`` windows) is not unusual: nothing to judge against.
+    While a scope's past is shorter than ``min_history`` windows (a new deployment, a scope
+    that just had its first signal) there is nothing to judge against: the rule's own
+    floor (``min_places``, the bands) decides alone, as it would without history.
 
     >>> r = SystemicRule(id="r", name="r", kind="regional", against_history=True, min_history=2)
     >>> ctx = Context("town:t", "", 0, 3600, history=(1, 0, 1))
     >>> against_history(r, 2, ctx).unusual, against_history(r, 6, ctx).unusual
     (False, True)
+    >>> against_history(r, 2, Context("town:t", "", 0, 3600, history=(1,))).unusual
+    True
     """
     if not rule.against_history:
         return Against(True)
     hist = ctx.history[-rule.history :]
     if len(hist) < rule.min_history:
-        return Against(False)
+        return Against(True)
     mean = sum(hist) / len(hist)
     tail = poisson_sf(measure, mean)
     return Against(tail <= rule.p_value, mean, tail)

@@ -146,9 +146,6 @@ def reached(agg: Aggregator, state: Signals, ctx: Context) -> bool:
     """Whether the rule's floors are reached, counted independently of the aggregator."""
     rule: Any = getattr(agg, "rule")  # noqa: B009 - every kind binds its rule
     sigs = sorted(state.values(), key=lambda ev: ev.signal_id)  # sums in the rule's order
-    past = agg.kind not in ("compound", "trend") and rule.against_history
-    if past and len(ctx.history) < rule.min_history:
-        return False  # too short a past to judge against
     if agg.kind == "compound":
         hit = [i for i, m in enumerate(rule.members) for ev in sigs if _names(m, ev)]
         mods = {ev.module for ev in sigs if any(_names(m, ev) for m in rule.members)}

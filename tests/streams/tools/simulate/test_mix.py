@@ -21,7 +21,7 @@ PROFILES = Simulation.profiles_for(CATALOGUE)
 
 @pytest.fixture(scope="module")
 def world() -> World:
-    return World(load_model(None), Slice(towns=3, communities=6), kinds=set(PROFILES))
+    return World(load_model(None), Slice(towns=3), kinds=set(PROFILES))
 
 
 def mix(world: World, seed: int, per_day: float = 200.0) -> Mix:
