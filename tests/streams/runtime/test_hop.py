@@ -52,7 +52,7 @@ class World:
         self.registry = CollectorRegistry()
         self.topics: dict[str, RecordingTopic] = recording_topics(auto_ack)
         metrics = Metrics(self.registry)
-        publisher = Publisher(self.topics, metrics)  # type: ignore[arg-type]
+        publisher = Publisher(self.topics, metrics)
         self.hop = Hop("raise_alerts", SIGNALS.name, handler, publisher, metrics, lambda: T0, 16)
 
     def run(self) -> None:
