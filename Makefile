@@ -32,6 +32,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check streams schemas tests benchmarks
 	$(BIN)/ruff format --check streams schemas tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 schemas: $(VENV)/.installed
 	$(BIN)/yujing schemas

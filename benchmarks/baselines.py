@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Self
 
-from streams.core.detectors.base import Detector, Point
+from streams.core.signals.detectors.base import Detector, Point
 
 
 class Null(Detector[Point]):

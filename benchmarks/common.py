@@ -8,8 +8,8 @@ import time
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from streams.broker import BrokerConfig, LocalBroker
-from streams.reach import require_broker
+from streams.dev.broker import BrokerConfig, LocalBroker
+from streams.runtime.reach import require_broker
 
 
 def bootstrap() -> str:

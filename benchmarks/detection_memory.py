@@ -2,7 +2,7 @@
 
 Target (issue 3): at most 4 KB of state per sensor, so that 100,000 sensors fit
 in one worker within 1 GiB RSS. The worker keeps each sensor's state as one
-compact JSON string in its table (``streams.core.detect``), so this measures
+compact JSON string in its table (``streams.core.signals.detect``), so this measures
 exactly that: warm a realistic state for every sensor kind of the default
 catalogue, then hold 100,000 distinct state strings keyed by sensor id, as
 Faust's in-memory table store does, and report the RSS growth against the
@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from schemas import SensorReading
-from streams.core.catalogue import load_catalogue
-from streams.core.detect import Detection
+from streams.core.shared.catalogue import load_catalogue
+from streams.core.signals.detect import Detection
 
 
 def rss_mb() -> float:

@@ -24,10 +24,10 @@ from pathlib import Path
 from benchmarks.common import Poll, bootstrap, raw_passthrough_rate
 from schemas import SensorReading
 from schemas.registry import READINGS
-from streams.broker import find_free_port
-from streams.core.catalogue import load_catalogue
-from streams.kafka_io import Producer, ensure_topics
-from streams.runner import spawn, wait_http
+from streams.core.shared.catalogue import load_catalogue
+from streams.dev.broker import find_free_port
+from streams.dev.runner import spawn, wait_http
+from streams.runtime.kafka_io import Producer, ensure_topics
 
 
 def readings(n: int, sensors: int, seed: int) -> list[SensorReading]:

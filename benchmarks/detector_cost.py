@@ -4,7 +4,7 @@ Run from the repository root::
 
     .venv/bin/python -m benchmarks.detector_cost [--events 5000] [--repeat 3]
 
-For each kind in :data:`streams.core.detectors.REGISTRY` with a
+For each kind in :data:`streams.core.signals.detectors.REGISTRY` with a
 ``sample_params()`` classmethod (others are skipped with a note): build one
 detector, feed it ``--events`` synthetic events (a noisy daily cycle every 5
 minutes for sensor kinds; alternating department records for record kinds),
@@ -33,8 +33,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.baselines import Null
-from streams.core.detectors import REGISTRY
-from streams.core.detectors.base import Detector, Point, Record
+from streams.core.signals.detectors import REGISTRY
+from streams.core.signals.detectors.base import Detector, Point, Record
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -45,9 +45,9 @@ from benchmarks.common import Poll, bootstrap, raw_passthrough_rate
 from schemas import Alert, DispatchOrder, RiskSignal, SensorReading
 from schemas.codec import decode, encode
 from schemas.registry import ALERTS, DISPATCH_ORDERS, READINGS, SIGNALS
-from streams.broker import find_free_port
-from streams.kafka_io import ensure_topics
-from streams.runner import Child, get_json, spawn, wait_http
+from streams.dev.broker import find_free_port
+from streams.dev.runner import Child, get_json, spawn, wait_http
+from streams.runtime.kafka_io import ensure_topics
 
 QUIET_KIND, QUIET_VALUE = "gas_lel", 2.0  # well under the restaurant gas limit (20 %LEL)
 ALARM_VALUE = 31.0  # over it: one signal → one alert → one order per fresh place
@@ -365,7 +365,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from streams.core.config import ConfigError
+    from streams.core.shared.config import ConfigError
 
     try:
         args.fractions = [float(f) for f in str(args.fractions).split(",")]
@@ -479,3 +479,12 @@ def run(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def add_bench_command(sub: Any) -> None:
+    b = sub.add_parser(
+        "bench",
+        help="end-to-end benchmark: pipeline vs raw aiokafka, latency, 1 and 2 workers, RSS",
+    )
+    add_arguments(b)
+    b.set_defaults(func=run)

@@ -7,7 +7,7 @@ Run from the repository root::
 The corpus comes from ``--nab``, else ``$YUJING_NAB_DIR``, else
 ``../shared/data/nab`` relative to the repository root (``data/`` and
 ``labels/combined_windows.json``); it is never copied into the repository.
-Each detector replays every file through :func:`streams.score_csv.replay_dir`
+Each detector replays every file through :func:`streams.tools.score_csv.replay_dir`
 (the code behind ``yujing score-csv``, one parameter set for the whole
 corpus: the kind's ``sample_params()``), the results files are written in
 NAB's layout under ``--out`` (default: a temporary folder) and read back by
@@ -35,9 +35,9 @@ if __package__ in (None, ""):
 
 from benchmarks.baselines import Null
 from benchmarks.nab.scorer import PROFILES, load_windows, score_results_dir
-from streams.core.detectors import REGISTRY
-from streams.core.detectors.base import Point
-from streams.score_csv import DetectorFactory, load_labels, make_factory, replay_dir
+from streams.core.signals.detectors import REGISTRY
+from streams.core.signals.detectors.base import Point
+from streams.tools.score_csv import DetectorFactory, load_labels, make_factory, replay_dir
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_NAB = REPO.parent / "shared" / "data" / "nab"

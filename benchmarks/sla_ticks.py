@@ -10,7 +10,7 @@ in the next hour), and every deadline already past is marked breached, as the
 agent leaves them. Then one tick, one second later, is timed two ways in the
 same run:
 
-* **scan** (the baseline: what every tick did before ``streams.core.due``, and
+* **scan** (the baseline: what every tick did before ``streams.core.orders.due``, and
   what the index build does once per assignment): validate every record and
   run ``lifecycle.on_tick`` on it;
 * **index**: ``DueIndex.due`` and ``on_tick`` on the orders it returns.
@@ -35,9 +35,9 @@ if __package__ in (None, ""):
 
 from schemas import Channel, DispatchOrder, SlaClass
 from schemas.order import AutoDisposalPlan
-from streams.core import lifecycle, sla
-from streams.core.due import DueIndex
-from streams.core.lifecycle import OrderRecord
+from streams.core.orders import lifecycle, sla
+from streams.core.orders.due import DueIndex
+from streams.core.orders.lifecycle import OrderRecord
 
 NOW = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
 

@@ -15,6 +15,7 @@ from schemas.notification import (
     Channel,
     NotificationReceipt,
     NotificationRequest,
+    PendingCall,
     ReceiptStatus,
 )
 from schemas.order import (
@@ -50,6 +51,7 @@ __all__ = [
     "OrderAction",
     "OrderState",
     "OrderStatus",
+    "PendingCall",
     "PlaceWatch",
     "Portrait",
     "ReceiptStatus",

@@ -43,5 +43,8 @@ class DeadLetter(Event):
     partition: int = Field(ge=0)
     offset: int = Field(ge=0)
     key_b64: str | None = Field(default=None, description="Original key bytes, base64.")
-    payload_b64: str = Field(description="Original value bytes, base64.")
+    payload_b64: str = Field(
+        description="Original value bytes, base64; at most the first YUJING_MAX_MESSAGE_BYTES "
+        "of them (compare payload_size).",
+    )
     payload_size: int = Field(ge=0)

@@ -3,6 +3,7 @@
 (reading → signal → alert → order → **notification**.) The router turns an
 order into requests per channel; sinks (SMS, voice) answer with receipts.
 ``idempotency_key`` is what a provider uses to never send one message twice.
+A voice call's outcome comes later: the call waits as a ``PendingCall``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from schemas.base import Event, Id, Name, Text
 
@@ -65,3 +66,30 @@ class NotificationReceipt(Event):
     call_outcome: CallOutcome | None = Field(
         default=None, description="Voice only: the outcome of the interactive call."
     )
+
+
+class PendingCall(Event):
+    """Internal: a voice call the provider has placed whose outcome is not known yet.
+
+    The deliver agent places the call and parks it here instead of polling it
+    while its partition waits; ``follow_calls`` checks the call when
+    ``check_at`` comes and either parks it again or publishes its receipt. Keyed
+    by notification id, so it is co-partitioned with the notification and its
+    receipt: whichever worker owns the partition after a restart or a
+    rebalance resumes checking it. Times here are wall-clock (the provider's
+    call runs in real time), ``event_time`` is the pipeline's clock.
+    """
+
+    schema_version: Literal[1] = 1
+    notification_id: Id = Field(description="The topic key: the notification the call belongs to.")
+    order_id: Id
+    purpose: Name = Field(description="The notification's purpose ('voice_call', 'dispatch', ...).")
+    call_id: str = Field(min_length=1, max_length=128, description="The provider's call id.")
+    attempts: int = Field(ge=1, description="Attempts it took to place the call.")
+    checks: int = Field(default=0, ge=0, description="Checks of the call made so far.")
+    placed_at: AwareDatetime = Field(description="Wall-clock time the provider placed the call.")
+    check_at: AwareDatetime = Field(description="Wall-clock time of the next check.")
+    give_up_at: AwareDatetime = Field(
+        description="Wall-clock time after which a call still ringing counts as 'no_answer'."
+    )
+    detail: Text = Field(default="", description="What the last check said.")

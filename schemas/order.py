@@ -33,7 +33,7 @@ class OrderAction(StrEnum):
 
 
 class OrderState(StrEnum):
-    """Where an order is in its lifecycle (see ``streams.core.lifecycle``)."""
+    """Where an order is in its lifecycle (see ``streams.core.orders.lifecycle``)."""
 
     AUTO_DISPOSING = "auto_disposing"
     OPEN = "open"

@@ -16,7 +16,7 @@ from schemas.base import Event
 from schemas.dead_letter import DeadLetter
 from schemas.department import DepartmentEvent
 from schemas.disposal import DisposalWatch, PlaceWatch, SensorHealth, Tick
-from schemas.notification import NotificationReceipt, NotificationRequest
+from schemas.notification import NotificationReceipt, NotificationRequest, PendingCall
 from schemas.order import DispatchOrder, DispatchUpdate, OrderStatus, SlaBreach
 from schemas.reading import SensorReading
 from schemas.scoped import ScopedSignal
@@ -124,6 +124,12 @@ _SPECS = [
         "Notification requests for the SMS and voice router.",
     ),
     TopicSpec(
+        "yujing.pending-calls.v1",
+        PendingCall,
+        "notification_id",
+        "Internal: voice calls placed whose outcome is not known yet, checked off the hot path.",
+    ),
+    TopicSpec(
         "yujing.notification-receipts.v1",
         NotificationReceipt,
         "notification_id",
@@ -158,6 +164,7 @@ PLACE_WATCH = TOPICS["yujing.place-watch.v1"]
 DISPOSAL_CHECKS = TOPICS["yujing.disposal-checks.v1"]
 TICKS = TOPICS["yujing.ticks.v1"]
 NOTIFICATIONS = TOPICS["yujing.notifications.v1"]
+PENDING_CALLS = TOPICS["yujing.pending-calls.v1"]
 RECEIPTS = TOPICS["yujing.notification-receipts.v1"]
 DEAD_LETTERS = TOPICS["yujing.dead-letters.v1"]
 

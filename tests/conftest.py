@@ -5,7 +5,7 @@
 1. ``YUJING_KAFKA_BOOTSTRAP`` ("host:port"), used as it is;
 2. a throw-away ``apache/kafka`` container via testcontainers, if a Docker engine
    answers (not merely a docker CLI on PATH);
-3. otherwise the local KRaft broker of :mod:`streams.broker` (Java 17+ and Maven),
+3. otherwise the local KRaft broker of :mod:`streams.dev.broker` (Java 17+ and Maven),
    with a temporary home and free ports, stopped at the end of the session.
 
 The choice is shown in pytest's header ("kafka for integration tests: ...").
@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from streams.broker import (
+from streams.dev.broker import (
     KAFKA_VERSION,
     BrokerConfig,
     BrokerError,
@@ -67,7 +67,7 @@ def pytest_report_header(config: pytest.Config) -> str:
     if source == "docker":
         return f"kafka for integration tests: testcontainers {KAFKA_IMAGE} (docker engine answers)"
     return (
-        f"kafka for integration tests: local KRaft broker {KAFKA_VERSION} from streams.broker "
+        f"kafka for integration tests: local KRaft broker {KAFKA_VERSION} from streams.dev.broker "
         f"(no {BOOTSTRAP_ENV}, no docker engine answering)"
     )
 

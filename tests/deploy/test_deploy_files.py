@@ -92,8 +92,8 @@ def rule_exprs() -> list[str]:
 
 def exported_names() -> set[str]:
     """Every sample name a worker can export (families with their suffixes)."""
-    from streams.app import create_pipeline
-    from streams.settings import Settings
+    from streams.runtime.app import create_pipeline
+    from streams.runtime.settings import Settings
 
     registry = CollectorRegistry()
     create_pipeline(Settings(), registry=registry)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from streams.core.directory import Directory
-from streams.core.regions import RegionIndex, load_regions
-from streams.core.routing import Router, load_routing
+from streams.core.orders.routing import Router, load_routing
+from streams.core.shared.directory import Directory
+from streams.core.shared.regions import RegionIndex, load_regions
 
 #: Three towns (wuchang, cangqian, liangzhu), seven communities, eight cells, eight sites.
 SMALL = Path(__file__).resolve().parent / "small_district.yaml"

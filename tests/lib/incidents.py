@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from streams.core.detectors import Detector, Point, Record
-from streams.core.trigger import Trigger
+from streams.core.signals.detectors import Detector, Point, Record
+from streams.core.signals.trigger import Trigger
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 

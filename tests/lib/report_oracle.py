@@ -17,7 +17,7 @@ from truth_oracle import truth_figures
 
 Json = dict[str, Any]
 LEVELS = ("low", "medium", "high", "critical")
-#: the stage → states that meet it (streams.core.lifecycle's table, written out again)
+#: the stage → states that meet it (streams.core.orders.lifecycle's table, written out again)
 MEETS = {
     "signed": {"assigned", "arrived", "resolved", "closed", "auto_resolved"},
     "arrived": {"arrived", "resolved", "closed", "auto_resolved"},

@@ -1,4 +1,4 @@
-"""Builders of the events a daily report reads, for tests of ``streams.core.report``.
+"""Builders of the events a daily report reads, for tests of ``streams.tools.report.figures``.
 
 Each builder gives a valid event of the topic's schema with only what a test
 cares about to set; times are minutes after :data:`T0`.
@@ -26,8 +26,8 @@ from schemas import (
     SlaBreach,
     SlaClass,
 )
-from streams.core import sla
-from streams.core.ids import stable_id
+from streams.core.orders import sla
+from streams.core.shared.ids import stable_id
 
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 

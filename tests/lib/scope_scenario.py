@@ -11,12 +11,12 @@ from typing import Any
 from districts import small_regions
 
 from schemas import Alert, RiskSignal, ScopedSignal
-from streams.agents.locate_signals import scope_keys
-from streams.core.catalogue import Catalogue, load_catalogue
-from streams.core.ids import stable_id
-from streams.core.regions import RegionIndex
-from streams.core.scopes import ScopeEngine
-from streams.core.windows import epoch, judge_place
+from streams.core.alerts.locate import scope_keys
+from streams.core.alerts.scopes import ScopeEngine
+from streams.core.alerts.windows import epoch, judge_place
+from streams.core.shared.catalogue import Catalogue, load_catalogue
+from streams.core.shared.ids import stable_id
+from streams.core.shared.regions import RegionIndex
 
 T0 = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 

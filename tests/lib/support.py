@@ -7,9 +7,11 @@ second is one simulated minute), its own topic prefix, consumer group and ports.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,11 +20,11 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from schemas import Event
 from schemas.codec import decode
-from schemas.registry import TopicSpec
-from streams.broker import find_free_port
-from streams.core.routing import DEFAULT_PATH as DEFAULT_ROUTES
-from streams.kafka_io import Producer, ensure_topics, read_topic
-from streams.runner import Child, get_json, spawn, wait_http
+from schemas.registry import TICKS, TopicSpec
+from streams.core.orders.routing import DEFAULT_PATH as DEFAULT_ROUTES
+from streams.dev.broker import find_free_port
+from streams.dev.runner import Child, get_json, spawn, wait_http
+from streams.runtime.kafka_io import Producer, ensure_topics
 
 E = TypeVar("E", bound=Event)
 T = TypeVar("T")
@@ -106,10 +108,25 @@ class Stack:
         p.close()
 
     def read(self, spec: TopicSpec, schema: type[E], timeout_s: float = 3.0) -> list[E]:
-        records = read_topic(
-            self.bootstrap, self.prefix + spec.name, timeout_s=timeout_s, idle_s=0.5
-        )
+        """Every record of the topic, at least up to its end offsets when called."""
+        records = read_all(self.bootstrap, self.prefix + spec.name, timeout_s=timeout_s)
         return [decode(schema, r.value) for r in records]
+
+    def settle(self, timeout: float = 120.0) -> dict[TopicPartition, int]:
+        """Wait until nothing is in flight in this stack's worker(s): see :func:`wait_settled`."""
+        return wait_settled(self.bootstrap, self.group, source_topics(self.prefix), timeout)
+
+    def wall_time(self, simulated: datetime) -> float:
+        """The wall time (Unix seconds) at which this stack's clock reads ``simulated``."""
+        epoch = float(self.env["YUJING_CLOCK_EPOCH"])
+        speed = float(self.env["YUJING_CLOCK_SPEED"])
+        return epoch + (simulated.timestamp() - epoch) / speed
+
+    def wait_until_simulated(self, simulated: datetime) -> None:
+        """Until this stack's (simulated) clock has passed ``simulated``: the moment is
+        computed from the clock's settings, not guessed (then :meth:`settle` proves a
+        tick after it was handled)."""
+        time.sleep(max(0.0, self.wall_time(simulated) - time.time()) + 0.05)
 
     def sms_messages(self) -> list[dict[str, Any]]:
         return get_json(f"{self.sms}/v1/messages")[1]["messages"]
@@ -162,11 +179,16 @@ def make_stack(
 
 def source_topics(prefix: str) -> list[str]:
     """The topics a worker with ``prefix`` reads (from its own wiring, not a copy)."""
-    from streams.app import create_pipeline
-    from streams.settings import Settings
+    return list(_source_topics(prefix))
+
+
+@functools.cache
+def _source_topics(prefix: str) -> tuple[str, ...]:
+    from streams.runtime.app import create_pipeline
+    from streams.runtime.settings import Settings
 
     settings = Settings(kafka_bootstrap="127.0.0.1:1", topic_prefix=prefix)
-    return create_pipeline(settings).wiring.topics()
+    return tuple(create_pipeline(settings).wiring.topics())
 
 
 def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
@@ -214,6 +236,85 @@ def wait_processed(
             return ends
         time.sleep(0.5)
     raise AssertionError(f"still behind (committed, end) after {timeout:.0f} s: {behind}")
+
+
+def wait_settled(
+    bootstrap: str, group: str, topics: list[str], timeout: float = 120.0
+) -> dict[TopicPartition, int]:
+    """Nothing left in flight: what a no-duplicate or no-loss assertion waits for.
+
+    :func:`wait_processed` alone is lag 0 up to the end offsets it took, but a
+    record processed while it waited may have published outputs after them (a
+    reading's signal, that signal's alert, ...), which nobody has processed yet.
+    So this waits in rounds until a round adds no record to any source topic
+    other than the ticks: then every record in the flow has been processed and
+    produced everything it will (outputs are on the broker before the offset that
+    produced them is committed). Before the first round it waits for a tick
+    published after this call on every partition of the ticks topic (when the
+    group reads it), so the time-driven outputs (SLA breaches, re-checks,
+    escalations) are judged at a time after everything the caller has seen.
+    Fails when ``timeout`` passes first.
+    """
+    deadline = time.monotonic() + timeout
+    ticks = [t for t in topics if t.endswith(TICKS.name)]
+    if ticks:
+        before = end_offsets(bootstrap, ticks)
+        wait_for(
+            lambda: all(n > before[tp] for tp, n in end_offsets(bootstrap, ticks).items()),
+            max(1.0, deadline - time.monotonic()),
+            f"a fresh tick on every partition of {ticks}",
+        )
+    previous: dict[TopicPartition, int] | None = None
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"the flow did not settle within {timeout:.0f} s")
+        ends = wait_processed(bootstrap, group, topics, timeout=left)
+        flow = {tp: n for tp, n in ends.items() if tp.topic not in ticks}
+        if flow == previous:
+            return ends
+        previous = flow
+
+
+def read_all(bootstrap: str, topic: str, timeout_s: float = 3.0, idle_s: float = 0.5) -> list[Any]:
+    """Every record of ``topic`` from the beginning, at least up to its end offsets now.
+
+    Then keeps reading until ``idle_s`` passes with nothing new (records still
+    coming). Unlike a read that stops after a quiet spell alone, a slow fetch
+    cannot make it return fewer records than the topic held when called: it
+    fails instead, if the end offsets are not reached within ``timeout_s`` (at
+    least 30 s: a slow broker is not an empty topic).
+    """
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
+    try:
+        partitions = wait_for(
+            lambda: consumer.partitions_for_topic(topic), 30, f"the partitions of {topic}"
+        )
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        ends = consumer.end_offsets(tps)
+        records: list[Any] = []
+        start = last_new = time.monotonic()
+        while True:
+            batch = consumer.poll(timeout_ms=100)
+            got = [r for tp in tps for r in batch.get(tp, [])]
+            now = time.monotonic()
+            if got:
+                records.extend(got)
+                last_new = now
+            reached = all(consumer.position(tp) >= ends[tp] for tp in tps)
+            if reached and (now - last_new >= idle_s or now - start >= timeout_s):
+                return sorted(records, key=lambda r: (r.partition, r.offset))
+            if not reached and now - start >= max(timeout_s, 30.0):
+                raise AssertionError(f"{topic}: could not read up to {ends} in time")
+    finally:
+        consumer.close()
 
 
 def wait_for(predicate: Callable[[], T], timeout: float = 60.0, what: str = "condition") -> T:

@@ -21,14 +21,16 @@ EVENT_MODELS = [
 
 
 def test_the_public_event_models_are_found() -> None:
-    assert len(EVENT_MODELS) == 16
-    # The closed loop's models: order status, auto-disposal's internal hops, clock ticks.
+    assert len(EVENT_MODELS) == 17
+    # The closed loop's models: order status, auto-disposal's internal hops, clock ticks,
+    # voice calls waiting for their outcome.
     assert {
         schemas.OrderStatus,
         schemas.DisposalWatch,
         schemas.PlaceWatch,
         schemas.SensorHealth,
         schemas.Tick,
+        schemas.PendingCall,
     } <= set(EVENT_MODELS)
 
 
@@ -118,6 +120,8 @@ def test_keys_that_share_a_partitioning_share_a_field(examples: dict[type[Event]
     # A tick is keyed by the partition it is sent to.
     assert registry.TICKS.key_of(examples[schemas.Tick]) == b"1"
     assert registry.NOTIFICATIONS.key_field == registry.RECEIPTS.key_field == "notification_id"
+    # A pending voice call is co-partitioned with its notification and its receipt.
+    assert registry.PENDING_CALLS.key_field == "notification_id"
 
 
 def test_named_constants_point_at_their_topics() -> None:
@@ -135,6 +139,7 @@ def test_named_constants_point_at_their_topics() -> None:
         registry.DISPOSAL_CHECKS,
         registry.TICKS,
         registry.NOTIFICATIONS,
+        registry.PENDING_CALLS,
         registry.RECEIPTS,
         registry.DEAD_LETTERS,
         registry.SCOPED_SIGNALS,
@@ -146,6 +151,7 @@ def test_named_constants_point_at_their_topics() -> None:
     assert registry.DISPOSAL_WATCH.schema is schemas.DisposalWatch
     assert registry.PLACE_WATCH.schema is schemas.PlaceWatch
     assert registry.DISPOSAL_CHECKS.schema is schemas.SensorHealth
+    assert registry.PENDING_CALLS.schema is schemas.PendingCall
     assert registry.TICKS.schema is schemas.Tick
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from streams.app import create_pipeline
-from streams.cli import make_worker
-from streams.settings import Settings
+from streams.runtime.app import create_pipeline
+from streams.runtime.settings import Settings
+from streams.runtime.worker import make_worker
 
 
 def test_worker_at_warning_level_keeps_debug_records_off(tmp_path: Path) -> None:

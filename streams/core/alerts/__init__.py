@@ -1,0 +1,1 @@
+"""signal → **alert**: single-risk, compound and systemic rules."""

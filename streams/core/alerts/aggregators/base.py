@@ -1,0 +1,133 @@
+"""The aggregator contract: one pure aggregator per rule kind, one shared protocol.
+
+(signal → scoped signal → window → **rule result** → compound / systemic alert.)
+A compound or systemic rule is an :class:`Aggregator` bound to its catalogue
+entry. The engine (:mod:`streams.core.alerts.scopes`) routes each piece of
+evidence to the windows of the rules that :meth:`~Aggregator.listens` to its
+scope and :meth:`~Aggregator.accepts` it, and asks :meth:`~Aggregator.result`
+each time a window changes. The contract, which
+``tests/streams/core/alerts/test_aggregator_contract.py`` checks for every
+kind over the same properties:
+
+- ``initialize() -> state`` and ``add(state, evidence) -> state`` are pure:
+  ``add`` returns a new state and never changes the one it was given;
+- the state is the window's evidence keyed by signal id (every kind needs the
+  signals themselves for the alert's portrait), so ``add`` is independent of
+  arrival order and adding the same signal twice (at-least-once delivery)
+  changes nothing;
+- ``result(state, context)`` depends only on its arguments and is the same for
+  a state that went through the changelog's JSON and back;
+- a result is never below the rule's threshold: ``None`` when the rule does not
+  fire, else an :class:`Outcome` whose ``score`` reaches its ``threshold``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from streams.core.alerts.evidence import Evidence, Signals, with_signal
+from streams.core.alerts.rules import Member, Severity
+
+RuleKind = Literal["compound", "trend", "regional", "industry", "comprehensive"]
+#: Scope kinds, as the prefix of a scope key (``town:wuchang`` → ``town``).
+ScopeKindName = Literal["town", "industry", "district", "place"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may know about a window besides its evidence."""
+
+    #: The scope key (``town:wuchang``), the sub-key (place, module or ``""``).
+    scope: str
+    sub: str
+    start: int
+    end: int
+    #: Signal counts of the windows before this one, oldest first (rules with a history).
+    history: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Weighted:
+    """One signal behind an outcome, and what it added to the rule's score or index."""
+
+    evidence: Evidence
+    weight: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A rule that fired on a window: the level, the measure against the threshold, why."""
+
+    level: Severity
+    score: float
+    threshold: float
+    #: Distinct modules, communities, sites (or the module, for a trend) → signal count.
+    members: dict[str, int]
+    #: The signals behind it, ordered by signal id.
+    contributions: tuple[Weighted, ...]
+    baseline: float | None = None
+    why: str = ""
+
+
+class Aggregator(Protocol):
+    """What the engine, the portraits and inhibition need of a compound or systemic rule."""
+
+    rule_id: str
+    kind: RuleKind
+    name: str
+    emergency: bool
+    window_s: int
+    #: How many past windows' counts the rule needs (0: none).
+    history: int
+
+    def listens(self, scope_kind: str) -> bool:
+        """Whether the rule keeps windows in scopes of this kind."""
+        ...
+
+    def accepts(self, ev: Evidence) -> bool:
+        """Whether this evidence counts for the rule at all."""
+        ...
+
+    def sub(self, ev: Evidence) -> str:
+        """Which of the scope's windows it goes to: place, module, or ``""`` (the scope)."""
+        ...
+
+    def initialize(self) -> Signals: ...
+
+    def add(self, state: Signals, ev: Evidence) -> Signals: ...
+
+    def result(self, state: Signals, ctx: Context) -> Outcome | None: ...
+
+
+class EvidenceSet:
+    """The shared state handling: a set of evidence keyed by signal id.
+
+    Kinds inherit it and add :meth:`accepts`-filtering; they differ in what
+    they listen to, how they split a scope and how they judge a window.
+    """
+
+    history = 0
+
+    def accepts(self, ev: Evidence) -> bool:
+        return True
+
+    def initialize(self) -> Signals:
+        return {}
+
+    def add(self, state: Signals, ev: Evidence) -> Signals:
+        """``state`` plus ``ev`` if the rule accepts it; ``state`` itself otherwise."""
+        return with_signal(state, ev) if self.accepts(ev) else state
+
+
+def ordered(state: Signals) -> list[Evidence]:
+    """A state's evidence by signal id: the order every judgement reads it in."""
+    return sorted(state.values(), key=lambda ev: ev.signal_id)
+
+
+def matches(member: Member, module: str, risk_point: str) -> bool:
+    """Whether a compound rule's member (a module or one risk point) names this signal."""
+    return bool(
+        (member.module and member.module == module)
+        or (member.risk_point and member.risk_point == risk_point)
+    )

@@ -1,0 +1,61 @@
+"""Single-risk alert rule: every signal becomes one alert with a readable portrait.
+
+(reading → signal → **alert** → order → notification.) Compound and systemic
+rules join many signals; this rule is the one-signal case they build on.
+"""
+
+from __future__ import annotations
+
+from schemas import Alert, AlertKind, RiskSignal
+from streams.core.shared.catalogue import Catalogue
+from streams.core.shared.ids import stable_id
+
+RULE_ID = "single"
+
+
+def alert_id_for(signal_id: str) -> str:
+    """The id of a signal's single-risk alert (compound and systemic alerts link to it)."""
+    return stable_id("alert", RULE_ID, signal_id)
+
+
+class SingleRiskRule:
+    """Turns one risk signal into one single-risk alert, labelled for routing."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self._catalogue = catalogue
+        self._module_names = {m.id: m.name for m in catalogue.modules}
+
+    def on_signal(self, signal: RiskSignal) -> Alert:
+        rp = self._catalogue.risk_point(signal.risk_point)
+        labels = {
+            **rp.labels,
+            "module": signal.module,
+            "risk_point": signal.risk_point,
+            "level": signal.severity,
+            "emergency": str(signal.emergency).lower(),
+            "place": signal.place_id,
+        }
+        indicators = ", ".join(f"{k}={v:.4g}" for k, v in signal.indicators.items())
+        summary = (
+            f"[{signal.severity.upper()}] {rp.name} at {signal.place_id}: "
+            f"score {signal.score:.3f} >= {signal.threshold:g} ({indicators}); "
+            f"detector {signal.detector_id} v{signal.detector_version}, "
+            f"source {signal.source_key}, events {', '.join(signal.source_event_ids)}"
+        )
+        return Alert(
+            alert_id=alert_id_for(signal.signal_id),
+            version=1,
+            kind=AlertKind.SINGLE,
+            rule_id=RULE_ID,
+            level=signal.severity,
+            emergency=signal.emergency,
+            auto_disposable=rp.auto_dispose,
+            scope=signal.place_id,
+            module=signal.module,
+            risk_points=[signal.risk_point],
+            labels=labels,
+            signal_ids=[signal.signal_id],
+            source_keys=[signal.source_key],
+            summary=summary if len(summary) <= 2000 else summary[:1999] + "…",
+            event_time=signal.event_time,
+        )

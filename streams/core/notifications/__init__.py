@@ -1,0 +1,1 @@
+"""order → **notification**: what to send, retry policy."""

@@ -1,0 +1,1 @@
+"""alert → **order**: routing, lifecycle, SLA deadlines."""

@@ -1,0 +1,173 @@
+"""The order tracker: every order's lifecycle and its SLA deadlines, for the orders a worker holds.
+
+(alert → **order** → breach → notification.) Four inputs, all keyed by order id:
+the dispatch order itself, lifecycle updates from the field, the re-check
+verdicts of auto-disposal, and clock ticks (one per partition). Each gives a
+:class:`Plan`: what to publish, which records to write, and what to count. The
+caller publishes the outputs, waits for the broker, and only then calls
+:meth:`OrderTracker.commit` — so a breach is marked in the records only once it
+is on the broker.
+
+Records live in a mapping the caller provides (a changelog-backed table: one JSON
+record per order id, with the partition it belongs to). A tick for partition *p*
+looks only at the records of *p* whose next due time has come
+(:class:`~streams.core.orders.due.DueIndex`, built from the records on the
+partition's first tick after an assignment). Breaches already published (read
+back from the breach topic by the caller after a restart) are passed in as
+``known``, so a breach is published once per (order, stage) whatever happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, MutableMapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from schemas import (
+    DeadLetterReason,
+    DispatchOrder,
+    DispatchUpdate,
+    Event,
+    OrderState,
+    SensorHealth,
+)
+from schemas.order import SlaBreach
+from streams.core.notifications import plan as notify
+from streams.core.orders import lifecycle
+from streams.core.orders.due import DueIndex
+from streams.core.orders.lifecycle import OrderRecord, Step
+from streams.core.orders.routing import Router
+from streams.core.signals import recheck
+
+Records = MutableMapping[str, Any]
+
+
+@dataclass
+class Plan:
+    """What one input asks for: outputs first, then record writes and what to count."""
+
+    outputs: list[Event] = field(default_factory=list)
+    writes: dict[str, OrderRecord] = field(default_factory=dict)
+    steps: list[Step] = field(default_factory=list)
+    #: breaches published by this plan, with the record they belong to
+    breaches: list[tuple[SlaBreach, OrderRecord]] = field(default_factory=list)
+    #: an order this plan starts tracking
+    opened: DispatchOrder | None = None
+    #: a lifecycle update the state machine refuses: the dead letter's reason and detail
+    dead_letter: tuple[DeadLetterReason, str] | None = None
+
+
+class OrderTracker:
+    """Orders of one worker: records by order id, their due times, breaches known published."""
+
+    def __init__(
+        self, records: Records, router: Router, fed_by_records: Callable[[str], bool]
+    ) -> None:
+        self.records = records
+        self.router = router
+        #: risk point id → whether department records (a place) feed it, not sensors
+        self.fed_by_records = fed_by_records
+        self.index = DueIndex()
+
+    def load(self, order_id: str) -> OrderRecord | None:
+        raw = self.records.get(order_id)
+        return None if raw is None else OrderRecord.model_validate(raw)
+
+    def on_order(self, order: DispatchOrder, partition: int, now: datetime) -> Plan:
+        if self.records.get(order.order_id) is not None:
+            return Plan()  # a replayed order: already tracked, one order per alert
+        plan = order.auto_disposal
+        by_records = plan is not None and self.fed_by_records(plan.risk_point)
+        watches = recheck.watch_requests(order, by_records, now)
+        step = lifecycle.open_order(
+            order, partition, now, watched=[recheck.watched_key(w) for w in watches]
+        )
+        assert step.record is not None
+        return Plan(
+            outputs=[*step.statuses, *watches],
+            writes={order.order_id: step.record},
+            steps=[step],
+            opened=order,
+        )
+
+    def on_update(self, update: DispatchUpdate, now: datetime) -> Plan:
+        step = lifecycle.apply_update(self.load(update.order_id), update, now)
+        if step.error is not None:
+            reason, detail = step.error
+            return Plan(dead_letter=(DeadLetterReason(reason), detail))
+        if step.record is None:
+            return Plan()
+        new = step.record
+        outputs: list[Event] = list(step.statuses)
+        if step.escalate:  # help requested: a person gets it now, not at the re-check
+            outputs += notify.plan_escalated(
+                new.order_id,
+                new.alert_id,
+                new.receiver,
+                new.channels,
+                self.router,
+                now,
+                help_requested=True,
+            )
+        return Plan(outputs=outputs, writes={update.order_id: new}, steps=[step])
+
+    def on_health(self, health: SensorHealth) -> Plan:
+        new = lifecycle.sensor_health(
+            self.load(health.order_id), health.sensor_id, health.recovered
+        )
+        return Plan() if new is None else Plan(writes={health.order_id: new})
+
+    def on_tick(self, partition: int, now: datetime, known: set[str]) -> Plan:
+        """Every order of ``partition`` due by ``now``: breaches, escalations, re-checks."""
+        if not self.index.built(partition):
+            self.index.build(partition, self._records_of(partition))
+        plan = Plan()
+        for order_id in self.index.due(partition, now):
+            rec = self.load(order_id)
+            if rec is None:
+                continue
+            step = lifecycle.on_tick(rec, now)
+            if step.record is None:
+                continue
+            fresh = [b for b in step.breaches if b.breach_id not in known]
+            plan.outputs += step.statuses
+            if step.escalate:
+                plan.outputs += notify.plan_escalated(
+                    rec.order_id, rec.alert_id, rec.receiver, rec.channels, self.router, now
+                )
+            for b in fresh:
+                plan.outputs += notify.plan_breach(b, self.router, now)
+            plan.outputs += fresh  # last: a breach on the topic means its escalation went out
+            plan.writes[order_id] = step.record
+            plan.steps.append(step)
+            plan.breaches += [(b, step.record) for b in fresh]
+        return plan
+
+    def commit(self, plan: Plan, known: set[str] | None = None) -> None:
+        """The plan's outputs are on the broker: write its records, note its breaches."""
+        for order_id, rec in plan.writes.items():
+            self.records[order_id] = rec.to_json()
+            self.index.put(rec)
+        if known is not None:
+            known.update(b.breach_id for b, _ in plan.breaches)
+
+    def open_counts(self, partitions: Iterable[int]) -> dict[str, int]:
+        """Orders not finished, by state, over ``partitions``."""
+        mine = set(partitions)
+        counts = {s.value: 0 for s in OrderState if s not in lifecycle.TERMINAL}
+        for raw in list(self.records.values()):
+            if raw.get("partition") in mine and raw.get("state") in counts:
+                counts[raw["state"]] += 1
+        return counts
+
+    def forget(self) -> None:
+        """Partitions may move (a rebalance): rebuild the due index from the records."""
+        self.index.forget()
+
+    def _records_of(self, partition: int) -> Iterable[OrderRecord]:
+        return (
+            OrderRecord.model_validate(raw)
+            for raw in list(self.records.values())
+            if raw.get("partition") == partition
+        )

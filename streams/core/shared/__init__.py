@@ -1,0 +1,1 @@
+"""Pieces every stage shares: catalogue, district model, clock, ids."""

@@ -1,0 +1,1 @@
+"""reading → **signal**: detectors, triggers, the re-check judgement."""

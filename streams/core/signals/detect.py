@@ -1,0 +1,243 @@
+"""Detection: readings and department records against every risk point that watches them.
+
+(reading / department event → **signal** → alert → order → notification.)
+Pure: the caller owns the per-key state (a sensor for readings, a place for
+department records) as one compact JSON string, which the worker keeps in a
+changelog-backed table. Detectors are rebuilt from that string on every
+event, so memory holds strings, not live objects, and a restart or a
+partition move resumes exactly where the state left off.
+
+The same state carries the machine re-check of auto-disposal
+(:mod:`streams.core.signals.recheck`): an auto-disposable risk point that fires
+begins a check there, each later observation is judged in it on the same
+pass, and an order's watch request attaches to it (:meth:`Detection.attach`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from schemas import (
+    DepartmentEvent,
+    DisposalWatch,
+    PlaceWatch,
+    RiskSignal,
+    SensorHealth,
+    SensorReading,
+)
+from streams.core.shared.catalogue import Catalogue, RiskPoint
+from streams.core.shared.ids import stable_id
+from streams.core.signals import recheck as disposal
+from streams.core.signals.detectors import Detector, Point, Record
+from streams.core.signals.trigger import Trigger
+
+#: Per-key state as stored: compact JSON of {risk point id: {"d": detector, "g": trigger,
+#: "c": re-checks of auto-disposal (only while any run, see streams.core.signals.recheck)}}.
+KeyState = str
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What one observation did to its key: the new state, signals, and re-check verdicts."""
+
+    state: KeyState
+    signals: list[RiskSignal]
+    health: list[SensorHealth]
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A risk point with its detector class, parameters and trigger resolved."""
+
+    risk_point: RiskPoint
+    cls: type[Detector[Any]]
+    params: dict[str, Any]
+    trigger: Trigger
+    judge: disposal.Judge
+
+    @property
+    def detector_id(self) -> str:
+        return f"{self.cls.kind}.{self.risk_point.id}"
+
+
+class Detection:
+    """Applies the catalogue's detectors; one instance serves every key."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        seed: int = 0,
+        observe: Callable[[str, float], None] | None = None,
+    ) -> None:
+        """``observe(kind, seconds)``, if given, hears each detector's time per event."""
+        self.seed = seed
+        self._observe = observe
+        self._by_kind: dict[str, list[Bound]] = {}
+        self._by_type: dict[str, list[Bound]] = {}
+        self._by_id: dict[str, Bound] = {}
+        for rp in catalogue.risk_points:
+            cls, params, trigger = rp.detector.cls, dict(rp.detector.params), rp.make_trigger()
+            bound = Bound(rp, cls, params, trigger, disposal.Judge(cls, params, seed, trigger))
+            self._by_id[rp.id] = bound
+            if rp.source.sensor_kind is not None:
+                self._by_kind.setdefault(rp.source.sensor_kind, []).append(bound)
+            for et in rp.source.event_types or ():
+                self._by_type.setdefault(et, []).append(bound)
+
+    def watches(self, sensor_kind: str) -> bool:
+        return sensor_kind in self._by_kind
+
+    def on_reading(
+        self, reading: SensorReading, state: KeyState | None, now: datetime
+    ) -> tuple[KeyState, list[RiskSignal]]:
+        """New state for the sensor, and the signals this reading raised."""
+        seen = self.observe_reading(reading, state, now)
+        return seen.state, seen.signals
+
+    def on_department_event(
+        self, event: DepartmentEvent, state: KeyState | None, now: datetime
+    ) -> tuple[KeyState, list[RiskSignal]]:
+        """New state for the place, and the signals this record raised."""
+        seen = self.observe_record(event, state, now)
+        return seen.state, seen.signals
+
+    def observe_reading(
+        self, reading: SensorReading, state: KeyState | None, now: datetime
+    ) -> Observed:
+        """:meth:`on_reading`, with the re-check verdicts for orders watching the sensor."""
+        x = Point(
+            t=reading.event_time,
+            value=reading.value,
+            values={"value": reading.value, **reading.values} if reading.values else {},
+            event_id=reading.reading_id,
+        )
+        bounds = self._by_kind.get(reading.sensor_kind, [])
+        return self._run(
+            bounds, x, state, now, reading.sensor_id, reading.place_id, reading.sensor_id
+        )
+
+    def observe_record(
+        self, event: DepartmentEvent, state: KeyState | None, now: datetime
+    ) -> Observed:
+        """:meth:`on_department_event`, with the re-check verdicts for orders watching the place."""
+        x = Record(
+            t=event.event_time,
+            department=event.department,
+            event_type=event.event_type,
+            attributes=event.attributes,
+            event_id=event.event_id,
+            subject_id=event.subject_id,
+        )
+        bounds = self._by_type.get(event.event_type, [])
+        source_key = event.subject_id or event.place_id
+        return self._run(bounds, x, state, now, source_key, event.place_id, event.place_id)
+
+    def attach(
+        self, req: DisposalWatch | PlaceWatch, state: KeyState | None, now: datetime
+    ) -> tuple[KeyState | None, list[SensorHealth]]:
+        """Attach an order's watch to the re-check of its alarm in this key's state.
+
+        Returns the new state (``None``: unchanged) and the verdict if it is
+        already "recovered" (the order side starts from "not recovered").
+        """
+        b = self._by_id.get(req.risk_point)
+        stored: dict[str, Any] = json.loads(state) if state else {}
+        entry = stored.get(req.risk_point)
+        if b is None or entry is None or not entry.get("c"):
+            return None, []  # no alarm to judge from: the order escalates at its re-check
+        if isinstance(req, DisposalWatch):
+            needed, quiet_from = req.healthy_readings, req.event_time
+        else:
+            needed, quiet_from = 1, req.quiet_from
+        checks, events = disposal.attach(
+            entry["c"],
+            b.judge,
+            req.order_id,
+            disposal.watched_key(req),
+            needed,
+            quiet_from,
+            req.until,
+            req.since,
+            now,
+        )
+        if checks == entry["c"]:
+            return None, events
+        stored[req.risk_point] = {**entry, "c": checks}
+        return json.dumps(stored, separators=(",", ":")), events
+
+    def _run(
+        self,
+        bounds: list[Bound],
+        x: Point | Record,
+        state: KeyState | None,
+        now: datetime,
+        source_key: str,
+        place_id: str,
+        state_key: str,
+    ) -> Observed:
+        stored: dict[str, Any] = json.loads(state) if state else {}
+        signals: list[RiskSignal] = []
+        health: list[SensorHealth] = []
+        observe = self._observe
+        for b in bounds:
+            started = time.perf_counter() if observe is not None else 0.0
+            rp = b.risk_point
+            entry = stored.get(rp.id) or {}
+            det = b.cls.from_params(b.params, self.seed)
+            if "d" in entry:
+                det.load(entry["d"])
+            score = det.score_one(x)
+            warm = det.is_warm()
+            trig_state, fired = b.trigger.step(entry.get("g"), score, x.t, warm)
+            checks = entry.get("c")
+            if checks:
+                checks, verdicts = disposal.observe(checks, b.judge, x, state_key, now)
+                health += verdicts
+            if fired:
+                signals.append(self._signal(b, det, x, score, now, source_key, place_id))
+                if rp.auto_dispose:
+                    checks = disposal.begin(checks, b.judge, det.state(), x)
+            det.learn_one(x)
+            new: dict[str, Any] = {"d": det.state(), "g": trig_state}
+            if checks:
+                new["c"] = checks
+            stored[rp.id] = new
+            if observe is not None:
+                observe(b.cls.kind, time.perf_counter() - started)
+        return Observed(json.dumps(stored, separators=(",", ":")), signals, health)
+
+    @staticmethod
+    def _signal(
+        b: Bound,
+        det: Detector[Any],
+        x: Point | Record,
+        score: float,
+        now: datetime,
+        source_key: str,
+        place_id: str,
+    ) -> RiskSignal:
+        rp = b.risk_point
+        evidence = det.evidence(x) or [x.event_id]
+        return RiskSignal(
+            signal_id=stable_id("sig", b.detector_id, b.cls.version, *evidence),
+            risk_point=rp.id,
+            module=rp.module,
+            detector_id=b.detector_id,
+            detector_version=b.cls.version,
+            source_key=source_key,
+            place_id=place_id,
+            severity=rp.severity,
+            emergency=rp.emergency,
+            score=score,
+            threshold=b.trigger.threshold,
+            baseline=det.baseline(),
+            indicators={k: float(v) for k, v in list(det.indicators(x).items())[:32]},
+            source_event_ids=evidence[:64],
+            event_time=x.t,
+            detected_at=now,
+        )

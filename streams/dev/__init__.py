@@ -1,0 +1,1 @@
+"""Development infrastructure: a local Kafka broker and stub SMS/voice providers."""

@@ -1,0 +1,34 @@
+"""Local Kafka broker for development and tests (infrastructure, not in the event flow).
+
+A single-node KRaft broker started from Apache Kafka's own jars from Maven Central,
+one concept per module:
+
+* :mod:`~streams.dev.broker.config`: the Kafka release, :class:`BrokerConfig`,
+  :class:`BrokerError`;
+* :mod:`~streams.dev.broker.files`: the files under ``<home>/broker/``, the cluster id;
+* :mod:`~streams.dev.broker.java`: finding Java 17+;
+* :mod:`~streams.dev.broker.jars`: fetching Kafka's jars (``yujing broker install``);
+* :mod:`~streams.dev.broker.process`: the broker process, its pid file, stopping it;
+* :mod:`~streams.dev.broker.probe`: does a broker answer, is a port free;
+* :mod:`~streams.dev.broker.local`: :class:`LocalBroker`, which puts them together;
+* :mod:`~streams.dev.broker.cli`: ``yujing broker install|start|stop|status``.
+"""
+
+from streams.dev.broker.config import KAFKA_VERSION, BrokerConfig, BrokerError
+from streams.dev.broker.jars import kafka_libs_dir
+from streams.dev.broker.java import check_java, java_executable
+from streams.dev.broker.local import BrokerStatus, LocalBroker
+from streams.dev.broker.probe import broker_answers, find_free_port
+
+__all__ = [
+    "KAFKA_VERSION",
+    "BrokerConfig",
+    "BrokerError",
+    "BrokerStatus",
+    "LocalBroker",
+    "broker_answers",
+    "check_java",
+    "find_free_port",
+    "java_executable",
+    "kafka_libs_dir",
+]

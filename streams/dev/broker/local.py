@@ -1,0 +1,192 @@
+"""The local single-node Kafka broker of one home: install, start, stop, status.
+
+Where this sits: development infrastructure, not in the event flow. No agent, table,
+sink or schema of the pipeline imports this package and no event passes through it;
+it only provides the Kafka broker that the pipeline (and its tests) talk to, through
+``yujing broker install|start|stop|status`` and the ``kafka_bootstrap`` test fixture.
+
+It runs Kafka without Docker: Apache Kafka's own jars from Maven Central
+(:mod:`~streams.dev.broker.jars`) on a Java 17+ (:mod:`~streams.dev.broker.java`),
+in KRaft mode, as a process detached from the caller
+(:mod:`~streams.dev.broker.process`), with its files under ``<home>/broker/``
+(:mod:`~streams.dev.broker.files`). :class:`LocalBroker` puts these together:
+
+* ``start`` is idempotent: if this home's broker already runs it only waits until it
+  answers (:mod:`~streams.dev.broker.probe`); a port held by another process is a
+  one-line error naming the variable that moves it;
+* ``stop`` stops only this home's broker, never a process it did not start;
+* every failure is a :class:`~streams.dev.broker.config.BrokerError` whose message
+  says what to do, with the last lines of the broker's logs where they help.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from streams.dev.broker.config import BrokerConfig, BrokerError
+from streams.dev.broker.files import BrokerFiles, file_lock, output_tail
+from streams.dev.broker.jars import install_jars
+from streams.dev.broker.java import check_java, java_executable, kafka_command
+from streams.dev.broker.probe import broker_answers, port_in_use
+from streams.dev.broker.process import BrokerProcess, is_alive
+
+__all__ = ["BrokerStatus", "LocalBroker"]
+
+_FORMAT_TIMEOUT_S = 180
+
+
+@dataclass(frozen=True)
+class BrokerStatus:
+    """What ``yujing broker status`` reports."""
+
+    running: bool
+    pid: int | None
+    bootstrap: str
+    answering: bool
+
+
+class LocalBroker:
+    """Install, start, stop and inspect the single-node KRaft broker of one home."""
+
+    def __init__(self, config: BrokerConfig) -> None:
+        self.config = config
+        self.files = files = BrokerFiles(config.home)
+        self.process = BrokerProcess(files)
+        # The paths callers and tests read, as attributes of the broker.
+        self.dir = files.dir
+        self.data_dir = files.data_dir
+        self.logs_dir = files.logs_dir
+        self.properties_path = files.properties_path
+        self.log4j_path = files.log4j_path
+        self.pid_path = files.pid_path
+        self.cluster_id_path = files.cluster_id_path
+        self.out_path = files.out_path
+        self.server_log_path = files.server_log_path
+
+    def __repr__(self) -> str:
+        return f"LocalBroker(home={self.config.home}, bootstrap={self.config.bootstrap})"
+
+    def install(self) -> Path:
+        """Make sure Kafka's jars are fetched (once, shared); return their directory."""
+        return install_jars()
+
+    def start(self, timeout: float = 60) -> str:
+        """Start the broker unless ours already runs; return once it answers.
+
+        Returns the bootstrap address ("127.0.0.1:<port>").
+        """
+        cfg = self.config
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with file_lock(self.files.lock_path):
+            pid = self.process.owned_pid()
+            if pid is not None:
+                self._wait_answering(pid, None, timeout)
+                return cfg.bootstrap
+            self.process.remove_pid_file()
+            for port, role, var in (
+                (cfg.port, "client", "YUJING_BROKER_PORT"),
+                (cfg.controller_port, "controller", "YUJING_BROKER_CONTROLLER_PORT"),
+            ):
+                if port_in_use(port):
+                    raise BrokerError(
+                        f"port {port} ({role} port) on 127.0.0.1 is already in use by another "
+                        f"process, not by the yujing broker of {cfg.home}: stop that process "
+                        f"or choose another port with {var}"
+                    )
+            java = java_executable()
+            check_java()
+            libs = self.install()
+            self.files.write_config_files(cfg)
+            self._format_storage(java, libs)
+            proc = self.process.launch(java, libs, cfg.heap_mb)
+            self.process.write_pid_file(proc.pid)
+            self._wait_answering(proc.pid, proc, timeout)
+        return cfg.bootstrap
+
+    def stop(self, timeout: float = 30) -> bool:
+        """Stop our broker (SIGTERM, SIGKILL after ``timeout``); False if none ran."""
+        if not self.dir.is_dir():
+            return False
+        with file_lock(self.files.lock_path):
+            pid = self.process.owned_pid()
+            if pid is None:
+                self.process.remove_pid_file()  # stale, or naming a process that is not ours
+                return False
+            self.process.terminate(pid, timeout)
+            self.process.remove_pid_file()
+            return True
+
+    def status(self) -> BrokerStatus:
+        """Is this home's broker running, and does it answer?"""
+        pid = self.process.owned_pid() if self.dir.is_dir() else None
+        answering = pid is not None and broker_answers(self.config.bootstrap, timeout=3.0)
+        return BrokerStatus(
+            running=pid is not None,
+            pid=pid,
+            bootstrap=self.config.bootstrap,
+            answering=answering,
+        )
+
+    def _format_storage(self, java: str, libs: Path) -> None:
+        """Format ``data/`` with this home's cluster id, once (KRaft needs it)."""
+        if self.files.is_formatted():
+            return
+        cmd = [
+            *kafka_command(java, libs, self.files),
+            "kafka.tools.StorageTool",
+            "format",
+            "--ignore-formatted",
+            "-t",
+            self.files.cluster_id(),
+            "-c",
+            str(self.properties_path),
+        ]
+        try:
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=_FORMAT_TIMEOUT_S, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise BrokerError(
+                f"could not format the Kafka storage in {self.data_dir}: {exc}"
+            ) from exc
+        if proc.returncode != 0:
+            raise BrokerError(
+                f"formatting the Kafka storage in {self.data_dir} failed "
+                f"(exit {proc.returncode}):\n" + output_tail(proc.stdout + "\n" + proc.stderr)
+            )
+
+    def _wait_answering(
+        self, pid: int, proc: subprocess.Popen[bytes] | None, timeout: float
+    ) -> None:
+        """Wait until the broker answers; ``proc`` is set if this call started it."""
+        bootstrap = self.config.bootstrap
+        deadline = time.monotonic() + timeout
+        while True:
+            exit_code = proc.poll() if proc is not None else None
+            if exit_code is not None or (proc is None and not is_alive(pid)):
+                self.process.remove_pid_file()
+                how = f"exited with code {exit_code}" if exit_code is not None else "exited"
+                raise BrokerError(
+                    f"the Kafka broker (pid {pid}) {how} before it answered on {bootstrap}\n"
+                    + self.files.logs_tail()
+                )
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            if broker_answers(bootstrap, timeout=min(5.0, max(1.0, remaining))):
+                return
+            time.sleep(0.5)
+        if proc is not None:  # we started it and it is useless: do not leave it behind
+            self.process.terminate(pid, 15)
+            self.process.remove_pid_file()
+            raise BrokerError(
+                f"the Kafka broker did not answer on {bootstrap} within {timeout:.0f} s and "
+                f"was stopped\n" + self.files.logs_tail()
+            )
+        raise BrokerError(
+            f"the Kafka broker (pid {pid}) runs but did not answer on {bootstrap} within "
+            f"{timeout:.0f} s; see {self.server_log_path}, or `yujing broker stop` and start again"
+        )

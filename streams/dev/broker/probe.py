@@ -1,0 +1,101 @@
+"""Probing the loopback: does a Kafka broker answer there, and is a port free?
+
+Where this sits: development infrastructure, not in the event flow (the local
+single-node KRaft broker started from Apache Kafka's own jars from Maven Central).
+
+:func:`broker_answers` is what ``yujing broker start`` waits on and ``status``
+reports: a metadata request that lists at least one broker, because a bare TCP
+connect also succeeds on a broker that is still starting, or on anything else
+listening on the port. Its aiokafka connection errors are silenced for the probe's
+own thread only, so a probe that fails while the broker starts logs nothing.
+:func:`port_in_use` and :func:`find_free_port` check ports before a start and pick
+them for tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+__all__ = ["broker_answers", "find_free_port", "port_in_use"]
+
+_AIOKAFKA_LOGGERS = ("aiokafka", "aiokafka.conn", "aiokafka.cluster")
+
+
+def find_free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now (for tests)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int) -> bool:
+    """True if something listens on (or holds) ``port`` on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # SO_REUSEADDR: a port left in TIME_WAIT by a stopped broker counts as free,
+        # as it does for Kafka itself; a listening socket still makes bind fail.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def broker_answers(bootstrap: str, timeout: float = 5.0) -> bool:
+    """True if a Kafka broker at ``bootstrap`` ("host:port") answers a metadata
+    request listing at least one broker; a bare TCP connect is not enough."""
+    host, _, port = bootstrap.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
+            pass
+    except (OSError, ValueError):
+        return False
+    # A thread of its own: works even when called from inside a running event loop.
+    with ThreadPoolExecutor(1, thread_name_prefix="yujing-broker-probe") as pool:
+        return pool.submit(_probe_in_this_thread, bootstrap, timeout).result()
+
+
+class _ThreadFilter(logging.Filter):
+    """Drop the connection errors of one probe thread, and nothing else."""
+
+    def __init__(self, thread_id: int) -> None:
+        super().__init__()
+        self.thread_id = thread_id
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread != self.thread_id
+
+
+def _probe_in_this_thread(bootstrap: str, timeout: float) -> bool:
+    quiet = _ThreadFilter(threading.get_ident())
+    loggers = [logging.getLogger(name) for name in _AIOKAFKA_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(quiet)
+    try:
+        return asyncio.run(_describe_cluster(bootstrap, timeout))
+    except Exception:
+        return False
+    finally:
+        for logger in loggers:
+            logger.removeFilter(quiet)
+
+
+async def _describe_cluster(bootstrap: str, timeout: float) -> bool:
+    from aiokafka.client import AIOKafkaClient
+
+    client = AIOKafkaClient(
+        bootstrap_servers=bootstrap,
+        client_id="yujing-broker-probe",
+        request_timeout_ms=max(1000, int(timeout * 1000)),
+    )
+    try:
+        await asyncio.wait_for(client.bootstrap(), timeout)
+        return bool(client.cluster.brokers())
+    finally:
+        with contextlib.suppress(Exception):
+            await client.close()

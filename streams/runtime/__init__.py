@@ -1,0 +1,1 @@
+"""The worker at run time: the Faust app, its consumer, wiring and agents."""

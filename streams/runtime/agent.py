@@ -1,0 +1,86 @@
+"""What an agent is: a verb of the flow, the topics it reads and a handler for each.
+
+Where this sits: the contract between the runtime (:mod:`streams.runtime.wiring`,
+which decodes each event once and runs every handler of its topic) and the
+agents in :mod:`streams.runtime.agents`, one per hop of the flow (reading →
+signal → alert → order → notification). A handler gets the decoded event and
+where it came from, and returns a :class:`Result`: the outputs to publish, then
+the state to commit once the broker has them, or the reason to dead-letter it.
+
+>>> from schemas.registry import SIGNALS
+>>> def build(ctx):
+...     return {SIGNALS: lambda signal, source: Result()}
+>>> agent = Agent("raise_alerts", build)
+>>> agent.name
+'raise_alerts'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from schemas import DeadLetterReason, Event
+from schemas.registry import TopicSpec
+
+if TYPE_CHECKING:
+    from streams.runtime.context import Context
+
+
+@dataclass
+class Result:
+    """What the core made of one event: outputs to publish, then state to commit."""
+
+    outputs: Sequence[Event] = ()
+    commit: Callable[[], None] | None = None
+    dead_letter: tuple[DeadLetterReason, str] | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an event was read: its (physical) topic, partition and offset."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+#: A handler takes the decoded event (the topic's schema) and its source.
+Handler = Callable[[Any, Source], "Result | Awaitable[Result]"]
+Handlers = Mapping[TopicSpec, Handler]
+
+
+@dataclass(frozen=True)
+class Agent:
+    """One verb of the flow: its name and how to build its handlers from the context.
+
+    ``build`` is called once per worker; the topics the agent reads are the keys
+    of the mapping it returns, in order.
+    """
+
+    name: str
+    build: Callable[[Context], Handlers]
+
+
+def store(table: Any, key: str, new: Any, old: Any = None) -> Callable[[], None]:
+    """A commit that writes ``new`` under ``key`` when it is set and differs from ``old``."""
+
+    def commit() -> None:
+        if new is not None and new != old:
+            table[key] = new
+
+    return commit
+
+
+def store_all(table: Any, writes: Mapping[str, Any]) -> Callable[[], None]:
+    """A commit that writes every value of ``writes`` (``None`` deletes the key)."""
+
+    def commit() -> None:
+        for key, value in writes.items():
+            if value is not None:
+                table[key] = value
+            elif key in table:
+                del table[key]
+
+    return commit

@@ -1,0 +1,33 @@
+"""Agent ``locate_signals``: signals → scoped signals (signal → **scoped signal**).
+
+Reads the signals topic (keyed by place, so one place's signals stay in order)
+beside ``raise_alerts``, judges each against its place's event-time clock (a
+changelog-backed table keyed by place id) and copies it to every scope its place
+rolls up into (:mod:`streams.core.alerts.locate`); a late one is dead-lettered.
+"""
+
+from __future__ import annotations
+
+from schemas import DeadLetterReason, RiskSignal
+from schemas.registry import SIGNALS
+from streams.core.alerts.locate import locate
+from streams.runtime.agent import Agent, Handlers, Result, Source, store
+from streams.runtime.context import Context
+
+
+def build(ctx: Context) -> Handlers:
+    index = ctx.config.regions
+    lateness = ctx.config.catalogue.windows.allowed_lateness_s
+    clocks = ctx.table("place-clocks")
+
+    def on_signal(sig: RiskSignal, source: Source) -> Result:
+        old = clocks.get(sig.place_id)
+        found = locate(sig, old, source.offset, lateness, index)
+        commit = store(clocks, sig.place_id, found.clock, old)
+        dead = None if found.late is None else (DeadLetterReason.LATE, found.late)
+        return Result(outputs=found.scoped, commit=commit, dead_letter=dead)
+
+    return {SIGNALS: on_signal}
+
+
+AGENT = Agent("locate_signals", build)

@@ -1,0 +1,153 @@
+"""The worker's composition root: the Faust app, its topics, the context and the agents.
+
+Where this sits: under the whole flow (reading → signal → alert → order →
+notification). :func:`create_pipeline` builds the Faust app with the consumer
+that loses nothing (:mod:`streams.runtime.consumer`), declares every registry
+topic once, hands each agent (:mod:`streams.runtime.agents`) the narrow runtime
+context (:mod:`streams.runtime.context`), wires them so each event is decoded
+once (:mod:`streams.runtime.wiring`), and adds the ticker, the consumer gauges
+and the web pages. Nothing imports this module but the entry points: agents get
+the context, never the pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+from prometheus_client import CollectorRegistry
+
+from schemas.registry import SCOPED_SIGNALS, TICKS, TOPICS, TopicSpec
+from streams.core.shared.clock import make_clock
+from streams.runtime import failpoints, lag, web
+from streams.runtime.agent import Handler
+from streams.runtime.agents import AGENTS
+from streams.runtime.agents.assess_scopes import TABLE as SCOPE_WINDOWS
+from streams.runtime.consumer import use_strict_offsets
+from streams.runtime.context import Config, Context
+from streams.runtime.hop import Hop
+from streams.runtime.metrics import Metrics
+from streams.runtime.provision import SHORT_RETENTION
+from streams.runtime.publish import Publisher
+from streams.runtime.settings import Settings
+from streams.runtime.ticker import start_ticker
+from streams.runtime.wiring import Wiring
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class Pipeline:
+    """A built worker: what the entry points and tests look at."""
+
+    settings: Settings
+    app: faust.App
+    registry: CollectorRegistry
+    metrics: Metrics
+    context: Context
+    wiring: Wiring
+    topics: dict[str, faust.TopicT]
+
+    def topic(self, spec: TopicSpec) -> faust.TopicT:
+        return self.topics[spec.name]
+
+
+def create_pipeline(
+    settings: Settings | None = None,
+    registry: CollectorRegistry | None = None,
+    clock: Clock | None = None,
+) -> Pipeline:
+    """Build the app, declare every registry topic, build and wire the agents.
+
+    The clock is the injected one, else the one the settings describe
+    (``YUJING_CLOCK_*``: wall time, or simulated time for tests and replays).
+    """
+    settings = settings or Settings.from_env()
+    if clock is None:
+        clock = make_clock(settings.clock_epoch, settings.clock_speed, settings.clock_anchor)
+    registry = registry if registry is not None else CollectorRegistry()
+    config = Config(settings)
+    app = _faust_app(settings)
+    metrics = Metrics(registry)
+    metrics.departments = frozenset(d.id for d in config.regions.model.departments)
+    names = {settings.topic(n): n for n in TOPICS}
+    # never commit, nor skip, a record no agent has processed; re-read a stuck partition
+    use_strict_offsets(
+        app,
+        on_reseek=lambda tp, _offset: metrics.offset_reseeks.labels(
+            names.get(tp.topic, tp.topic), str(tp.partition)
+        ).inc(),
+        stall_after_s=settings.stall_after_s,
+        lose_handover=failpoints.lost_handover_topic(settings),
+    )
+    topics = {
+        name: app.topic(
+            settings.topic(name),
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.partitions,
+            retention=SHORT_RETENTION.get(name),
+        )
+        for name in TOPICS
+    }
+    publisher = Publisher(topics, metrics)
+    context = Context(settings, clock, metrics, config, app, publisher.publish)
+    events_in = {name: metrics.events_in.labels(name) for name in TOPICS}
+
+    def make_hop(stage: str, spec: TopicSpec, handler: Handler) -> Hop:
+        return Hop(stage, spec.name, handler, publisher, metrics, clock, settings.max_message_bytes)
+
+    wiring = Wiring(
+        app=app,
+        topic_of=settings.topic,
+        make_hop=make_hop,
+        max_message_bytes=settings.max_message_bytes,
+        on_event=lambda name: events_in[name].inc(),
+    )
+    for agent in AGENTS:
+        wiring.add(agent, agent.build(context))
+    wiring.build()
+
+    start_ticker(app, topics[TICKS.name], settings.partitions, settings.tick_interval_s, clock)
+    setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")
+    lag.watch_consumer(metrics, app, names)
+    web.add_ready_page(app)
+    web.add_map_pages(
+        app,
+        context.table(SCOPE_WINDOWS),
+        config.regions,
+        lambda: context.active_partitions(SCOPED_SIGNALS),
+    )
+    return Pipeline(settings, app, registry, metrics, context, wiring, topics)
+
+
+def _faust_app(settings: Settings) -> faust.App:
+    """The Faust app: JSON bytes in and out, acks from every replica, web on localhost."""
+    options: dict[str, Any] = {
+        "broker": [f"kafka://{b.strip()}" for b in settings.kafka_bootstrap.split(",")],
+        "store": "memory://",
+        "datadir": str(settings.data_path),
+        "topic_partitions": settings.partitions,
+        "topic_replication_factor": 1,
+        "consumer_auto_offset_reset": "earliest",
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+        "producer_acks": -1,
+        "broker_session_timeout": settings.session_timeout_s,
+        "broker_heartbeat_interval": min(3.0, settings.session_timeout_s / 4),
+        "web_bind": settings.web_host,
+        "web_host": settings.web_host,
+        "web_port": settings.web_port,
+        "web_tables_enabled": False,
+        "web_router_enabled": False,
+        "web_graph_enabled": False,
+        "web_stats_enabled": False,
+    }
+    # the prefix + app id: consumer group and changelog names
+    return faust.App(settings.faust_id, **options)

@@ -1,0 +1,1 @@
+"""Command-line tools around the pipeline: simulate, replay, tail, map, report."""

@@ -1,0 +1,86 @@
+"""``yujing map``: one risk map from every worker.
+
+(compound / systemic alert → **map**, for operators.) Each worker answers
+``/map`` and ``/map/{scope}/alerts`` for the partitions it holds; with more
+than one worker the picture is split. This asks every worker named and merges
+the answers (``streams.core.alerts.riskmap.merge_maps`` / ``merge_scope_alerts``):
+levels by maximum, open alerts as a union of ids.
+
+    yujing map [SCOPE] [--worker URL ...]
+
+Without ``--worker`` it asks ``http://127.0.0.1:$YUJING_WEB_PORT``. A worker
+that does not answer is an error naming it: a map missing a worker's
+partitions would look calmer than the city is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.parse
+from typing import Any
+
+from streams.core.alerts.riskmap import merge_maps, merge_scope_alerts
+from streams.dev.runner import get_json
+
+Json = dict[str, Any]
+
+
+class MapError(Exception):
+    """A worker did not give its part of the map."""
+
+
+def fetch(workers: list[str], scope: str | None = None, timeout: float = 5.0) -> Json:
+    """The merged ``/map`` (or ``/map/{scope}/alerts``) of ``workers`` (base URLs)."""
+    answers = []
+    for base in workers:
+        base = base.rstrip("/")
+        if scope is None:
+            url = f"{base}/map?ids=1"
+        else:
+            url = f"{base}/map/{urllib.parse.quote(scope, safe=':')}/alerts"
+        try:
+            status, body = get_json(url, timeout=timeout)
+        except OSError as err:
+            why = getattr(err, "reason", None) or err
+            raise MapError(f"worker not reachable at {base} ({why})") from None
+        if scope is not None and status == 404:
+            continue  # a place this worker has not seen
+        if status != 200 or not isinstance(body, dict):
+            raise MapError(f"worker {base} answered {status} for {url}")
+        answers.append(body)
+    if scope is None:
+        return merge_maps(answers)
+    if not answers:
+        raise MapError(f"no worker knows the scope {scope!r}")
+    return merge_scope_alerts(scope, answers)
+
+
+def add_map_command(sub: Any) -> None:
+    p = sub.add_parser(
+        "map",
+        help="one risk map from every worker: levels per scope, or one scope's open alerts",
+        description=(__doc__ or "").split("\n\n")[1],
+    )
+    p.add_argument("scope", nargs="?", default=None, help="a scope: its open alerts")
+    p.add_argument(
+        "--worker",
+        action="append",
+        default=[],
+        help="a worker's web address, e.g. http://127.0.0.1:6066 (repeat for each worker)",
+    )
+    p.set_defaults(func=_map)
+
+
+def _map(args: argparse.Namespace) -> int:
+    from streams.runtime.settings import Settings
+
+    workers = args.worker or [f"http://127.0.0.1:{Settings.from_env().web_port}"]
+    try:
+        merged = fetch(workers, args.scope)
+    except MapError as err:
+        print(f"yujing map: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps(merged, indent=2, ensure_ascii=False))
+    return 0

@@ -1,0 +1,1 @@
+"""``yujing report``: the daily report for leaders, from the topics."""

@@ -1,0 +1,242 @@
+"""The README's commands, typed as a newcomer types them, work.
+
+Each README block marked ``tested verbatim by ... (NAME)`` runs as a bash
+script, exactly as written, in a folder outside the checkout, with ``yujing``
+on ``PATH`` and nothing else of this test session: no ``YUJING_KAFKA_BOOTSTRAP``
+and no ``YUJING_HOME``, so the block's own ``yujing broker start`` starts a
+fresh local broker with no topics at all (in ``./.yujing`` of that folder).
+The newcomer's environment only moves the ports (``YUJING_BROKER_PORT``,
+``YUJING_WEB_PORT``, ``YUJING_SMS_URL``, ...) and the data home
+(``XDG_DATA_HOME``) away from other runs on this machine. Commands ending in
+``&`` run in the background as written; the test stops everything it started,
+and the broker with ``yujing broker stop``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from support import wait_for
+
+from schemas.registry import TOPICS
+from streams.dev.broker import find_free_port
+from streams.dev.runner import get_json
+
+pytestmark = pytest.mark.integration
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+BIN = Path(sys.executable).parent
+
+
+def readme_block(name: str) -> str:
+    """The ``sh`` block that follows the README's ``tested verbatim ... (NAME)`` marker."""
+    text = README.read_text(encoding="utf-8")
+    marker = re.search(rf"<!-- tested verbatim by [^\n]*\({re.escape(name)}\) -->\n", text)
+    assert marker, f"README.md has no block marked {name}"
+    block = re.compile(r"```sh\n(.*?)```", re.S).match(text, marker.end())
+    assert block, f"README.md: the {name} marker is not followed by a ```sh block"
+    return block.group(1)
+
+
+@dataclass
+class Newcomer:
+    """A shell outside the checkout with ``yujing`` on PATH and ports of its own."""
+
+    cwd: Path
+    env: dict[str, str]
+    scripts: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def sms_url(self) -> str:
+        return self.env["YUJING_SMS_URL"]
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.env['YUJING_BROKER_PORT']}"
+
+    def run(self, block: str, name: str) -> tuple[subprocess.Popen[bytes], Path]:
+        """Start ``block`` as a bash script; its output (and its children's) goes to a log."""
+        log = self.cwd / f"{name}.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                ["bash", "-c", block],
+                cwd=self.cwd,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its background jobs stay in its process group
+            )
+        self.scripts.append(proc)
+        return proc, log
+
+    def stop(self) -> None:
+        for proc in self.scripts:
+            _stop_group(proc.pid)
+        subprocess.run(
+            [str(BIN / "yujing"), "broker", "stop"],
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            timeout=60,
+        )
+
+
+def _stop_group(pgid: int) -> None:
+    """SIGTERM the script's process group (its background jobs), then SIGKILL what is left."""
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+
+    def gone() -> bool:
+        try:
+            os.killpg(pgid, 0)
+            return False
+        except ProcessLookupError:
+            return True
+
+    try:
+        wait_for(gone, timeout=20, what=f"process group {pgid} to stop")
+    except AssertionError:
+        os.killpg(pgid, signal.SIGKILL)
+
+
+@pytest.fixture
+def newcomer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Newcomer]:
+    assert (BIN / "yujing").exists(), f"no yujing next to {sys.executable}: run `make setup`"
+    cwd = tmp_path_factory.mktemp("newcomer")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YUJING_")}
+    broker, controller, web, sms, voice = (find_free_port() for _ in range(5))
+    env.update(
+        {
+            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+            "XDG_DATA_HOME": str(cwd / "data-home"),
+            "YUJING_BROKER_PORT": str(broker),
+            "YUJING_BROKER_CONTROLLER_PORT": str(controller),
+            "YUJING_WEB_PORT": str(web),
+            "YUJING_SMS_URL": f"http://127.0.0.1:{sms}",
+            "YUJING_VOICE_URL": f"http://127.0.0.1:{voice}",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    person = Newcomer(cwd, env)
+    try:
+        yield person
+    finally:
+        person.stop()
+        for log in sorted(cwd.glob("*.log")):
+            tail = log.read_text(errors="replace").splitlines()[-30:]
+            print(f"--- {log.name}\n" + "\n".join(tail))
+
+
+def _topics_and_groups(bootstrap: str) -> tuple[dict[str, int], list[str]]:
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        names = [t for t in admin.list_topics() if not t.startswith("__")]
+        counts = {t["name"]: len(t["partitions"]) for t in admin.describe_topics(names)}
+        groups = [g["group_id"] for g in admin.list_groups()]
+        return counts, groups
+    finally:
+        admin.close()
+
+
+def test_a_worker_started_as_the_readme_shows_turns_a_reading_into_an_sms(
+    newcomer: Newcomer,
+) -> None:
+    assert not str(newcomer.cwd).startswith(str(README.parent))
+    script, log = newcomer.run(readme_block("README_WORKER"), "worker-block")
+    assert script.wait(timeout=240) == 0, log.read_text(errors="replace")
+
+    def sms() -> list[dict[str, object]]:
+        try:
+            return list(get_json(f"{newcomer.sms_url}/v1/messages")[1]["messages"])
+        except OSError:
+            return []
+
+    messages = wait_for(sms, timeout=120, what="the SMS of the README's gas reading")
+    assert len(messages) == 1, messages
+    assert "site.linping.noodle-house" in str(messages[0]["text"]), messages
+    assert "*" in str(messages[0]["to"])  # the stub keeps masked numbers only
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text, text
+    assert re.search(r"sms to \+\S*\*+\S*: ", text), text  # the sinks say what they received
+
+    # the worker created what it uses, with the configured partitions, and stays up
+    counts, groups = _topics_and_groups(newcomer.bootstrap)
+    for name in TOPICS:
+        assert counts.get(name) == 2, (name, counts)
+    assert counts["yujing-orders-changelog"] == 2, counts
+    assert "yujing" in groups
+    status, ready = get_json(f"http://127.0.0.1:{newcomer.env['YUJING_WEB_PORT']}/ready")
+    assert status == 200 and ready["ready"], ready
+    # its data lives in the data home, not in the folder it was started from
+    assert (newcomer.cwd / "data-home" / "yujing" / "worker" / "yujing").is_dir()
+    assert not (newcomer.cwd / ".yujing" / "worker").exists()
+
+
+def _simulate_truth(newcomer: Newcomer, block: str) -> list[dict[str, object]]:
+    """The ground truth of the README's ``simulate --kafka`` line, run with ``--out``."""
+    line = next(ln for ln in block.splitlines() if ln.strip().startswith("yujing simulate --kafka"))
+    args = shlex.split(line.split("#", 1)[0].rstrip().rstrip("&"))
+    out = newcomer.cwd / "truth-run.jsonl"
+    args = [str(out) if a == "--kafka" else a for a in args]
+    args.insert(args.index(str(out)), "--out")
+    args = [a for a in args if a != "--quiet"] + ["--quiet", "--speed", "0"]
+    subprocess.run(
+        [str(BIN / "yujing"), *args[1:]], cwd=newcomer.cwd, check=True, capture_output=True
+    )
+    lines = out.with_suffix(".truth.jsonl").read_text().splitlines()
+    return [json.loads(t) for t in lines]
+
+
+def _with(text: str, needle: str) -> str:
+    return text if needle in text else ""
+
+
+def test_the_readme_simulation_shows_linping_alerts_live_on_its_own_prefix(
+    newcomer: Newcomer,
+) -> None:
+    block = readme_block("README_SIMULATE")
+    truth = _simulate_truth(newcomer, block)
+    incidents = {t["place_id"] for t in truth if t["type"] == "incident"}
+    explained = incidents | {t["place_id"] for t in truth}  # sensor faults may alarm too
+    assert any(str(p).split(".")[1] == "linping" for p in incidents)
+
+    script, log = newcomer.run(block, "simulate-block")
+
+    def progress() -> str:
+        text = log.read_text(errors="replace")
+        if script.poll() is not None:
+            raise AssertionError(f"the README block ended ({script.returncode}):\n{text}")
+        return text
+
+    # the tail runs in the foreground; the simulator says when it has produced the day
+    wait_for(lambda: "produced " in progress(), timeout=240, what="the simulator to finish")
+    text = wait_for(lambda: _with(progress(), "ALERT "), timeout=120, what="an alert")
+    alerts = re.findall(r"ALERT (\w+)\s.*\n\s+where\s+(\S+) \(town (\w+)\)", text)
+    assert alerts, text
+    for level, place, town in alerts:
+        assert level in ("HIGH", "CRITICAL"), text
+        assert town == "linping", text
+        assert place in explained, (place, text)
+    assert any(place in incidents for _, place, _ in alerts), text
+    assert "Traceback" not in text, text
+
+    # the prefix isolates the run: every topic and consumer group on this fresh broker is sim.'s
+    counts, groups = _topics_and_groups(newcomer.bootstrap)
+    assert counts and all(name.startswith("sim.") for name in counts), counts
+    assert counts["sim.yujing-orders-changelog"] == 2, counts
+    assert groups == ["sim.yujing"], groups

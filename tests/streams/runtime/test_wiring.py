@@ -1,0 +1,124 @@
+"""The wiring (runtime/wiring.py): one Faust agent per input topic, each event decoded once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from schemas import Alert, AlertKind
+from schemas.codec import encode
+from schemas.registry import (
+    DISPATCH_ORDERS,
+    DISPOSAL_WATCH,
+    PLACE_WATCH,
+    READINGS,
+    SIGNALS,
+    TOPICS,
+)
+from streams.core.orders.create import create_order
+from streams.runtime import wiring as wiring_module
+from streams.runtime.agent import Agent, Result
+from streams.runtime.app import create_pipeline
+from streams.runtime.settings import Settings
+
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def _pipeline(tmp_path: Path):  # type: ignore[no-untyped-def]
+    settings = Settings.from_env(environ={}, data_dir=tmp_path, topic_prefix="t.")
+    return create_pipeline(settings, registry=CollectorRegistry())
+
+
+def test_every_topic_has_exactly_one_agent(tmp_path: Path) -> None:
+    pipe = _pipeline(tmp_path)
+    readers = Counter(t for agent in pipe.app.agents.values() for t in agent.channel.topics)
+    assert readers, "agents were built"
+    assert all(n == 1 for n in readers.values()), readers
+    # every topic the worker reads is a registry topic under the prefix
+    assert set(readers) <= {f"t.{name}" for name in TOPICS}
+
+
+def test_hops_that_share_a_topic_share_an_agent(tmp_path: Path) -> None:
+    pipe = _pipeline(tmp_path)
+    by_topic = {t: name for name, a in pipe.app.agents.items() for t in a.channel.topics}
+    # detection and its re-check share the sensor-keyed and place-keyed streams in one agent
+    assert by_topic[f"t.{READINGS.name}"] == by_topic[f"t.{DISPOSAL_WATCH.name}"] == "detect"
+    assert by_topic[f"t.{PLACE_WATCH.name}"] == "detect_records"
+    assert by_topic[f"t.{SIGNALS.name}"] == "raise_alerts+locate_signals"
+    assert by_topic[f"t.{DISPATCH_ORDERS.name}"] == "plan_notifications+track_orders"
+
+
+def test_adding_an_agent_after_build_is_refused(tmp_path: Path) -> None:
+    pipe = _pipeline(tmp_path)
+    late = Agent("late", lambda ctx: {READINGS: lambda reading, source: Result()})
+    with pytest.raises(RuntimeError, match="already built"):
+        pipe.wiring.add(late, late.build(pipe.context))
+
+
+def _alert() -> Alert:
+    return Alert(
+        event_time=T0,
+        alert_id="alert-1",
+        kind=AlertKind.SINGLE,
+        rule_id="single",
+        level="critical",
+        emergency=True,
+        scope="restaurant-7",
+        module="gas_safety",
+        risk_points=["restaurant_gas_leak"],
+        signal_ids=["sig-1"],
+        summary="gas at restaurant-7",
+    )
+
+
+def test_an_event_is_decoded_once_for_every_agent_that_reads_its_topic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipe = _pipeline(tmp_path)
+    decodes: list[str] = []
+    real = wiring_module.decode
+
+    def counting(schema: type, *args: Any, **kwargs: Any) -> Any:
+        decodes.append(schema.__name__)
+        return real(schema, *args, **kwargs)
+
+    monkeypatch.setattr(wiring_module, "decode", counting)
+    topic = f"t.{DISPATCH_ORDERS.name}"
+    hops = pipe.wiring._topics[topic].hops
+    assert [h.stage for h in hops] == ["plan_notifications", "track_orders"]
+    handed: list[tuple[str, int]] = []
+    for hop in hops:
+
+        async def run(
+            model: Any, source: Any, key: Any, value: Any, stage: str = hop.stage
+        ) -> None:
+            handed.append((stage, id(model)))
+
+        monkeypatch.setattr(hop, "run", run)
+    order = create_order(pipe.context.config.router, _alert(), T0)
+    message = SimpleNamespace(partition=1, offset=7)
+    for _ in range(3):
+        asyncio.run(pipe.wiring.process(topic, message, order.order_id.encode(), encode(order)))
+    assert decodes == ["DispatchOrder"] * 3  # once per event, not once per reader
+    assert [stage for stage, _ in handed] == ["plan_notifications", "track_orders"] * 3
+    assert handed[0][1] == handed[1][1]  # both readers got the same decoded object
+
+
+def test_a_stage_names_the_agent_and_for_a_second_input_its_topic(tmp_path: Path) -> None:
+    """Dead letters and latency series say which agent, and which of its inputs."""
+    pipe = _pipeline(tmp_path)
+    stages = {
+        topic.split(".")[-2]: [h.stage for h in t.hops] for topic, t in pipe.wiring._topics.items()
+    }
+    assert stages["readings"] == ["detect"]
+    assert stages["disposal-watch"] == ["detect.disposal-watch"]
+    assert stages["dispatch-updates"] == ["track_orders.dispatch-updates"]
+    every = [s for hops in stages.values() for s in hops]
+    assert len(every) == len(set(every)), "two handlers would share one stage's metrics"
