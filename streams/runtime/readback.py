@@ -58,9 +58,9 @@ class BreachReadBack:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
         )
-        await consumer.start()
         found: set[str] = set()
-        try:
+        try:  # a start that fails (no broker yet) must close the client too: one per tick
+            await consumer.start()
             consumer.assign([tp])
             end = (await consumer.end_offsets([tp]))[tp]
             consumer.seek(tp, 0)  # (seek_to_beginning lost to the 'latest' reset here)

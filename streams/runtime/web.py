@@ -16,15 +16,28 @@ from collections.abc import Callable
 from typing import Any
 
 import faust
+from faust.exceptions import ConsumerNotStarted
 
 from streams.core.alerts.riskmap import RiskMap
 from streams.core.shared.regions import RegionIndex
 
 
+def _assigned(app: faust.App) -> int:
+    """Partitions assigned to this worker; none while its consumer has not started (Faust
+    starts the web server first, so a readiness probe can come before the consumer)."""
+    consumer = app._consumer  # never create one from a probe
+    if consumer is None:
+        return 0
+    try:
+        return len(consumer.assignment())
+    except ConsumerNotStarted:
+        return 0
+
+
 def add_ready_page(app: faust.App) -> None:
     @app.page("/ready")
     async def ready(web: Any, request: Any) -> Any:
-        assigned = len(app.consumer.assignment()) if app.consumer else 0
+        assigned = _assigned(app)
         recovered = app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
         ok = assigned > 0 and recovered and not app.rebalancing
         return web.json(

@@ -32,6 +32,23 @@ from streams.runtime.publish import Pending
 HopFactory = Callable[[str, TopicSpec, Any], Hop]
 
 
+def stage_name(agent: str, spec: TopicSpec, handlers: Handlers) -> str:
+    """The stage an agent's handler of one topic is known by (dead letters, metrics, logs).
+
+    An agent's first input (its main one) goes by the agent's name; any other by
+    ``agent.<topic>`` (``track_orders.dispatch-updates``), so an operator reading a
+    dead letter or a ``yujing_stage_seconds`` series sees which input it came from.
+
+    >>> from schemas.registry import DISPATCH_UPDATES, DISPOSAL_WATCH, READINGS
+    >>> both = {READINGS: None, DISPOSAL_WATCH: None}
+    >>> stage_name("detect", READINGS, both), stage_name("detect", DISPOSAL_WATCH, both)
+    ('detect', 'detect.disposal-watch')
+    """
+    if spec == next(iter(handlers)):
+        return agent
+    return f"{agent}.{spec.name.split('.')[1]}"
+
+
 @dataclass
 class _Topic:
     spec: TopicSpec
@@ -61,7 +78,7 @@ class Wiring:
             if spec.name not in TOPICS:
                 raise KeyError(f"{agent.name}: {spec.name} is not a registry topic")
             topic = self._topics.setdefault(self.topic_of(spec.name), _Topic(spec))
-            topic.hops.append(self.make_hop(agent.name, spec, handler))
+            topic.hops.append(self.make_hop(stage_name(agent.name, spec, handlers), spec, handler))
             self._readers.setdefault(self.topic_of(spec.name), []).append(agent.name)
 
     def topics(self) -> list[str]:

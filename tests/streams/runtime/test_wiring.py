@@ -109,3 +109,16 @@ def test_an_event_is_decoded_once_for_every_agent_that_reads_its_topic(
     assert decodes == ["DispatchOrder"] * 3  # once per event, not once per reader
     assert [stage for stage, _ in handed] == ["plan_notifications", "track_orders"] * 3
     assert handed[0][1] == handed[1][1]  # both readers got the same decoded object
+
+
+def test_a_stage_names_the_agent_and_for_a_second_input_its_topic(tmp_path: Path) -> None:
+    """Dead letters and latency series say which agent, and which of its inputs."""
+    pipe = _pipeline(tmp_path)
+    stages = {
+        topic.split(".")[-2]: [h.stage for h in t.hops] for topic, t in pipe.wiring._topics.items()
+    }
+    assert stages["readings"] == ["detect"]
+    assert stages["disposal-watch"] == ["detect.disposal-watch"]
+    assert stages["dispatch-updates"] == ["track_orders.dispatch-updates"]
+    every = [s for hops in stages.values() for s in hops]
+    assert len(every) == len(set(every)), "two handlers would share one stage's metrics"
