@@ -12,7 +12,7 @@ comprehensive rule also asks what trend asks: is this window's measure (the
 distinct places, or the signals behind the index) improbable under the mean
 of the scope's own past windows? At a district's volume of hazards, three
 communities of a town with a signal in one hour is chance, not a pattern.
-(While a scope has fewer than ``min_history`` past windows, the floor alone
+(In a scope's first window, with no past to judge against, the floor alone
 decides.)
 """
 
@@ -88,9 +88,9 @@ class SystemicRule(ConfigModel):
     severity_weights: dict[Severity, float] = Field(default_factory=lambda: dict(_WEIGHTS))
     bands: dict[Severity, float] = Field(default_factory=dict)
     min_modules: int = Field(default=1, ge=1)
-    #: regional, industry, comprehensive: also judge against the scope's own past windows,
-    #: as trend does (``history``, ``min_history``, ``p_value``): the measure (distinct
-    #: places; the signal count behind the index) must be improbable under its past mean.
+    #: regional, industry, comprehensive: also judge against the scope's own past windows
+    #: (``history`` of them at most, ``p_value``): the measure (distinct places; the signal
+    #: count behind the index) must be improbable under their mean.
     against_history: bool = False
     #: trend: past windows remembered, needed before judging, count floor and tail probability.
     history: int = Field(default=24, ge=2, le=256)
@@ -112,7 +112,7 @@ class SystemicRule(ConfigModel):
                 raise ValueError("bands must be positive and rise with the level")
         elif self.bands:
             raise ValueError(f"bands are only for comprehensive rules, not {self.kind}")
-        if (self.kind == "trend" or self.against_history) and self.min_history > self.history:
+        if self.kind == "trend" and self.min_history > self.history:
             raise ValueError("min_history cannot exceed history")
         if self.kind == "trend" and self.against_history:
             raise ValueError("a trend rule always judges against its history")

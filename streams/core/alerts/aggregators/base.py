@@ -162,21 +162,22 @@ class Against:
 def against_history(rule: SystemicRule, measure: int, ctx: Context) -> Against:
     """Whether ``measure`` is improbable (Poisson tail ≤ ``p_value``) under the mean of the
     past windows, for a rule with ``against_history``; always unusual for one without.
-    While a scope's past is shorter than ``min_history`` windows (a new deployment, a scope
-    that just had its first signal) there is nothing to judge against: the rule's own
-    floor (``min_places``, the bands) decides alone, as it would without history.
+    The past is what the scope has (up to ``history`` windows): from its first window on,
+    a window is judged against the ones before it. A scope with no past window at all (its
+    first signal is in this window) has nothing to judge against: the rule's own floor
+    (``min_places``, the bands) decides alone, as it would without history.
 
-    >>> r = SystemicRule(id="r", name="r", kind="regional", against_history=True, min_history=2)
+    >>> r = SystemicRule(id="r", name="r", kind="regional", against_history=True)
     >>> ctx = Context("town:t", "", 0, 3600, history=(1, 0, 1))
     >>> against_history(r, 2, ctx).unusual, against_history(r, 6, ctx).unusual
     (False, True)
-    >>> against_history(r, 2, Context("town:t", "", 0, 3600, history=(1,))).unusual
+    >>> against_history(r, 2, Context("town:t", "", 0, 3600, history=())).unusual
     True
     """
     if not rule.against_history:
         return Against(True)
     hist = ctx.history[-rule.history :]
-    if len(hist) < rule.min_history:
+    if not hist:
         return Against(True)
     mean = sum(hist) / len(hist)
     tail = poisson_sf(measure, mean)

@@ -46,8 +46,9 @@ def test_a_town_where_three_communities_always_have_signals_is_not_a_pattern() -
     busy_past = (3, 4, 2, 3, 3, 4)
     assert plain.result(three, ctx(busy_past)) is not None  # the bare count fires
     assert judged.result(three, ctx(busy_past)) is None  # ordinary for this town
-    # too short a past to judge against: the floor alone decides, as without history
-    assert judged.result(three, ctx(busy_past[:3])) is not None
+    assert judged.result(three, ctx(busy_past[:1])) is None  # one past window is a past
+    # no past window at all (the scope's first): the floor alone decides, as without history
+    assert judged.result(three, ctx(())) is not None
     spread = state([ev(i, f"c{i}") for i in range(12)])
     out = judged.result(spread, ctx(busy_past))
     assert out is not None and out.baseline is not None and abs(out.baseline - 19 / 6) < 1e-9
