@@ -167,7 +167,7 @@ def against_history(rule: SystemicRule, measure: int, ctx: Context) -> Against:
     first signal is in this window) has nothing to judge against: the rule's own floor
     (``min_places``, the bands) decides alone, as it would without history.
 
-    >>> r = SystemicRule(id="r", name="r", kind="regional", against_history=True)
+    >>> r = SystemicRule(id="r", name="r", kind="regional", window_s=3600, against_history=True)
     >>> ctx = Context("town:t", "", 0, 3600, history=(1, 0, 1))
     >>> against_history(r, 2, ctx).unusual, against_history(r, 6, ctx).unusual
     (False, True)
