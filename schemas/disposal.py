@@ -48,7 +48,8 @@ class PlaceWatch(Event):
     until: AwareDatetime = Field(description="Stop watching after this (the re-check time).")
     quiet_from: AwareDatetime = Field(
         description="The records have stopped if none judged unhealthy has an event time from "
-        "here on: the order's creation, when the party concerned was told."
+        "here on: the middle of the re-check delay (the party concerned, told at the order's "
+        "creation, has the first half to act)."
     )
     since: AwareDatetime | None = Field(
         default=None,

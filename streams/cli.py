@@ -48,6 +48,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "add_district_command",
         "the district model: generate, check, show",
     ),
+    "district-day": (
+        "streams.tools.day.run",
+        "add_district_day_command",
+        "a whole simulated day: broker, stubs, two workers, the people; report and JSON",
+    ),
     "score-csv": (
         "streams.tools.score_csv",
         "add_score_csv_command",

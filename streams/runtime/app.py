@@ -68,7 +68,9 @@ def create_pipeline(
     """
     settings = settings or Settings.from_env()
     if clock is None:
-        clock = make_clock(settings.clock_epoch, settings.clock_speed, settings.clock_anchor)
+        clock = make_clock(
+            settings.clock_epoch, settings.clock_speed, settings.clock_anchor, settings.clock_until
+        )
     registry = registry if registry is not None else CollectorRegistry()
     config = Config(settings)
     app = _faust_app(settings)

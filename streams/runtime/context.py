@@ -28,6 +28,7 @@ from streams.core.shared.catalogue import Catalogue, load_catalogue
 from streams.core.shared.directory import Directory
 from streams.core.shared.district_gen import load_district
 from streams.core.shared.regions import RegionIndex
+from streams.core.signals import baseline
 from streams.core.signals.detect import Detection
 from streams.runtime.metrics import Metrics
 from streams.runtime.settings import Settings
@@ -59,6 +60,11 @@ class Config:
     @functools.cached_property
     def single_risk_rule(self) -> SingleRiskRule:
         return SingleRiskRule(self.catalogue)
+
+    @functools.cached_property
+    def baselines(self) -> baseline.Baselines:
+        """Detector state learnt from history (``YUJING_BASELINES``), for keys held cold."""
+        return baseline.load(self.settings.baselines)
 
     def detection(self, observe: Callable[[str, float], None] | None = None) -> Detection:
         return Detection(self.catalogue, seed=self.settings.seed, observe=observe)

@@ -214,13 +214,21 @@ class Settings(EnvironmentSettings):
     #: The worker's local data; default ``$XDG_DATA_HOME/yujing/worker/<faust_id>``
     #: (else ``~/.local/share/yujing/...``), never the working directory.
     data_dir: Path | None = None
+    #: Detector state learnt from history (streams.core.signals.baseline): a key the worker
+    #: holds no state for starts from its baseline instead of cold. None: every key starts cold.
+    baselines: Path | None = None
     seed: int = 0
     #: Simulated clock (see streams.core.shared.clock): ISO-8601 with offset or Unix seconds.
     clock_epoch: str = ""
     clock_anchor: str = ""
     clock_speed: float = Field(1.0, gt=0, allow_inf_nan=False)
+    #: Where a simulated clock stops (a simulated day that ends); empty: it never stops.
+    clock_until: str = ""
     #: How often (wall seconds) each partition gets a tick that checks its SLA deadlines.
     tick_interval_s: Annotated[Seconds, Field(ge=0.05, le=60)] = 1.0
+    #: Pipeline-clock seconds a tick waits before judging a deadline or a re-check, for
+    #: lifecycle updates (met at their own event time) and verdicts still in flight.
+    sla_grace_s: Annotated[Seconds, Field(le=86400)] = 0.0
     #: Consumer group session timeout: how soon a killed worker's partitions move on.
     session_timeout_s: Annotated[Seconds, Field(ge=6, le=300)] = 30.0
     #: Seconds a source partition may sit stuck (its next record neither processed, nor
@@ -235,7 +243,7 @@ class Settings(EnvironmentSettings):
         from streams.core.shared.clock import make_clock
 
         try:
-            make_clock(self.clock_epoch, self.clock_speed, self.clock_anchor)
+            make_clock(self.clock_epoch, self.clock_speed, self.clock_anchor, self.clock_until)
         except ConfigError as err:
             raise ValueError(f"{ENV_PREFIX}CLOCK_*: {err}") from None
         return self

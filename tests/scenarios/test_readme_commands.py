@@ -240,3 +240,36 @@ def test_the_readme_simulation_shows_linping_alerts_live_on_its_own_prefix(
     assert counts and all(name.startswith("sim.") for name in counts), counts
     assert counts["sim.yujing-orders-changelog"] == 2, counts
     assert groups == ["sim.yujing"], groups
+
+
+@pytest.mark.timeout(1800)
+def test_the_readme_district_day_runs_a_whole_day_and_ends_with_its_line(
+    newcomer: Newcomer,
+) -> None:
+    """The README's ``yujing district-day``, verbatim, with defaults: a whole day.
+
+    No broker is configured, so the command starts its own (the newcomer's ports).
+    What is asserted is what the day promises whatever the machine: the line's
+    keys, a district-sized day, nothing lost, no notification accepted twice,
+    exactly the breaches its people made inevitable, every systemic kind raised.
+    The figures the README quotes are one run's; they are not asserted here, and
+    neither is the wall time (a timed test proves nothing about speed).
+    """
+    from streams.tools.day.outcome import KEYS
+
+    script, log = newcomer.run(readme_block("README_DISTRICT_DAY"), "district-day-block")
+    assert script.wait(timeout=1700) == 0, log.read_text(errors="replace")[-5000:]
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text, text[-5000:]
+    line = json.loads(text.strip().splitlines()[-1])
+    assert list(line) == list(KEYS), line
+    assert line["sensors"] >= 20_000 and line["incidents"] > 0, line
+    assert line["alerts"] > 0 and line["orders"] > 0, line
+    assert line["lost"] == 0, line
+    assert line["duplicate_notifications"] == 0, line
+    assert line["sla_breaches_observed"] == line["sla_breaches_expected"], line
+    assert set(line["systemic_alerts"]) == {"trend", "regional", "industry", "comprehensive"}
+    assert all(n >= 1 for n in line["systemic_alerts"].values()), line
+    assert 0 < line["auto_disposed_ratio"] <= 1, line
+    assert round(line["auto_disposed_ratio"] * line["orders"]) == line["auto_disposed_per_day"]
+    assert 0 <= line["recall"] <= 1 and line["false_alerts_per_1000_sensor_days"] >= 0, line

@@ -7,7 +7,13 @@ number of distinct modules and a severity. Systemic rules look across places
 or over time: ``regional`` (many communities of one town), ``industry`` (many
 sites of one industry), ``comprehensive`` (a district-wide risk index over
 modules, with bands) and ``trend`` (a module's count per window rising
-against its own history).
+against its own history). With ``against_history`` a regional, industry or
+comprehensive rule also asks what trend asks: is this window's measure (the
+distinct places, or the signals behind the index) improbable under the mean
+of the scope's own past windows? At a district's volume of hazards, three
+communities of a town with a signal in one hour is chance, not a pattern.
+(In a scope's first window, with no past to judge against, the floor alone
+decides.)
 """
 
 from __future__ import annotations
@@ -82,6 +88,10 @@ class SystemicRule(ConfigModel):
     severity_weights: dict[Severity, float] = Field(default_factory=lambda: dict(_WEIGHTS))
     bands: dict[Severity, float] = Field(default_factory=dict)
     min_modules: int = Field(default=1, ge=1)
+    #: regional, industry, comprehensive: also judge against the scope's own past windows
+    #: (``history`` of them at most, ``p_value``): the measure (distinct places; the signal
+    #: count behind the index) must be improbable under their mean.
+    against_history: bool = False
     #: trend: past windows remembered, needed before judging, count floor and tail probability.
     history: int = Field(default=24, ge=2, le=256)
     min_history: int = Field(default=6, ge=1)
@@ -104,6 +114,8 @@ class SystemicRule(ConfigModel):
             raise ValueError(f"bands are only for comprehensive rules, not {self.kind}")
         if self.kind == "trend" and self.min_history > self.history:
             raise ValueError("min_history cannot exceed history")
+        if self.kind == "trend" and self.against_history:
+            raise ValueError("a trend rule always judges against its history")
         return self
 
     def band(self, index: float) -> tuple[Severity, float] | None:

@@ -84,8 +84,11 @@ class ScopeEngine:
         self.by_id = {r.rule_id: r for r in self.rules}
         self.inhibition = Inhibition(self.rules)
         self.portraits = Portraits(catalogue, regions)
-        #: rules judged against their own past: rule id → (windows remembered, window size)
-        self.histories = {r.rule_id: (r.history, r.window_s) for r in self.rules if r.history}
+        #: rules judged against their own past: rule id → (windows remembered, window size,
+        #: what they count in a window)
+        self.histories = {
+            r.rule_id: (r.history, r.window_s, r.measure) for r in self.rules if r.history
+        }
 
     def _targets(self, scope_kind: str, ev: Evidence) -> list[_Target]:
         out = [_Target(None, SIGNALS_RULE, "", SIGNALS_WINDOW_S)]
@@ -160,7 +163,11 @@ class ScopeEngine:
         window = store.window(key)
         assert window is not None
         rule = self.by_id[window.rule]
-        history = store.history(meta, key, rule.history, rule.window_s) if rule.history else []
+        history = (
+            store.history(meta, key, rule.history, rule.window_s, rule.measure)
+            if rule.history
+            else []
+        )
         ctx = Context(window.scope, window.sub, window.start, window.end, tuple(history))
         out = rule.result(window.signals, ctx)
         if out is None:

@@ -36,6 +36,8 @@ from streams.core.alerts.windows import window_start
 
 Json = dict[str, Any]
 Reader = Callable[[str], Json | None]
+#: What a rule counts in a window (its signals, or the distinct places behind them).
+Measure = Callable[[Signals], int]
 
 #: The pseudo-rule every scope keeps, so the risk map sees every signal.
 SIGNALS_RULE = "_signals"
@@ -149,7 +151,7 @@ class ScopeMeta(BaseModel):
     since: float | None = None
     #: Table keys of the open windows, sorted (the order rules and inhibition visit them).
     windows: list[str] = Field(default_factory=list)
-    #: ``<rule>|<sub>`` → window start → signal count, for rules with a history.
+    #: ``<rule>|<sub>`` → window start → the rule's measure, for rules with a history.
     hist: dict[str, dict[str, int]] = Field(default_factory=dict)
     p: int
 
@@ -227,10 +229,13 @@ class WindowStore:
         self._windows[key] = None
         self.writes[key] = None
 
-    def history(self, meta: ScopeMeta, key: WindowKey, length: int, size_s: int) -> list[int]:
-        """Signal counts of up to ``length`` windows before ``key``, oldest first.
+    def history(
+        self, meta: ScopeMeta, key: WindowKey, length: int, size_s: int, measure: Measure = len
+    ) -> list[int]:
+        """The ``measure`` (default: the signal count) of up to ``length`` windows before
+        ``key``, oldest first.
 
-        From the window itself while it is open, else from the count remembered
+        From the window itself while it is open, else from the measure remembered
         when it was collected (0 for a window that never held a signal). It
         reaches back no further than the scope's earliest event: before that,
         the scope has no history, not a history of zeros.
@@ -242,15 +247,17 @@ class WindowStore:
         out = []
         for u in range(begin, key.start, size_s):
             w = self.window(WindowKey(key.scope, key.rule, key.sub, u))
-            out.append(len(w.signals) if w is not None else int(stored.get(str(u), 0)))
+            out.append(measure(w.signals) if w is not None else int(stored.get(str(u), 0)))
         return out
 
-    def collect(self, meta: ScopeMeta, histories: Mapping[str, tuple[int, int]]) -> ScopeMeta:
+    def collect(
+        self, meta: ScopeMeta, histories: Mapping[str, tuple[int, int, Measure]]
+    ) -> ScopeMeta:
         """Drop the windows the watermark has left behind (by event time).
 
-        ``histories``: rule id → (windows remembered, window size) for rules that
-        judge against their own past; a collected window of such a rule leaves
-        its signal count in the scope's meta, within that horizon.
+        ``histories``: rule id → (windows remembered, window size, measure) for rules
+        that judge against their own past; a collected window of such a rule leaves
+        its measure in the scope's meta, within that horizon.
         """
         keep: list[str] = []
         hist = dict(meta.hist)
@@ -262,9 +269,9 @@ class WindowStore:
                 keep.append(k)
                 continue
             if w.rule in histories:
-                length, size_s = histories[w.rule]
+                length, size_s, measure = histories[w.rule]
                 hk = f"{w.rule}|{w.sub}"
-                counts = {**hist.get(hk, {}), str(w.start): len(w.signals)}
+                counts = {**hist.get(hk, {}), str(w.start): measure(w.signals)}
                 horizon = w.start - length * size_s
                 hist[hk] = {u: n for u, n in counts.items() if int(u) > horizon}
             self.drop(k)

@@ -58,8 +58,8 @@ def plan(order: DispatchOrder, router: Router, now: datetime) -> list[Notificati
     if auto is not None:
         party = router.receiver(auto.party_concerned)
         sms = (
-            f"yujing reminder: {order.summary} Please deal with it now; it "
-            f"will be re-checked at {auto.recheck_at:%Y-%m-%d %H:%M %Z}."
+            f"yujing reminder, order {order.order_id}: {order.summary} Please deal with it "
+            f"now; it will be re-checked at {auto.recheck_at:%Y-%m-%d %H:%M %Z}."
         )
         call = f"yujing call about order {order.order_id}: {order.summary}"
         return [

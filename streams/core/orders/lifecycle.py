@@ -174,6 +174,9 @@ def open_order(
 def apply_update(rec: OrderRecord | None, update: DispatchUpdate, now: datetime) -> Step:
     """A lifecycle update from a field app or case system.
 
+    A stage counts as met at the update's own event time (when the worker
+    signed, arrived, ...), capped at ``now``; its status carries that time too.
+
     >>> from datetime import UTC
     >>> t = datetime(2026, 1, 1, tzinfo=UTC)
     >>> rec = OrderRecord(order_id="o1", alert_id="a1", partition=0, sla_class="emergency",
@@ -203,10 +206,13 @@ def apply_update(rec: OrderRecord | None, update: DispatchUpdate, now: datetime)
         )
     seen = [*rec.seen_updates, update.update_id][-MAX_SEEN_UPDATES:]
     help_requested = update.action is A.HELP_REQUESTED
+    # When it happened in the field, not when the pipeline got to it: a lagging
+    # pipeline must not make a punctual worker late (never later than now, though).
+    when = min(update.event_time, now)
     new = rec.model_copy(
         update={
             "state": target,
-            "met_at": _met(rec, target, now),
+            "met_at": _met(rec, target, when),
             "seen_updates": seen,
             "recheck_at": None,  # a person has it now: the machine stops
             "escalated": rec.escalated or help_requested,
@@ -214,7 +220,7 @@ def apply_update(rec: OrderRecord | None, update: DispatchUpdate, now: datetime)
     )
     return Step(
         new,
-        statuses=[status(new, target, rec.state, update.action.value, now)],
+        statuses=[status(new, target, rec.state, update.action.value, when)],
         escalate=help_requested,
     )
 

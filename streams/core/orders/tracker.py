@@ -15,13 +15,20 @@ looks only at the records of *p* whose next due time has come
 partition's first tick after an assignment). Breaches already published (read
 back from the breach topic by the caller after a restart) are passed in as
 ``known``, so a breach is published once per (order, stage) whatever happens.
+
+A tick judges as of its own time less a ``grace`` (``YUJING_SLA_GRACE_S``): a
+stage is met at the update's own event time, so an update reported on time but
+still in flight on its topic (or a re-check verdict on another topic) is not
+overtaken by a tick of the same instant. Ticks and updates are different topics,
+so their relative lag is the grace's measure (on an accelerated clock, wall lag
+times the speed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from schemas import (
@@ -62,9 +69,15 @@ class OrderTracker:
     """Orders of one worker: records by order id, their due times, breaches known published."""
 
     def __init__(
-        self, records: Records, router: Router, fed_by_records: Callable[[str], bool]
+        self,
+        records: Records,
+        router: Router,
+        fed_by_records: Callable[[str], bool],
+        grace: timedelta = timedelta(0),
     ) -> None:
         self.records = records
+        #: how long a tick waits for updates and verdicts in flight before it judges
+        self.grace = grace
         self.router = router
         #: risk point id → whether department records (a place) feed it, not sensors
         self.fed_by_records = fed_by_records
@@ -119,7 +132,9 @@ class OrderTracker:
         return Plan() if new is None else Plan(writes={health.order_id: new})
 
     def on_tick(self, partition: int, now: datetime, known: set[str]) -> Plan:
-        """Every order of ``partition`` due by ``now``: breaches, escalations, re-checks."""
+        """Every order of ``partition`` due by ``now`` less the grace: breaches,
+        escalations, re-checks. ``now`` is the tick's own time (never later than the clock)."""
+        now -= self.grace
         if not self.index.built(partition):
             self.index.build(partition, self._records_of(partition))
         plan = Plan()

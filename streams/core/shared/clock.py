@@ -4,7 +4,11 @@ Beside every hop that stamps or compares times, above all the SLA deadlines
 (alert → **order** → breach). Tests run hours of SLA time in seconds against a
 real worker by starting it with a simulated clock:
 
-    simulated now = epoch + (wall now - anchor) * speed
+    simulated now = min(epoch + (wall now - anchor) * speed, until)
+
+``until`` (optional) is where a simulated clock stops: a simulated day that
+ends stays at its end, so nothing judged on the clock (deadlines, re-checks)
+moves on while what was sent in the day is drained and read.
 
 ``anchor`` defaults to ``epoch``, so ``YUJING_CLOCK_EPOCH=<wall time at test
 start>`` with ``YUJING_CLOCK_SPEED=60`` makes one wall second one simulated
@@ -43,6 +47,7 @@ class ScaledClock:
     anchor: datetime
     speed: float
     wall: Clock = wall_now
+    until: datetime | None = None
 
     def __post_init__(self) -> None:
         if not self.speed > 0:
@@ -52,7 +57,8 @@ class ScaledClock:
                 raise ConfigError(f"clock {name} must carry a UTC offset")
 
     def __call__(self) -> datetime:
-        return self.epoch + (self.wall() - self.anchor) * self.speed
+        now = self.epoch + (self.wall() - self.anchor) * self.speed
+        return now if self.until is None or now < self.until else self.until
 
 
 def parse_instant(text: str, what: str) -> datetime:
@@ -78,10 +84,19 @@ def parse_instant(text: str, what: str) -> datetime:
     return dt
 
 
-def make_clock(epoch: str = "", speed: float = 1.0, anchor: str = "") -> Clock:
-    """The wall clock when ``epoch`` is empty and ``speed`` is 1, else a :class:`ScaledClock`."""
-    if not epoch and not anchor and speed == 1.0:
+def make_clock(epoch: str = "", speed: float = 1.0, anchor: str = "", until: str = "") -> Clock:
+    """The wall clock when ``epoch`` is empty and ``speed`` is 1, else a :class:`ScaledClock`.
+
+    >>> stop = make_clock("2026-01-01T00:00:00+00:00", 1000, "2025-12-31T00:00:00+00:00",
+    ...                   until="2026-01-02T00:00:00+00:00")
+    >>> stop().isoformat()
+    '2026-01-02T00:00:00+00:00'
+    """
+    if not epoch and not anchor and not until and speed == 1.0:
         return wall_now
     start = parse_instant(epoch, "clock epoch") if epoch else wall_now()
     at = parse_instant(anchor, "clock anchor") if anchor else start
-    return ScaledClock(epoch=start, anchor=at, speed=speed)
+    end = parse_instant(until, "clock until") if until else None
+    if end is not None and end < start:
+        raise ConfigError(f"clock until {until!r} is before its epoch")
+    return ScaledClock(epoch=start, anchor=at, speed=speed, until=end)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -136,6 +136,47 @@ class Detection:
         bounds = self._by_type.get(event.event_type, [])
         source_key = event.subject_id or event.place_id
         return self._run(bounds, x, state, now, source_key, event.place_id, event.place_id)
+
+    def learn(
+        self,
+        xs: Iterable[Point] | Iterable[Record],
+        *,
+        sensor_kind: str | None = None,
+        state: KeyState | None = None,
+    ) -> KeyState | None:
+        """The state of a key after its history ``xs`` (in time order): what its
+        detectors learnt and where their triggers stand, as :meth:`observe_reading` /
+        :meth:`observe_record` would leave it, without the signals (the history's are
+        gone) and without re-checks (no order watches history). ``sensor_kind``: the
+        points' sensor kind; records find their risk points by event type. ``None``
+        when no risk point watches any of them. Detectors stay live objects for the
+        whole history (one JSON round trip per key, not per observation), so this is
+        how a worker's detectors are warmed from days of history
+        (:mod:`streams.core.signals.baseline`)."""
+        stored: dict[str, Any] = json.loads(state) if state else {}
+        live: dict[str, tuple[Bound, Detector[Any], Any]] = {}
+        for x in xs:
+            if isinstance(x, Point):
+                bounds = self._by_kind.get(sensor_kind or "", [])
+            else:
+                bounds = self._by_type.get(x.event_type, [])
+            for b in bounds:
+                rp = b.risk_point.id
+                if rp not in live:
+                    entry = stored.get(rp) or {}
+                    det = b.cls.from_params(b.params, self.seed)
+                    if "d" in entry:
+                        det.load(entry["d"])
+                    live[rp] = (b, det, entry.get("g"))
+                b, det, trig = live[rp]
+                trig, _ = b.trigger.step(trig, det.score_one(x), x.t, det.is_warm())
+                det.learn_one(x)
+                live[rp] = (b, det, trig)
+        if not live and not stored:
+            return None
+        for rp, (_, det, trig) in live.items():
+            stored[rp] = {**stored.get(rp, {}), "d": det.state(), "g": trig}
+        return json.dumps(stored, separators=(",", ":"))
 
     def attach(
         self, req: DisposalWatch | PlaceWatch, state: KeyState | None, now: datetime

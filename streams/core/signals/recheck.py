@@ -14,9 +14,14 @@ rule is the same for every detector kind, and the verdict is:
 - a **sensor** has recovered after N healthy readings in a row (N from the
   watch request: ``auto_disposal.healthy_readings`` in the routes);
 - a **place** (a risk point fed by department records, keyed by place) has
-  recovered while no record with an event time from the order's creation on
-  was judged unhealthy: once the party concerned was told, the place's records
-  stopped, or fell back to what its detector expects there.
+  recovered while no record with an event time in the second half of the
+  re-check delay was judged unhealthy (:func:`quiet_from`): the party concerned,
+  told at the order's creation, has the first half to act, and then the
+  place's records stopped, or fell back to what its detector expects there.
+  (Records go on while the hazard does: complaints about a noisy site come
+  until it stops, so a quiet window from the creation on would call every
+  party who needs a few minutes a failure; the sensor rule likewise asks for
+  the *latest* readings to be healthy, not every one since the creation.)
 
 An order's watch request attaches to the check of its alarm (``since``), and
 the verdict goes back keyed by order id (:class:`schemas.SensorHealth`) when it
@@ -213,6 +218,28 @@ def _health(
     )
 
 
+def quiet_from(order: DispatchOrder) -> datetime:
+    """From when a watched place's records must be quiet: the second half of the order's
+    re-check delay (the first half is the party's to act in).
+
+    >>> from datetime import UTC, timedelta
+    >>> from schemas import AutoDisposalPlan, SlaClass
+    >>> t = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> plan = AutoDisposalPlan(party_concerned="p", sensor_ids=["site-9"], risk_point="rp",
+    ...                         healthy_readings=3, recheck_at=t + timedelta(hours=1))
+    >>> order = DispatchOrder(order_id="o1", alert_id="a1", route="r", receiver="x",
+    ...                       assignee_role="grid_worker", channels=[], summary="s",
+    ...                       sla_class=SlaClass.NON_EMERGENCY, deadlines={}, escalate_to="x",
+    ...                       auto_disposal=plan, event_time=t)
+    >>> str(quiet_from(order) - t)
+    '0:30:00'
+    """
+    plan = order.auto_disposal
+    if plan is None or plan.recheck_at <= order.event_time:
+        return order.event_time
+    return order.event_time + (plan.recheck_at - order.event_time) / 2
+
+
 def watch_requests(
     order: DispatchOrder, fed_by_records: bool, now: datetime
 ) -> list[DisposalWatch | PlaceWatch]:
@@ -246,7 +273,7 @@ def watch_requests(
                 place_id=place,
                 order_id=order.order_id,
                 risk_point=plan.risk_point,
-                quiet_from=order.event_time,
+                quiet_from=quiet_from(order),
                 until=plan.recheck_at,
                 since=plan.since,
                 event_time=now,

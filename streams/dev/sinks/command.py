@@ -33,6 +33,13 @@ def add_sinks_command(sub: Any) -> None:
         help="weights of call outcomes",
     )
     s.add_argument(
+        "--voice-answered-by",
+        choices=("stub", "callee"),
+        default="stub",
+        help="who decides a call's outcome: the stub (--voice-outcomes), or the person called "
+        "(POST /v1/calls/ID/answer while it rings --voice-call-ms; else no_answer)",
+    )
+    s.add_argument(
         "--lost-response-rate",
         type=float,
         default=0.5,
@@ -75,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 call_ms=args.voice_call_ms,
                 outcomes=outcomes,
+                answered_by=args.voice_answered_by,
             )
         )
     except ValueError as err:

@@ -11,6 +11,8 @@ API (JSON):
        → 200 {"message_id": "...", "duplicate": false}
        → 400 on a bad request, 503 on an injected failure
   GET  /v1/messages  → {"messages": [{message_id, idempotency_key, to, text, accepted_at}]}
+       ?after=N: only those after the first N (what a poller has not seen yet), with
+       "next": the N to ask with next time
   GET  /v1/stats     → {"accepted": n, "duplicates": n, "injected_failures": n,
                         "lost_responses": n}
   GET  /healthz      → {"ok": true}
@@ -28,7 +30,14 @@ drawn with the configured weights (deterministic per idempotency key and seed).
   POST /v1/calls      {"to": "+86...", "text": "script"}  header Idempotency-Key
         → 200 {"call_id": "...", "status": "ringing", "duplicate": false}
   GET  /v1/calls/{id} → {"call_id", "status": "ringing" | "completed", "outcome"}
-  GET  /v1/calls      → {"calls": [...]};  GET /v1/stats, GET /healthz as above
+  GET  /v1/calls      → {"calls": [...]} (``?after=N`` as for messages);  GET /v1/stats,
+                        GET /healthz as above
+
+With ``answered_by="callee"`` the outcome is not drawn: the person called
+answers while the call rings (``call_ms``), as a handset would,
+``POST /v1/calls/{id}/answer {"outcome": "handled" | "needs_help"}``; a call
+nobody answers ends ``no_answer`` when it stops ringing. A simulated district
+day's parties concerned answer this way (:mod:`streams.tools.day.people`).
 """
 
 from __future__ import annotations
@@ -68,6 +77,9 @@ class ProviderConfig:
     outcomes: dict[str, float] = field(
         default_factory=lambda: {"handled": 0.7, "needs_help": 0.2, "no_answer": 0.1}
     )
+    #: voice only: "stub" draws each call's outcome from ``outcomes``; "callee": the person
+    #: called answers (``POST /v1/calls/{id}/answer``), else no answer when it stops ringing
+    answered_by: str = "stub"
 
     def __post_init__(self) -> None:
         for name in ("failure_rate", "lost_response_rate"):
@@ -83,6 +95,8 @@ class ProviderConfig:
             raise ValueError("outcomes: at least one weight must be > 0")
         if self.latency_ms < 0:
             raise ValueError(f"latency_ms must be >= 0, got {self.latency_ms}")
+        if self.answered_by not in ("stub", "callee"):
+            raise ValueError(f"answered_by must be 'stub' or 'callee', got {self.answered_by!r}")
 
 
 @dataclass
@@ -178,7 +192,10 @@ class StubProvider:
         return {"message_id": item_id, "duplicate": duplicate}
 
     async def list_messages(self, request: web.Request) -> web.Response:
-        return web.json_response({"messages": self.messages})
+        after = _after(request)
+        if isinstance(after, web.Response):
+            return after
+        return web.json_response({"messages": self.messages[after:], "next": len(self.messages)})
 
     async def stats(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -205,6 +222,7 @@ class VoiceStub(StubProvider):
         app.router.add_post("/v1/calls", self.send)
         app.router.add_get("/v1/calls", self.list_calls)
         app.router.add_get("/v1/calls/{call_id}", self.get_call)
+        app.router.add_post("/v1/calls/{call_id}/answer", self.answer)
         app.router.add_get("/v1/messages", self.list_messages)
         app.router.add_get("/v1/stats", self.stats)
         app.router.add_get("/healthz", self.health)
@@ -224,13 +242,14 @@ class VoiceStub(StubProvider):
 
     def _record(self, key: str, masked_to: str, text: str) -> str:
         call_id = f"call-{uuid.uuid4().hex[:16]}"
+        callee = self.config.answered_by == "callee"
         self.calls[call_id] = {
             "call_id": call_id,
             "idempotency_key": key,
             "to": masked_to,
             "script": text,
             "ends_at": time.monotonic() + self.config.call_ms / 1000,
-            "outcome": self._outcome(key),
+            "outcome": "no_answer" if callee else self._outcome(key),
         }
         self.messages.append(
             {"message_id": call_id, "idempotency_key": key, "to": masked_to, "text": text}
@@ -259,11 +278,42 @@ class VoiceStub(StubProvider):
         )
 
     async def list_calls(self, request: web.Request) -> web.Response:
+        after = _after(request)
+        if isinstance(after, web.Response):
+            return after
         calls = [
             {k: v for k, v in c.items() if k != "ends_at"} | {"status": self._status(cid)}
-            for cid, c in self.calls.items()
+            for cid, c in list(self.calls.items())[after:]
         ]
-        return web.json_response({"calls": calls})
+        return web.json_response({"calls": calls, "next": len(self.calls)})
+
+    async def answer(self, request: web.Request) -> web.Response:
+        """The person called answers a ringing call (``answered_by="callee"``)."""
+        call = self.calls.get(request.match_info["call_id"])
+        if call is None:
+            return _error(404, f"no call {request.match_info['call_id']}")
+        if self.config.answered_by != "callee":
+            return _error(409, "this stub draws its calls' outcomes; nobody answers them")
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _error(400, "body is not JSON")
+        outcome = body.get("outcome") if isinstance(body, dict) else None
+        if outcome not in ("handled", "needs_help"):
+            return _error(400, "'outcome' must be 'handled' or 'needs_help'")
+        if self._status(call["call_id"]) == "completed":
+            return _error(409, "the call has ended")
+        call["outcome"] = outcome
+        call["ends_at"] = time.monotonic()  # answered: the call ends with this outcome
+        return web.json_response({"call_id": call["call_id"], "outcome": outcome})
+
+
+def _after(request: web.Request) -> int | web.Response:
+    """The ``after`` query parameter: how many items the caller has already seen."""
+    raw = request.query.get("after", "0")
+    if not raw.isdigit():
+        return _error(400, "'after' must be a whole number")
+    return int(raw)
 
 
 def _error(status: int, message: str) -> web.Response:

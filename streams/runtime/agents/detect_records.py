@@ -2,6 +2,9 @@
 
 Rate anomalies and data collisions are judged per place: the department events
 topic is keyed by place id, and so is this agent's changelog-backed state table.
+A key the worker holds no state for starts from its baseline (``YUJING_BASELINES``:
+state learnt from history, :mod:`streams.core.signals.baseline`), if there is one,
+else cold.
 The same state carries the places' machine re-check of auto-disposal
 (:mod:`streams.core.signals.recheck`): place watch requests from ``track_orders``,
 keyed by place id too, attach orders to it, and each record's verdicts go back
@@ -18,11 +21,12 @@ from streams.runtime.context import Context
 
 def build(ctx: Context) -> Handlers:
     detection = ctx.config.detection(observe=ctx.metrics.observe_detector)
+    baselines = ctx.config.baselines  # for a key this worker holds no state for
     state = ctx.table("place-detector-state")
 
     def on_record(event: DepartmentEvent, _: Source) -> Result:
         old = state.get(event.place_id)
-        seen = detection.observe_record(event, old, ctx.clock())
+        seen = detection.observe_record(event, old or baselines.place(event.place_id), ctx.clock())
         ctx.metrics.observe_signals(seen.signals)
         commit = store(state, event.place_id, seen.state, old)
         return Result(outputs=[*seen.signals, *seen.health], commit=commit)

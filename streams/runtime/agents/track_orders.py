@@ -13,6 +13,8 @@ state or window expiry: the deadlines live in the table and recover with it.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from schemas import Tick
 from schemas.registry import DISPATCH_ORDERS as ORDERS
 from schemas.registry import DISPATCH_UPDATES, DISPOSAL_CHECKS, TICKS
@@ -26,6 +28,7 @@ from streams.runtime.readback import BreachReadBack
 def build(ctx: Context) -> Handlers:
     clock, config = ctx.clock, ctx.config
     tracker = OrderTracker(ctx.table("orders"), config.router, config.catalogue.fed_by_records)
+    tracker.grace = timedelta(seconds=ctx.settings.sla_grace_s)  # updates in flight
     readback = BreachReadBack(ctx.settings)
     for forget in (readback.forget, tracker.forget):  # partitions may move: read again
         ctx.on_revoke(forget)
@@ -43,7 +46,7 @@ def build(ctx: Context) -> Handlers:
         known = await readback.known(src.partition)  # None: the broker cannot say yet
         if known is None:
             return Result()
-        return done(tracker.on_tick(src.partition, clock(), known), known)
+        return done(tracker.on_tick(src.partition, min(tick.event_time, clock()), known), known)
 
     return {
         ORDERS: lambda order, src: done(tracker.on_order(order, src.partition, clock())),

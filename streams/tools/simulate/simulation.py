@@ -109,10 +109,13 @@ class Simulation:
                 self._by_sensor.setdefault(w.sensor.sensor_id, []).append(w)
 
     def _profiles(self) -> dict[str, Profile]:
+        return self.profiles_for(self.catalogue)
+
+    @staticmethod
+    def profiles_for(catalogue: Catalogue) -> dict[str, Profile]:
+        """Every sensor kind the catalogue watches, with the risk point it feeds."""
         kinds = {
-            rp.source.sensor_kind: rp.id
-            for rp in self.catalogue.risk_points
-            if rp.source.sensor_kind
+            rp.source.sensor_kind: rp.id for rp in catalogue.risk_points if rp.source.sensor_kind
         }
         missing = sorted(set(kinds) - set(PROFILES))
         if missing:

@@ -88,6 +88,7 @@ VALID_RAW = {
     "voice_url": "http://voice.example",
     "clock_epoch": "2026-03-01T08:00:00+08:00",
     "clock_anchor": "1767225600",
+    "clock_until": "2099-01-01T00:00:00+00:00",
     "session_timeout_s": "45.5",
     "failpoint": "lose_handover:yujing.readings.v1",
     "home": "/srv/yujing-home",

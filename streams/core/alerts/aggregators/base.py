@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from streams.core.alerts.evidence import Evidence, Signals, with_signal
-from streams.core.alerts.rules import Member, Severity
+from streams.core.alerts.rules import Member, Severity, SystemicRule
+from streams.core.signals.detectors.rate import poisson_sf
 
 RuleKind = Literal["compound", "trend", "regional", "industry", "comprehensive"]
 #: Scope kinds, as the prefix of a scope key (``town:wuchang`` → ``town``).
@@ -43,7 +44,8 @@ class Context:
     sub: str
     start: int
     end: int
-    #: Signal counts of the windows before this one, oldest first (rules with a history).
+    #: The rule's measure (:meth:`Aggregator.measure`) of the windows before this one,
+    #: oldest first (rules with a history).
     history: tuple[int, ...] = ()
 
 
@@ -93,6 +95,10 @@ class Aggregator(Protocol):
         """Which of the scope's windows it goes to: place, module, or ``""`` (the scope)."""
         ...
 
+    def measure(self, state: Signals) -> int:
+        """What the rule counts in a window, as its history remembers it."""
+        ...
+
     def initialize(self) -> Signals: ...
 
     def add(self, state: Signals, ev: Evidence) -> Signals: ...
@@ -111,6 +117,9 @@ class EvidenceSet:
 
     def accepts(self, ev: Evidence) -> bool:
         return True
+
+    def measure(self, state: Signals) -> int:
+        return len(state)
 
     def initialize(self) -> Signals:
         return {}
@@ -131,3 +140,45 @@ def matches(member: Member, module: str, risk_point: str) -> bool:
         (member.module and member.module == module)
         or (member.risk_point and member.risk_point == risk_point)
     )
+
+
+@dataclass(frozen=True)
+class Against:
+    """A window's measure judged against the mean of its scope's past windows."""
+
+    unusual: bool
+    mean: float | None = None
+    tail: float | None = None
+
+    def why(self, rule: SystemicRule) -> str:
+        if self.mean is None or self.tail is None:
+            return ""
+        return (
+            f", against a mean of {self.mean:.2f} over its past windows "
+            f"(tail probability {self.tail:.2g} <= {rule.p_value:g})"
+        )
+
+
+def against_history(rule: SystemicRule, measure: int, ctx: Context) -> Against:
+    """Whether ``measure`` is improbable (Poisson tail ≤ ``p_value``) under the mean of the
+    past windows, for a rule with ``against_history``; always unusual for one without.
+    The past is what the scope has (up to ``history`` windows): from its first window on,
+    a window is judged against the ones before it. A scope with no past window at all (its
+    first signal is in this window) has nothing to judge against: the rule's own floor
+    (``min_places``, the bands) decides alone, as it would without history.
+
+    >>> r = SystemicRule(id="r", name="r", kind="regional", window_s=3600, against_history=True)
+    >>> ctx = Context("town:t", "", 0, 3600, history=(1, 0, 1))
+    >>> against_history(r, 2, ctx).unusual, against_history(r, 6, ctx).unusual
+    (False, True)
+    >>> against_history(r, 2, Context("town:t", "", 0, 3600, history=())).unusual
+    True
+    """
+    if not rule.against_history:
+        return Against(True)
+    hist = ctx.history[-rule.history :]
+    if not hist:
+        return Against(True)
+    mean = sum(hist) / len(hist)
+    tail = poisson_sf(measure, mean)
+    return Against(tail <= rule.p_value, mean, tail)

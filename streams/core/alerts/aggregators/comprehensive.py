@@ -6,6 +6,9 @@ window every signal adds points by its severity (``severity_weights``) to one
 index; the alert's level is the highest band (``bands``) the index reaches,
 once the signals span at least ``min_modules`` modules. As evidence grows the
 level can only rise: points are never negative, so the index never falls.
+With ``against_history`` the signals behind the index must also be improbable
+under the mean of the district's own past windows
+(:func:`~streams.core.alerts.aggregators.base.against_history`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from streams.core.alerts.aggregators.base import (
     Outcome,
     RuleKind,
     Weighted,
+    against_history,
     ordered,
 )
 from streams.core.alerts.evidence import Evidence, Signals
@@ -37,6 +41,7 @@ class ComprehensiveAggregator(EvidenceSet):
         self.name = rule.name
         self.emergency = rule.emergency
         self.window_s = rule.window_s
+        self.history = rule.history if rule.against_history else 0
 
     def listens(self, scope_kind: str) -> bool:
         return scope_kind == "district"
@@ -58,6 +63,9 @@ class ComprehensiveAggregator(EvidenceSet):
         band = rule.band(index)
         if len(modules) < rule.min_modules or band is None:
             return None
+        past = against_history(rule, len(weighted), ctx)
+        if not past.unusual:
+            return None
         level, threshold = band
         return Outcome(
             level,
@@ -65,6 +73,7 @@ class ComprehensiveAggregator(EvidenceSet):
             threshold,
             dict(sorted(modules.items())),
             tuple(weighted),
+            baseline=past.mean,
             why=f"risk index {index:g} over {len(modules)} modules reaches the "
-            f"{level} band ({threshold:g})",
+            f"{level} band ({threshold:g})" + past.why(rule),
         )

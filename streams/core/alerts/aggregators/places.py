@@ -6,7 +6,9 @@ distinct communities with signals) and ``industry`` (an industry's window:
 distinct sites with signals). Both count distinct places, so one busy place
 never looks like a spread; the rule fires when they reach ``min_places``.
 Every signal in the window is evidence (weight 1), including those of places
-the district model gives no community or site.
+the district model gives no community or site. With ``against_history`` the
+count of distinct places must also be improbable under the mean of the scope's
+own past windows (:func:`~streams.core.alerts.aggregators.base.against_history`).
 
 A regional alert covers the compound alerts of its town in overlapping
 windows, which are then not paged separately
@@ -23,6 +25,7 @@ from streams.core.alerts.aggregators.base import (
     Outcome,
     RuleKind,
     Weighted,
+    against_history,
     ordered,
 )
 from streams.core.alerts.evidence import Evidence, Signals
@@ -43,6 +46,7 @@ class PlacesAggregator(EvidenceSet):
         self.window_s = rule.window_s
         self._scope = "town" if rule.kind == "regional" else "industry"
         self._what = "communities" if rule.kind == "regional" else "sites"
+        self.history = rule.history if rule.against_history else 0
 
     def listens(self, scope_kind: str) -> bool:
         return scope_kind == self._scope
@@ -57,11 +61,18 @@ class PlacesAggregator(EvidenceSet):
         """The place a signal counts for: its community (regional) or site (industry)."""
         return ev.community if self.kind == "regional" else ev.site
 
+    def measure(self, state: Signals) -> int:
+        """Distinct places with signals: what the rule counts, and its history remembers."""
+        return len({p for p in map(self.place, state.values()) if p})
+
     def result(self, state: Signals, ctx: Context) -> Outcome | None:
         rule = self.rule
         sigs = ordered(state)
         members = Counter(p for p in map(self.place, sigs) if p)
         if len(members) < rule.min_places:
+            return None
+        past = against_history(rule, len(members), ctx)
+        if not past.unusual:
             return None
         return Outcome(
             rule.severity,
@@ -69,5 +80,7 @@ class PlacesAggregator(EvidenceSet):
             float(rule.min_places),
             dict(sorted(members.items())),
             tuple(Weighted(ev, 1.0) for ev in sigs),
-            why=f"{len(members)} {self._what} with signals (threshold {rule.min_places})",
+            baseline=past.mean,
+            why=f"{len(members)} {self._what} with signals (threshold {rule.min_places})"
+            + past.why(rule),
         )

@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from datetime import timedelta, timezone
 from typing import Any, Self
 
-from streams.core.signals.detectors.base import Detector, Point, check_params, z_to_score
-from streams.core.signals.detectors.ewstats import EW
+from scipy.special import stdtr
+
+from streams.core.signals.detectors.base import Detector, Point, check_params, clamp01
+from streams.core.signals.detectors.ewstats import EW, predictive_std, weight_sq
 from streams.core.signals.trigger import Trigger
 
 
@@ -32,7 +34,7 @@ class SeasonalZScore(Detector[Point]):
     """
 
     kind = "seasonal_zscore"
-    version = 1
+    version = 2
 
     def __init__(
         self,
@@ -58,7 +60,7 @@ class SeasonalZScore(Detector[Point]):
         self.bucket_warmup, self.min_std, self.clip_z = bucket_warmup, min_std, clip_z
         self.tz = timezone(timedelta(hours=utc_offset_h))
         self.utc_offset_h = utc_offset_h
-        self.glob = EW(alpha)
+        self.glob = self._ew()
         self.by_bucket: dict[int, EW] = {}
 
     @classmethod
@@ -90,30 +92,40 @@ class SeasonalZScore(Detector[Point]):
         minute = local.hour * 60 + local.minute
         return minute * self.buckets // 1440
 
+    def _ew(self) -> EW:
+        return EW(self.alpha, warm_start=True)
+
     def _stats(self, p: Point) -> EW:
         b = self.by_bucket.get(self._bucket(p))
-        return b if b is not None and b.n >= self.bucket_warmup else self.glob
+        return b if b is not None and b.n >= max(self.bucket_warmup, 2) else self.glob
+
+    def _spread(self, s: EW) -> tuple[float, float]:
+        """(the spread of a new value around ``s``'s mean, degrees of freedom)."""
+        s2 = weight_sq(s.n, self.alpha)
+        std = predictive_std(s.var, s2)
+        return max(std, self.min_std, abs(s.mean) * 1e-6), max(1.0 / s2 - 1.0, 1.0)
 
     def _z(self, p: Point) -> float:
         s = self._stats(p)
-        std = max(s.std, self.min_std, abs(s.mean) * 1e-6)
-        return (p.value - s.mean) / std
+        return (p.value - s.mean) / self._spread(s)[0]
 
     def score_one(self, x: Point) -> float:
         if not self.is_warm():
             return 0.0
-        return z_to_score(self._z(x))
+        s = self._stats(x)
+        std, df = self._spread(s)
+        return clamp01(2.0 * float(stdtr(df, abs(x.value - s.mean) / std)) - 1.0)
 
     def learn_one(self, x: Point) -> None:
         value = x.value
         if self.is_warm():
             s = self._stats(x)
-            std = max(s.std, self.min_std, abs(s.mean) * 1e-6)
+            std = self._spread(s)[0]
             lo, hi = s.mean - self.clip_z * std, s.mean + self.clip_z * std
             value = min(max(value, lo), hi)
         self.glob.update(value)
         b = self._bucket(x)
-        self.by_bucket.setdefault(b, EW(self.alpha)).update(value)
+        self.by_bucket.setdefault(b, self._ew()).update(value)
 
     def is_warm(self) -> bool:
         return self.glob.n >= self.warmup
@@ -123,7 +135,7 @@ class SeasonalZScore(Detector[Point]):
 
     def indicators(self, x: Point) -> dict[str, float]:
         s = self._stats(x)
-        return {"value": x.value, "expected": s.mean, "std": s.std, "z": self._z(x)}
+        return {"value": x.value, "expected": s.mean, "std": self._spread(s)[0], "z": self._z(x)}
 
     def state(self) -> dict[str, Any]:
         return {
@@ -132,5 +144,7 @@ class SeasonalZScore(Detector[Point]):
         }
 
     def load(self, state: Mapping[str, Any]) -> None:
-        self.glob = EW.from_list(self.alpha, state["g"])
-        self.by_bucket = {int(k): EW.from_list(self.alpha, v) for k, v in state["b"].items()}
+        self.glob = EW.from_list(self.alpha, state["g"], warm_start=True)
+        self.by_bucket = {
+            int(k): EW.from_list(self.alpha, v, warm_start=True) for k, v in state["b"].items()
+        }

@@ -53,19 +53,20 @@ def opened(**kw: object) -> OrderRecord:
     return rec
 
 
-def upd(action: OrderAction, n: int = 0) -> DispatchUpdate:
+def upd(action: OrderAction, n: int = 0, at: datetime = T0) -> DispatchUpdate:
     return DispatchUpdate(
         update_id=f"u{n}-{action.value}",
         order_id="order-1",
         action=action,
         actor="w",
-        event_time=T0,
+        event_time=at,
     )
 
 
 def run(rec: OrderRecord, *actions: OrderAction, at: datetime = T0) -> OrderRecord:
+    """The actions, each reported at ``at`` and processed then."""
     for i, a in enumerate(actions):
-        step = lifecycle.apply_update(rec, upd(a, i), at)
+        step = lifecycle.apply_update(rec, upd(a, i, at), at)
         assert step.error is None, step.error
         assert step.record is not None
         rec = step.record
@@ -99,6 +100,21 @@ def test_signed_but_not_assigned_is_still_a_breach_and_late_signing_too() -> Non
     assert [b.stage for b in lifecycle.on_tick(late, T0 + timedelta(minutes=8)).breaches] == [
         "signed"
     ]
+
+
+def test_a_stage_is_met_when_the_field_says_not_when_the_pipeline_gets_to_it() -> None:
+    on_time = T0 + timedelta(minutes=4)
+    processed = T0 + timedelta(minutes=9)  # a lagging pipeline
+    rec = opened()
+    for i, action in enumerate((OrderAction.SIGNED, OrderAction.ASSIGNED)):
+        step = lifecycle.apply_update(rec, upd(action, i, on_time), processed)
+        assert step.record is not None and step.statuses[0].event_time == on_time
+        rec = step.record
+    assert rec.met_at["signed"] == on_time
+    assert lifecycle.on_tick(rec, T0 + timedelta(minutes=10)).breaches == []
+    # an update claiming a time still to come counts as now
+    future = lifecycle.apply_update(opened(), upd(OrderAction.SIGNED, 0, processed), on_time)
+    assert future.statuses[0].event_time == on_time
 
 
 def test_invalid_transitions_and_unknown_orders_are_errors_and_replays_are_ignored() -> None:

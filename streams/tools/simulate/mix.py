@@ -1,0 +1,338 @@
+"""A district's day of hazards: which incidents happen, where and when, with their truth.
+
+(**reading** / **department event** → signal → alert.) Every risk point of the
+catalogue can happen wherever it is watched: at each sensor feeding it, or at
+each place whose kind files its department records. How often is set by the
+risk point's severity, after Frank Bird's accident ratio (1969: for every
+serious injury, 10 minor injuries, 30 property-damage accidents and 600 near
+misses): a unit (a sensor, a place) has a low-severity hazard 600 times as
+often as a critical one (:data:`BIRD`). The day's count is ``per_day``, shared
+out over the risk points by units x weight, each drawn from a Poisson law.
+
+Besides these single incidents, the day holds *group* incidents, one cause
+over many places, each sized to be a pattern the systemic rules can tell from
+chance (:func:`pattern_size`): ``regional`` (one town, a sensor in many of its
+communities), ``industry`` (many sites of one industry), ``trend`` (one
+module's hazards surging across the district) and ``comprehensive`` (a storm:
+flood, construction and road risks at once). Incidents start between the
+day's start and ``latest_start_h`` hours before its end, so they are judged
+within the day.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from streams.core.shared.catalogue import Catalogue, RiskPoint
+from streams.core.signals.detectors.rate import poisson_sf
+from streams.tools.simulate.device import TRANSIENT
+from streams.tools.simulate.profiles import RECORD_INCIDENTS, Profile
+from streams.tools.simulate.world import Place, Sensor, World
+
+#: incidents per unit and day, relative, by severity (Bird's 1 : 10 : 30 : 600)
+BIRD = {"critical": 1.0, "high": 10.0, "medium": 30.0, "low": 600.0}
+
+
+@dataclass
+class Incident:
+    """One injected incident: a risk point at a sensor or a place, or a group of them."""
+
+    id: str
+    risk_point: str
+    module: str
+    start: datetime
+    #: the natural end; ``None``: it lasts until someone fixes it (or the day ends)
+    end: datetime | None
+    sensor: Sensor | None = None
+    place: Place | None = None
+    risk_kind: str = "single"  # or regional, industry, trend, comprehensive
+    group: str | None = None
+    scope: str | None = None  # a group: its town, industry or district
+    members: list[str] = field(default_factory=list)
+    fixed_at: datetime | None = None
+
+    def ended(self, day_end: datetime) -> datetime:
+        ends = [t for t in (self.end, self.fixed_at, day_end) if t is not None]
+        return min(ends)
+
+
+@dataclass
+class Mix:
+    """Draws the day's incidents for ``world`` over [start, end)."""
+
+    world: World
+    catalogue: Catalogue
+    profiles: dict[str, Profile]
+    rng: random.Random
+    start: datetime
+    end: datetime
+    per_day: float = 480.0
+    latest_start_h: float = 2.0
+    #: no group incident before this many hours: the systemic rules need past windows
+    groups_from_h: float = 7.0
+
+    def __post_init__(self) -> None:
+        self.busy: set[str] = set()
+        self.days = (self.end - self.start).total_seconds() / 86400
+        self.latest = self.end - timedelta(hours=self.latest_start_h)
+        self.sensors_of: dict[str, list[Sensor]] = {}
+        for sensor in self.world.sensors:
+            for rp_id in sensor.risk_points:
+                self.sensors_of.setdefault(rp_id, []).append(sensor)
+        collisions = {rp: where for rp, where, _ in RECORD_INCIDENTS}
+        self.places_of: dict[str, list[Place]] = {}
+        for rp in self.catalogue.risk_points:
+            if rp.source.input != "record":
+                continue
+            if rp.id in collisions:
+                places = [p for p in self.world.places if p.kind == collisions[rp.id]]
+            else:
+                types = set(rp.source.event_types or ())
+                places = [p for p in self.world.places if types & set(self.world.records_of(p))]
+            self.places_of[rp.id] = places
+
+    # -- single incidents ---------------------------------------------------------------
+
+    def units(self, rp: RiskPoint) -> int:
+        if rp.source.input == "record":
+            return len(self.places_of.get(rp.id, ()))
+        return len(self.sensors_of.get(rp.id, ()))
+
+    def expected(self) -> dict[str, float]:
+        """Risk point → expected single incidents over the span."""
+        weights = {rp.id: self.units(rp) * BIRD[rp.severity] for rp in self.catalogue.risk_points}
+        total = sum(weights.values()) or 1.0
+        return {k: self.per_day * self.days * w / total for k, w in weights.items()}
+
+    def _when(self) -> datetime:
+        span = (self.latest - self.start).total_seconds()
+        return (self.start + timedelta(seconds=self.rng.uniform(0, max(span, 0)))).replace(
+            microsecond=0
+        )
+
+    def singles(self) -> list[Incident]:
+        out: list[Incident] = []
+        for rp_id, lam in sorted(self.expected().items()):
+            rp = self.catalogue.risk_point(rp_id)
+            n = _poisson(self.rng, lam)
+            if rp.source.input == "record":
+                pool = [p for p in self.places_of.get(rp_id, []) if p.place_id not in self.busy]
+                for place in self.rng.sample(pool, min(n, len(pool))):
+                    self.busy.add(place.place_id)
+                    t = self._when()
+                    end = t + timedelta(minutes=30) if rp.detector.kind == "collision" else None
+                    iid = f"incident-{rp_id}-{place.place_id}-{t:%Y%m%dT%H%M}"
+                    out.append(Incident(iid, rp_id, rp.module, t, end, place=place))
+                continue
+            free = [s for s in self.sensors_of.get(rp_id, []) if s.sensor_id not in self.busy]
+            for sensor in self.rng.sample(free, min(n, len(free))):
+                out.append(self._sensor_incident(rp_id, sensor, self._when()))
+        return out
+
+    def _sensor_incident(self, rp_id: str, sensor: Sensor, t: datetime) -> Incident:
+        self.busy.add(sensor.sensor_id)
+        prof = self.profiles[sensor.kind]
+        end = None
+        if sensor.kind in TRANSIENT:
+            end = t + timedelta(minutes=prof.incident_min * self.rng.uniform(1.0, 1.5))
+        iid = f"incident-{rp_id}-{sensor.sensor_id}-{t:%Y%m%dT%H%M}"
+        return Incident(iid, rp_id, self._module(rp_id), t, end, sensor=sensor)
+
+    def _module(self, rp_id: str) -> str:
+        return self.catalogue.risk_point(rp_id).module
+
+    # -- group incidents ----------------------------------------------------------------
+
+    def _window(self, window_s: int) -> datetime:
+        """The start of a rule window at least ``groups_from_h`` into the day."""
+        first = self.start + timedelta(hours=self.groups_from_h)
+        span = (self.latest - first).total_seconds() - window_s
+        t = first + timedelta(seconds=self.rng.uniform(0, max(span, 0)))
+        epoch = int(t.timestamp())
+        w0 = datetime.fromtimestamp(epoch - epoch % window_s, self.start.tzinfo)
+        return w0 if w0 >= first else w0 + timedelta(seconds=window_s)
+
+    def _members(
+        self, head: Incident, chosen: Sequence[Sensor], window_s: int, w0: datetime
+    ) -> list[Incident]:
+        """The group's members: each sensor's incident, onsets spread over 10 minutes
+        from 5 minutes into the window."""
+        members = []
+        for s in chosen:
+            t = (w0 + timedelta(minutes=5, seconds=self.rng.uniform(0, 600))).replace(microsecond=0)
+            rp_id = self.profiles[s.kind].risk_point
+            m = self._sensor_incident(rp_id, s, t)
+            m.group = head.id
+            members.append(m)
+        head.members = [m.id for m in members]
+        head.start = min(m.start for m in members)
+        return members
+
+    def groups(self, kind: str, count: int, chance: dict[str, float]) -> list[Incident]:
+        """``count`` group incidents of ``kind``; ``chance``: scope → singles an hour."""
+        rules = [r for r in self.catalogue.systemic_rules if r.kind == kind]
+        if not rules or count <= 0:
+            return []
+        rule = min(rules, key=lambda r: r.id)
+        out: list[Incident] = []
+        for _ in range(count):
+            pools = self._pools(kind, rule.modules)
+            fits = []
+            for (scope, skind), members in sorted(pools.items()):
+                need = pattern_size(rule, chance.get(scope, 0.0), kind)
+                if len(members) >= need:
+                    fits.append((scope, skind, need))
+            if not fits:
+                break
+            scope, skind, need = self.rng.choice(fits)
+            pool = pools[(scope, skind)]
+            picks = self.rng.sample(sorted(pool), min(len(pool), need + 1))
+            chosen = [self.rng.choice(pool[k]) for k in picks]
+            w0 = self._window(rule.window_s)
+            rp_id = self.profiles[skind].risk_point
+            head = Incident(
+                f"incident-{kind}-{scope}-{w0:%Y%m%dT%H%M}",
+                rp_id,
+                self._module(rp_id),
+                w0,
+                None,
+                risk_kind=kind,
+                scope=scope.split("|")[0],
+            )
+            group = self._members(head, chosen, rule.window_s, w0)
+            head.end = max((m.end for m in group if m.end), default=None)
+            out += [head, *group]
+        return out
+
+    def _pools(
+        self, kind: str, modules: Sequence[str]
+    ) -> dict[tuple[str, str], dict[str, list[Sensor]]]:
+        """(scope, sensor kind) → member (community, site or sensor) → free sensors."""
+        pools: dict[tuple[str, str], dict[str, list[Sensor]]] = {}
+        district = self.world.model.district.id
+        for s in self.world.sensors:
+            p = s.place
+            if s.sensor_id in self.busy or not self._instant(s.kind):
+                continue
+            module = self.catalogue.risk_point(self.profiles[s.kind].risk_point).module
+            if modules and module not in modules:
+                continue
+            if kind == "regional" and p.is_cell:
+                key, member = (p.town, s.kind), p.community
+            elif kind == "industry" and not p.is_cell:
+                key, member = (p.industry, s.kind), p.place_id
+            elif kind == "trend":
+                key, member = (f"{district}|{module}", s.kind), s.sensor_id
+            else:
+                continue
+            pools.setdefault(key, {}).setdefault(member, []).append(s)
+        return pools
+
+    def _instant(self, kind: str) -> bool:
+        """A kind whose incident its detector sees on the first reading (a threshold,
+        no hold time), so a group's members all fall in their window."""
+        rp = self.catalogue.risk_point(self.profiles[kind].risk_point)
+        return (
+            rp.detector.kind == "threshold"
+            and not rp.trigger.for_s
+            and self.profiles[kind].mode == "set"
+        )
+
+    def storm(self, chance_per_hour: float) -> list[Incident]:
+        """A comprehensive incident: one storm over the district, members in at least the
+        comprehensive rule's ``min_modules`` modules, sized like the other patterns."""
+        rules = [r for r in self.catalogue.systemic_rules if r.kind == "comprehensive"]
+        if not rules:
+            return []
+        rule = min(rules, key=lambda r: r.id)
+        by_module: dict[str, list[Sensor]] = {}
+        for s in self.world.sensors:
+            if s.sensor_id in self.busy or not self._instant(s.kind):
+                continue
+            by_module.setdefault(
+                self.catalogue.risk_point(self.profiles[s.kind].risk_point).module, []
+            ).append(s)
+        modules = sorted(by_module, key=lambda m: -len(by_module[m]))[: max(rule.min_modules, 3)]
+        if len(modules) < rule.min_modules:
+            return []
+        need = pattern_size(rule, chance_per_hour, "comprehensive")
+        chosen: list[Sensor] = []
+        for i in range(need + 1):
+            pool = [s for s in by_module[modules[i % len(modules)]] if s not in chosen]
+            chosen.append(self.rng.choice(pool))
+        w0 = self._window(rule.window_s)
+        district = self.world.model.district.id
+        rp_id = self.profiles[chosen[0].kind].risk_point
+        head = Incident(
+            f"incident-comprehensive-{district}-{w0:%Y%m%dT%H%M}",
+            rp_id,
+            self._module(rp_id),
+            w0,
+            None,
+            risk_kind="comprehensive",
+            scope=district,
+        )
+        members = self._members(head, chosen, rule.window_s, w0)
+        return [head, *members]
+
+
+def pattern_size(rule: object, chance: float, kind: str) -> int:
+    """How many places (or signals) a group incident needs to be a pattern for ``rule``:
+    its ``min_places`` (regional, industry) or ``min_count`` (trend) at least, and, for a
+    rule that judges against history, more than chance makes likely in one window (the
+    Poisson tail at ``chance`` an hour below a tenth of its ``p_value``).
+
+    >>> from streams.core.alerts.rules import SystemicRule
+    >>> r = SystemicRule(id="r", name="r", kind="regional", window_s=3600, min_places=3)
+    >>> pattern_size(r, 0.5, "regional")
+    3
+    """
+    floor = getattr(rule, "min_places", 2) if kind in ("regional", "industry") else 2
+    if kind == "trend":
+        floor = getattr(rule, "min_count", 3)
+    against = kind == "trend" or getattr(rule, "against_history", False)
+    if not against:
+        return floor
+    lam = max(chance * getattr(rule, "window_s", 3600) / 3600, 0.05)
+    p = getattr(rule, "p_value", 0.001) / 10
+    n = floor
+    while poisson_sf(n, lam) > p:
+        n += 1
+    return n
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    """A Poisson draw (Knuth's method for small means, a rounded normal for large)."""
+    if lam <= 0:
+        return 0
+    if lam > 50:
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+    limit, k, prod = math.exp(-lam), 0, rng.random()
+    while prod > limit:
+        k += 1
+        prod *= rng.random()
+    return k
+
+
+def chance_per_hour(incidents: Sequence[Incident], hours: float) -> dict[str, float]:
+    """Single incidents an hour by town, industry, district|module and the district."""
+    c: Counter[str] = Counter()
+    for i in incidents:
+        if i.risk_kind != "single":
+            continue
+        place = i.place or (i.sensor.place if i.sensor else None)
+        if place is None:
+            continue
+        c[place.town] += 1
+        c[place.industry] += 1
+        c[f"{place.district}|{i.module}"] += 1
+        c[place.district] += 1
+    return {k: v / hours for k, v in c.items()}
+
+
+__all__ = ["BIRD", "Incident", "Mix", "chance_per_hour", "pattern_size"]
