@@ -200,7 +200,11 @@ class Settings(EnvironmentSettings):
     partitions: int = Field(2, ge=1)
     web_host: str = Field("127.0.0.1", min_length=1)
     web_port: Port = 6066
-    max_message_bytes: int = Field(64 * 1024, ge=1024)
+    #: Inputs above this are dead-lettered (``too_large``), keeping their first this-many
+    #: bytes. At most 704 KiB: the dead letter carries them in base64 (4/3 larger) and must
+    #: itself fit in one produce request (1 MiB), or the worker would exit and re-read the
+    #: same input for ever.
+    max_message_bytes: int = Field(64 * 1024, ge=1024, le=704 * 1024)
     catalogue: Path = CONFIG_DIR / "catalogue.yaml"
     routes: Path = CONFIG_DIR / "routes.yaml"
     #: The district model (streams/config/district.yaml): places, sensors and the directory

@@ -62,6 +62,18 @@ def test_a_dead_letter_names_where_it_was_read_and_is_published_keyed_by_source_
     assert decode(DeadLetter, encode(dl), max_bytes=10**6) == dl
 
 
+def test_a_dead_letter_of_the_largest_allowed_input_fits_one_produce_request() -> None:
+    """At the largest YUJING_MAX_MESSAGE_BYTES the settings accept, the dead letter of a
+    too-large input (base64 of its kept bytes, a long detail, a long topic) still fits
+    the producer's 1 MiB request, so it is published rather than crash-looping the worker."""
+    from streams.runtime.settings import Settings
+
+    largest = Settings.model_fields["max_message_bytes"].metadata
+    bound = next(m.le for m in largest if getattr(m, "le", None) is not None)
+    dl = _dl(b"x" * (bound * 2), max_payload=bound, key=b"k" * 200, detail="d" * 5000)
+    assert len(encode(dl)) + len(DEAD_LETTERS.key_of(dl)) < 1024 * 1024 - 1024
+
+
 def test_a_null_value_is_dead_lettered_with_an_empty_payload() -> None:
     dl = _dl(None)
     assert (dl.payload_b64, dl.payload_size) == ("", 0)

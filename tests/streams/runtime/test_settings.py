@@ -220,6 +220,7 @@ def test_a_malformed_value_names_the_variable(name: str, raw: str) -> None:
     [
         ("YUJING_PARTITIONS", "0"),
         ("YUJING_MAX_MESSAGE_BYTES", "1000"),
+        ("YUJING_MAX_MESSAGE_BYTES", "1048576"),
         ("YUJING_DELIVERY_MAX_ATTEMPTS", "0"),
         ("YUJING_DELIVERY_BACKOFF_S", "-0.1"),
         ("YUJING_DELIVERY_TIMEOUT_S", "0"),
