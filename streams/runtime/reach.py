@@ -19,10 +19,14 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 #: Seconds the whole probe may take; tools must speak within 10 s.
 PROBE_TIMEOUT_S = 4.0
+
+T = TypeVar("T")
 
 _AIOKAFKA_LOGGERS = ("aiokafka", "aiokafka.conn", "aiokafka.cluster", "aiokafka.client")
 
@@ -80,9 +84,12 @@ def require_broker(bootstrap: str, timeout: float = PROBE_TIMEOUT_S) -> None:
     if not reachable:
         raise BrokerUnreachable(bootstrap)
     left = max(0.5, deadline - time.monotonic())
-    # A thread of its own: works even when called from inside a running event loop.
-    with ThreadPoolExecutor(1, thread_name_prefix="yujing-reach") as pool:
-        why = pool.submit(_metadata_in_this_thread, ",".join(reachable), left).result()
+    answering = ",".join(reachable)
+    why = run_quietly(
+        lambda: asyncio.wait_for(_metadata(answering, left), left),
+        "no Kafka metadata answer",
+        "yujing-reach",
+    )
     if why:
         raise BrokerUnreachable(bootstrap, why)
 
@@ -96,7 +103,7 @@ def _connects(host: str, port: int, timeout: float) -> bool:
 
 
 class _ThreadFilter(logging.Filter):
-    """Drop the connection errors of one probe thread, and nothing else."""
+    """Drop the records of one thread, and nothing else."""
 
     def __init__(self, thread_id: int) -> None:
         super().__init__()
@@ -106,18 +113,34 @@ class _ThreadFilter(logging.Filter):
         return record.thread != self.thread_id
 
 
-def _metadata_in_this_thread(bootstrap: str, timeout: float) -> str:
-    quiet = _ThreadFilter(threading.get_ident())
-    loggers = [logging.getLogger(name) for name in _AIOKAFKA_LOGGERS]
-    for logger in loggers:
-        logger.addFilter(quiet)
-    try:
-        return asyncio.run(asyncio.wait_for(_metadata(bootstrap, timeout), timeout))
-    except Exception:
-        return "no Kafka metadata answer"
-    finally:
+def run_quietly(work: Callable[[], Awaitable[T]], default: T, name: str) -> T:
+    """``work()`` on an event loop of a thread of its own; ``default`` if it raises.
+
+    aiokafka's connection errors are dropped for that thread only, so a probe of a
+    broker that is down (or still starting) logs nothing, while every other thread
+    logs as before. A thread of its own also lets a caller inside a running event
+    loop probe synchronously.
+    """
+
+    def in_thread() -> T:
+        quiet = _ThreadFilter(threading.get_ident())
+        loggers = [logging.getLogger(n) for n in _AIOKAFKA_LOGGERS]
         for logger in loggers:
-            logger.removeFilter(quiet)
+            logger.addFilter(quiet)
+        try:
+            return asyncio.run(_awaited(work))
+        except Exception:
+            return default
+        finally:
+            for logger in loggers:
+                logger.removeFilter(quiet)
+
+    with ThreadPoolExecutor(1, thread_name_prefix=name) as pool:
+        return pool.submit(in_thread).result()
+
+
+async def _awaited(work: Callable[[], Awaitable[T]]) -> T:
+    return await work()
 
 
 async def _metadata(bootstrap: str, timeout: float) -> str:

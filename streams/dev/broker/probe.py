@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import socket
-import threading
-from concurrent.futures import ThreadPoolExecutor
+
+from streams.runtime.reach import run_quietly
 
 __all__ = ["broker_answers", "find_free_port", "port_in_use"]
-
-_AIOKAFKA_LOGGERS = ("aiokafka", "aiokafka.conn", "aiokafka.cluster")
 
 
 def find_free_port() -> int:
@@ -55,34 +52,7 @@ def broker_answers(bootstrap: str, timeout: float = 5.0) -> bool:
             pass
     except (OSError, ValueError):
         return False
-    # A thread of its own: works even when called from inside a running event loop.
-    with ThreadPoolExecutor(1, thread_name_prefix="yujing-broker-probe") as pool:
-        return pool.submit(_probe_in_this_thread, bootstrap, timeout).result()
-
-
-class _ThreadFilter(logging.Filter):
-    """Drop the connection errors of one probe thread, and nothing else."""
-
-    def __init__(self, thread_id: int) -> None:
-        super().__init__()
-        self.thread_id = thread_id
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.thread != self.thread_id
-
-
-def _probe_in_this_thread(bootstrap: str, timeout: float) -> bool:
-    quiet = _ThreadFilter(threading.get_ident())
-    loggers = [logging.getLogger(name) for name in _AIOKAFKA_LOGGERS]
-    for logger in loggers:
-        logger.addFilter(quiet)
-    try:
-        return asyncio.run(_describe_cluster(bootstrap, timeout))
-    except Exception:
-        return False
-    finally:
-        for logger in loggers:
-            logger.removeFilter(quiet)
+    return run_quietly(lambda: _describe_cluster(bootstrap, timeout), False, "yujing-broker-probe")
 
 
 async def _describe_cluster(bootstrap: str, timeout: float) -> bool:
