@@ -15,7 +15,7 @@ from html import escape
 from typing import Any
 
 from streams.tools.report.figures import GRADES
-from streams.tools.report.text import LEVELS, dur, num, pct
+from streams.tools.report.text import GROUP_COLUMNS, LEVELS, dur, group_rows, num, pct
 
 Json = dict[str, Any]
 COLOURS = {"good": "#2e7d32", "needs attention": "#ef6c00", "poor": "#c62828"}
@@ -131,36 +131,7 @@ def html_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def _groups(groups: Json) -> str:
-    rows = [
-        [
-            name,
-            g["orders"],
-            g["met"],
-            g["missed"],
-            g["open"],
-            pct(g["compliance"]),
-            g["breaches"],
-            g["auto_resolved"],
-            dur(g["mtta_s"]),
-            dur(g["mttr_s"]),
-            g["assessment"],
-        ]
-        for name, g in groups.items()
-    ]
-    heads = (
-        "",
-        "orders",
-        "met",
-        "missed",
-        "open",
-        "on time",
-        "breaches",
-        "auto",
-        "MTTA",
-        "MTTR",
-        "assessment",
-    )
-    return html_table(heads, rows)
+    return html_table(("", *GROUP_COLUMNS), group_rows(groups))
 
 
 def render_html(f: Json) -> str:

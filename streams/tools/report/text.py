@@ -90,8 +90,9 @@ def _level_rows(groups: Mapping[str, Json], total: Json | None = None) -> list[l
     return rows
 
 
-def group_table(title: str, first: str, groups: Mapping[str, Json]) -> str:
-    rows = [
+def group_rows(groups: Mapping[str, Json]) -> list[list[object]]:
+    """One row per receiver or department, in :data:`GROUP_COLUMNS` order (text and HTML)."""
+    return [
         [
             name,
             g["orders"],
@@ -107,6 +108,10 @@ def group_table(title: str, first: str, groups: Mapping[str, Json]) -> str:
         ]
         for name, g in groups.items()
     ]
+
+
+def group_table(title: str, first: str, groups: Mapping[str, Json]) -> str:
+    rows = group_rows(groups)
     return table(title, (first, *GROUP_COLUMNS), rows)
 
 
