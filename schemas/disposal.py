@@ -17,7 +17,8 @@ from schemas.base import Event, Id, Name
 
 
 class DisposalWatch(Event):
-    """Follow one sensor's re-check on behalf of one order: N healthy readings in a row."""
+    """Follow one sensor's re-check on behalf of one order: N healthy readings in a row, or
+    healthy for T seconds (at least one healthy reading)."""
 
     schema_version: Literal[1] = 1
     watch_id: Id = Field(description="Deterministic from (order_id, sensor_id).")
@@ -25,6 +26,12 @@ class DisposalWatch(Event):
     order_id: Id
     risk_point: Name
     healthy_readings: int = Field(ge=1)
+    healthy_for_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Or healthy for this many seconds: the latest reading healthy, at least "
+        "this long after the last unhealthy one (or the alarm). None: readings alone count.",
+    )
     until: AwareDatetime = Field(description="Stop watching after this (the re-check time).")
     since: AwareDatetime | None = Field(
         default=None,

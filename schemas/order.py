@@ -54,6 +54,13 @@ class AutoDisposalPlan(BaseModel):
     sensor_ids: list[Id] = Field(min_length=1, max_length=16, description="What is re-checked.")
     risk_point: Name = Field(description="Risk point whose detector judges recovery.")
     healthy_readings: int = Field(ge=1, description="Healthy readings in a row that count.")
+    healthy_for_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Or: healthy for this many seconds (at least one healthy reading, and "
+        "none unhealthy in this span before the latest), for a device that reports rarely. "
+        "None: the readings alone count.",
+    )
     recheck_at: AwareDatetime = Field(
         description="When the machine re-checks; healthy → auto-resolved, else escalated."
     )

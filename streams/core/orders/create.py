@@ -67,6 +67,7 @@ def create_order(router: Router, alert: Alert, now: datetime) -> DispatchOrder:
             sensor_ids=sorted(set(alert.source_keys))[:MAX_RECHECK_SENSORS],
             risk_point=alert.risk_points[0],
             healthy_readings=cfg.healthy_readings,
+            healthy_for_s=cfg.healthy_for_s,
             recheck_at=now + timedelta(seconds=cfg.recheck_after_s[d.sla_class]),
             place_id=alert.scope,
             since=alert.event_time,

@@ -107,6 +107,9 @@ class AutoDisposalConfig(ConfigModel):
         default_factory=lambda: {SlaClass.EMERGENCY: 120.0, SlaClass.NON_EMERGENCY: 3600.0}
     )
     healthy_readings: int = Field(default=3, ge=1, le=1000)
+    #: or healthy this long (seconds) with at least one healthy reading: a device on a
+    #: heartbeat of tens of minutes cannot send N readings before its re-check
+    healthy_for_s: float | None = Field(default=None, gt=0, le=86400)
 
     @model_validator(mode="after")
     def _before_first_deadline(self) -> AutoDisposalConfig:

@@ -192,9 +192,9 @@ class Detection:
         if b is None or entry is None or not entry.get("c"):
             return None, []  # no alarm to judge from: the order escalates at its re-check
         if isinstance(req, DisposalWatch):
-            needed, quiet_from = req.healthy_readings, req.event_time
+            needed, quiet_from, healthy_for = req.healthy_readings, req.event_time, req.healthy_for_s
         else:
-            needed, quiet_from = 1, req.quiet_from
+            needed, quiet_from, healthy_for = 1, req.quiet_from, None
         checks, events = disposal.attach(
             entry["c"],
             b.judge,
@@ -205,6 +205,7 @@ class Detection:
             req.until,
             req.since,
             now,
+            healthy_for,
         )
         if checks == entry["c"]:
             return None, events

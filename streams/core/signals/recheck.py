@@ -11,8 +11,13 @@ re-check score against the trigger's clear level
 normal learns only what it judged healthy, so it never learns the incident. So the
 rule is the same for every detector kind, and the verdict is:
 
-- a **sensor** has recovered after N healthy readings in a row (N from the
-  watch request: ``auto_disposal.healthy_readings`` in the routes);
+- a **sensor** has recovered after N healthy readings in a row, or once it
+  has been healthy for T seconds: its latest reading healthy and at least T
+  after the last unhealthy one (or the alarm), so a device that reports on a
+  heartbeat of tens of minutes, and never left it because its alarm was the
+  detector's false alarm, can pass with the one reading it sends (N and T from
+  the watch request: ``auto_disposal.healthy_readings`` and ``healthy_for_s``
+  in the routes; no T: the readings alone count);
 - a **place** (a risk point fed by department records, keyed by place) has
   recovered while no record with an event time in the second half of the
   re-check delay was judged unhealthy (:func:`quiet_from`): the party concerned,
@@ -46,8 +51,9 @@ from streams.core.signals.trigger import Trigger
 
 #: One check, as stored (times in epoch seconds): {"t": alarm, "d": detector state,
 #: "n": healthy streak, "xt": event time of the latest unhealthy observation (or None),
-#: "e": id of the latest judged observation, "a": ever watched, "w": {order id: {"k":
-#: readings needed, "q": quiet from, "u": until, "r": verdict reported}}}
+#: "lt": event time of the latest judged observation, "e": its id, "a": ever watched,
+#: "w": {order id: {"k": readings needed, "f": or healthy for (seconds, or None),
+#: "q": quiet from, "u": until, "r": verdict reported}}}
 Check = dict[str, Any]
 Watched = Literal["sensor", "place"]
 
@@ -82,13 +88,22 @@ class Judge:
     def recovered(self, check: Check, watch: Mapping[str, Any]) -> bool:
         """The verdict of ``check`` for one watch.
 
-        A sensor: ``k`` healthy readings in a row. A place: no unhealthy record
-        with an event time at or after ``q`` (the order's creation).
+        A sensor: ``k`` healthy readings in a row, or (``f`` set) at least one,
+        the latest ``f`` seconds or more after the last unhealthy observation
+        (or the alarm). A place: no unhealthy record with an event time at or
+        after ``q`` (the order's creation).
         """
         if self.watched == "place":
             bad = check["xt"]
             return bad is None or float(bad) < float(watch["q"])
-        return int(check["n"]) >= int(watch["k"])
+        streak = int(check["n"])
+        if streak >= int(watch["k"]):
+            return True
+        healthy_for = watch.get("f")
+        if not healthy_for or streak < 1 or check.get("lt") is None:
+            return False
+        since = float(check["xt"] if check["xt"] is not None else check["t"])
+        return float(check["lt"]) - since >= float(healthy_for)
 
 
 def begin(
@@ -146,6 +161,7 @@ def observe(
             "d": det.state(),
             "n": int(check["n"]) + 1 if healthy else 0,
             "xt": check["xt"] if healthy else max(t, float(check["xt"] or t)),
+            "lt": max(t, float(check.get("lt") or t)),
             "e": x.event_id or None,
         }
         reported = {}
@@ -169,11 +185,13 @@ def attach(
     until: datetime,
     since: datetime | None,
     now: datetime,
+    healthy_for: float | None = None,
 ) -> tuple[list[Check], list[SensorHealth]]:
     """Attach an order's watch to the check of its alarm (``since``; ``None``: the newest).
 
-    ``needed`` healthy readings in a row decide for a sensor; no unhealthy
-    record from ``quiet_from`` on decides for a place.
+    ``needed`` healthy readings in a row (or, ``healthy_for`` set, healthy for
+    that many seconds) decide for a sensor; no unhealthy record from
+    ``quiet_from`` on decides for a place.
 
     Idempotent: a replayed request changes nothing. With no check to attach to
     (no alarm state: e.g. the state was lost) nothing is attached, so the
@@ -194,7 +212,13 @@ def attach(
     check = checks[i]
     if order_id in check["w"]:
         return checks, []
-    watch = {"k": needed, "q": quiet_from.timestamp(), "u": until.timestamp(), "r": False}
+    watch = {
+        "k": needed,
+        "f": healthy_for,
+        "q": quiet_from.timestamp(),
+        "u": until.timestamp(),
+        "r": False,
+    }
     verdict = judge.recovered(check, watch)
     watch["r"] = verdict
     checks[i] = {**check, "a": True, "w": {**check["w"], order_id: watch}}
@@ -286,6 +310,7 @@ def watch_requests(
             order_id=order.order_id,
             risk_point=plan.risk_point,
             healthy_readings=plan.healthy_readings,
+            healthy_for_s=plan.healthy_for_s,
             until=plan.recheck_at,
             since=plan.since,
             event_time=now,

@@ -63,7 +63,9 @@ def test_an_auto_disposable_alert_gets_a_machine_first_order() -> None:
     order = create_order(router, alert, T0)
     assert order.auto_disposal is not None
     assert order.auto_disposal.sensor_ids == ["s1"]
-    assert order.auto_disposal.recheck_at == T0 + timedelta(hours=1)
+    # past the slowest heartbeat (an hour); healthy 3 readings in a row, or for 15 minutes
+    assert order.auto_disposal.recheck_at == T0 + timedelta(minutes=90)
+    assert (order.auto_disposal.healthy_readings, order.auto_disposal.healthy_for_s) == (3, 900)
     # what the re-check needs: the alarm (its event time) and the place
     assert order.auto_disposal.since == alert.event_time
     assert order.auto_disposal.place_id == CELL

@@ -93,7 +93,7 @@ def test_the_default_routes_load() -> None:
     assert cfg.route.party_concerned == "party_concerned"
     assert cfg.auto_disposal.recheck_after_s == {
         SlaClass.EMERGENCY: 120.0,
-        SlaClass.NON_EMERGENCY: 3600.0,
+        SlaClass.NON_EMERGENCY: 5400.0,
     }
     assert cfg.auto_disposal.healthy_readings == 3
 

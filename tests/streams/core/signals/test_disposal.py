@@ -91,6 +91,46 @@ def test_a_sensor_is_recovered_after_n_healthy_readings_in_a_row(
     assert all(e.order_id == "o1" and e.sensor_id == "s1" and e.watched == "sensor" for e in heard)
 
 
+@settings(max_examples=200)
+@given(
+    gaps=st.lists(st.integers(min_value=1, max_value=90), min_size=1, max_size=8),
+    healthy=st.lists(st.booleans(), min_size=8, max_size=8),
+    healthy_for_min=st.integers(min_value=1, max_value=60),
+)
+def test_a_sensor_on_a_slow_heartbeat_is_recovered_once_healthy_for_the_set_time(
+    gaps: list[int], healthy: list[bool], healthy_for_min: int
+) -> None:
+    """Property: with ``healthy_for`` set, the verdict after each reading is '3 healthy in a
+    row, or the latest healthy and at least that long after the last unhealthy reading (or
+    the alarm)' — one reading can do it, none cannot."""
+    j = judge(RIVER)
+    checks = river_alarm()
+    checks, heard = disposal.attach(
+        checks, j, "o1", "s1", 3, T0, T0 + 24 * HOUR, T0, NOW, healthy_for_min * 60.0
+    )
+    assert heard == []  # attached before any reading after the alarm: not recovered
+    minute, bad_at, streak, verdict = 0, 0, 0, False
+    for gap, ok in zip(gaps, healthy, strict=False):
+        minute += gap
+        checks, events = disposal.observe(
+            checks, j, river_point(minute, 4.0 if ok else 4.6), "s1", NOW
+        )
+        streak = streak + 1 if ok else 0
+        bad_at = bad_at if ok else minute
+        expected = streak >= 3 or (streak >= 1 and minute - bad_at >= healthy_for_min)
+        for e in events:
+            assert e.recovered != verdict, "each verdict is a change"
+            verdict = e.recovered
+        assert verdict == expected
+
+
+def test_without_healthy_for_one_late_healthy_reading_is_not_enough() -> None:
+    j = judge(RIVER)
+    checks, _ = attach(river_alarm())
+    checks, events = disposal.observe(checks, j, river_point(60, 4.0), "s1", NOW)
+    assert events == []  # one reading an hour after the alarm: 1 of 3
+
+
 def complaints_alarm() -> tuple[list[disposal.Check], Record]:
     """A place with a complaint every day or two, then a burst that raised the alarm."""
     cls, params = COMPLAINTS.detector.cls, COMPLAINTS.detector.params
@@ -204,6 +244,7 @@ def order_for(rp: RiskPoint) -> DispatchOrder:
         sensor_ids=["subject-7"],
         risk_point=rp.id,
         healthy_readings=3,
+        healthy_for_s=900.0,
         recheck_at=NOW + HOUR,
         place_id="site-7",
         since=T0,
@@ -219,6 +260,7 @@ def test_the_order_side_asks_for_sensors_or_for_the_place() -> None:
     (sensor,) = disposal.watch_requests(order_for(RIVER), False, NOW)
     assert isinstance(sensor, DisposalWatch) and disposal.watched_key(sensor) == "subject-7"
     assert (sensor.since, sensor.until, sensor.healthy_readings) == (T0, NOW + HOUR, 3)
+    assert sensor.healthy_for_s == 900.0  # the plan's, carried to the watched side
     (place,) = disposal.watch_requests(order_for(COMPLAINTS), True, NOW)
     assert isinstance(place, PlaceWatch) and disposal.watched_key(place) == "site-7"
     # the party has the first half of the re-check delay to act; then the records must be quiet
@@ -269,6 +311,22 @@ def test_detection_attaches_watches_and_reports_verdicts_on_readings() -> None:
     assert heard == [(True, "river-1-6")]
     other = DisposalWatch(**{**req.model_dump(), "risk_point": "cable_overheat"})
     assert detection.attach(other, state, NOW) == (None, [])  # no alarm of that point here
+
+
+def test_detection_passes_a_heartbeat_device_on_its_next_healthy_heartbeat() -> None:
+    """A river gauge reporting hourly: the alarm, then one healthy heartbeat an hour later.
+    Healthy for 15 minutes, it has recovered; asking for 3 readings alone, it has not."""
+    for healthy_for, expected in ((900.0, [(True, "river-1-60")]), (None, [])):
+        detection = Detection(CATALOGUE)
+        seen = detection.observe_reading(reading(0, 4.8), None, NOW)
+        req = DisposalWatch(
+            watch_id="w1", sensor_id="river-1", order_id="o1", risk_point=RIVER.id,
+            healthy_readings=3, healthy_for_s=healthy_for, until=NOW + 2 * HOUR,
+            since=seen.signals[0].event_time, event_time=NOW,
+        )  # fmt: skip
+        state, _ = detection.attach(req, seen.state, NOW)
+        later = detection.observe_reading(reading(60, 3.7), state, NOW)
+        assert [(e.recovered, e.reading_id) for e in later.health] == expected
 
 
 def test_detection_judges_a_place_from_its_department_records() -> None:
