@@ -217,10 +217,11 @@ def render_html(f: Json) -> str:
             f"({gt['false_alerts_from_faults']} from sensor faults), "
             f"{_t(num(gt['false_alerts_per_1000_sensor_days']))} per 1000 sensor-days.</p>",
             html_table(
-                ("group incidents", "incidents", "detected by a systemic alert", "share"),
+                ("alert kind", "alerts", "matched", "to an injected group", "groups", "detected"),
                 [
-                    [k, v["incidents"], v["detected"], pct(v["recall"])]
-                    for k, v in gt["groups"].items()
+                    [k, v["alerts"], v["matched"], v["group_matched"], v["groups"]]
+                    + [v["groups_detected"]]
+                    for k, v in gt["systemic"].items()
                 ],
             ),
             html_table(
