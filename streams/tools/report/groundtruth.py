@@ -5,10 +5,10 @@
 fault, with its id, risk point and module (incidents) or fault kind, place,
 grid cell, community, town, industry, sensor, start and end. An incident's
 ``risk_kind`` says whether it is ``single`` (at one place: what recall counts)
-or a *group* incident (``regional``, ``industry``, ...): one cause over a town or
-an industry, whose members are single incidents of their own. Any other line
-that carries an integer ``sensors`` gives the district's sensor count (and,
-with ``start``/``end``, the simulated span). Pure: no Kafka, no files.
+or a *group* incident (``regional``, ``industry``, ``trend``, ``comprehensive``,
+``compound``: one cause over many places or modules), whose members are single
+incidents of their own. A line with an integer ``sensors`` gives the sensor
+count (with ``start``/``end``, the span). Pure: no Kafka, no files.
 
 An alert **matches** an incident when all three hold:
 
@@ -22,8 +22,7 @@ An alert **matches** an incident when all three hold:
   single alert, the moment it was raised) starts no later than the incident's
   end plus the allowed delay, and its latest evidence is not before the start.
 
-Who may match what (strict):
-
+Who may match what (strictly):
 - a *single* incident is found only by single and compound alerts (a systemic
   alert says "many places", never "this place": it does not count for recall);
 - a *group* incident of kind K (``regional``, ``industry``, ``trend``,
@@ -34,9 +33,8 @@ Who may match what (strict):
   member's place, of its risk point or module, or the member's sensor among
   its source keys), *when* as above;
 - an alert is *matched* (not false) when it matches a single incident (single
-  and compound alerts) or detects a group incident; so a systemic alert that
-  detects no injected group of its kind is a false alert, however many single
-  incidents it overlaps: a chance pattern.
+  and compound alerts) or detects a group incident: a systemic alert that
+  detects no injected group of its kind is false (a chance pattern).
 
 An alert matches a sensor fault when the faulty sensor raised it (its source
 keys) in the fault's window plus the delay. Faults are not incidents.
@@ -238,8 +236,7 @@ def when(a: AlertFacts, e: Entry, delay: timedelta) -> bool:
 
 
 def holds_member(alert: Alert, m: Entry) -> bool:
-    """The alert's evidence holds member ``m``: its sensor among the source keys, or a
-    contributing signal at its place, of its risk point or module."""
+    """Its sensor is a source key, or a signal at its place of its risk point or module."""
     if m.sensor_id and m.sensor_id in alert.source_keys:
         return True
     contributions = alert.portrait.contributions if alert.portrait else []
@@ -270,7 +267,7 @@ def detects(a: AlertFacts, g: Entry, members: Sequence[Entry]) -> bool:
 
 
 class _ByTime:
-    """Alerts indexed by span start, to look only at those that can overlap a window."""
+    """Alerts by span start, to look only at those that can overlap a window."""
 
     def __init__(self, alerts: Sequence[AlertFacts]) -> None:
         spans = sorted(((span(a), a) for a in alerts), key=lambda x: (x[0][0], x[1].alert_id))
@@ -301,9 +298,7 @@ def assess(
     groups = [e for e in truth.groups if period.contains(e.start)]
     faults = [e for e in truth.faults if period.contains(e.start)]
     by_id = {e.id: e for e in truth.entries}
-    members_of: dict[str, dict[str, Entry]] = {g.id: {} for g in groups}
-    for g in groups:
-        members_of[g.id].update({m: by_id[m] for m in g.members if m in by_id})
+    members_of = {g.id: {m: by_id[m] for m in g.members if m in by_id} for g in groups}
     for e in truth.entries:
         if e.group in members_of:
             members_of[e.group][e.id] = e
@@ -398,8 +393,6 @@ __all__ = [
     "Entry",
     "Truth",
     "assess",
-    "detects",
-    "holds_member",
     "parse_truth",
     "what",
     "when",
