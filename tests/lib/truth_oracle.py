@@ -1,7 +1,9 @@
 """The ground-truth half of ``report_oracle``: recall and false alerts, recomputed plainly.
 
-Follows the matching rules ``yujing report`` prints (where, what, when; group incidents
-by a systemic alert over their scope) with loops over raw JSON, nothing from ``streams``.
+Follows the matching rules ``yujing report`` prints (where, what, when; single incidents
+by single and compound alerts only; a group incident by an alert of its own kind whose
+evidence holds one of its members; a systemic alert that detects no group is false) with
+loops over raw JSON, nothing from ``streams``.
 """
 
 from __future__ import annotations
@@ -61,10 +63,33 @@ def truth_figures(
             or e["place_id"] in places
         )
 
+    def kind_of_alert(a: Json) -> str:
+        if a["kind"] == "systemic":
+            return str((a["portrait"] or {}).get("rule_kind"))
+        return str(a["kind"])
+
     def over(a: Json, g: Json) -> bool:
-        """A systemic alert whose scope holds a group incident (a town or an industry)."""
-        kind = a["scope_kind"]
-        return kind == "district" or (kind in ("town", "industry") and a["scope"] == g[kind])
+        """The alert is of the group's kind, at its place (compound) or over its town or
+        industry (regional, industry), or district-wide (trend, comprehensive)."""
+        kind = g["risk_kind"]
+        if kind_of_alert(a) != kind:
+            return False
+        if kind == "compound":
+            return a["scope"] == g["place_id"]
+        if kind == "regional" and a["scope_kind"] == "town":
+            return a["scope"] == g["town"]
+        if kind == "industry":
+            return a["scope"] == g["industry"]
+        return True
+
+    def holds(a: Json, m: Json) -> bool:
+        if m.get("sensor_id") and m["sensor_id"] in a["source_keys"]:
+            return True
+        return any(
+            c["place_id"] == m.get("place_id")
+            and (c["risk_point"] == m["risk_point"] or c["module"] == m["module"])
+            for c in contribs(a)
+        )
 
     def what(a: Json, e: Json) -> bool:
         return e["risk_point"] in a["risk_points"] or e["module"] in {
@@ -72,11 +97,15 @@ def truth_figures(
             *(c["module"] for c in contribs(a)),
         }
 
+    members: dict[str, list[Json]] = defaultdict(list)
+    for e in truth:
+        if e["type"] == "incident" and e.get("group"):
+            members[e["group"]].append(e)
     hits = {
         e["id"]: [
             i
             for i, (f, last, _) in alerts.items()
-            if when(f, last, e) and where(last, e) and what(last, e)
+            if last["kind"] != "systemic" and when(f, last, e) and where(last, e) and what(last, e)
         ]
         for e in incidents
     }
@@ -84,7 +113,7 @@ def truth_figures(
         g["id"]: [
             i
             for i, (f, last, _) in alerts.items()
-            if last["kind"] == "systemic" and when(f, last, g) and over(last, g) and what(last, g)
+            if over(last, g) and when(f, last, g) and any(holds(last, m) for m in members[g["id"]])
         ]
         for g in groups
     }
@@ -103,12 +132,9 @@ def truth_figures(
     for e in incidents:
         modules[e["module"]].append(e["id"])
     days = (until - since).total_seconds() / 86400
-    kinds = ("trend", "regional", "industry", "comprehensive")
-    kind_of = {
-        i: (last["portrait"] or {}).get("rule_kind")
-        for i, (_, last, _) in alerts.items()
-        if last["kind"] == "systemic"
-    }
+    kinds = ("trend", "regional", "industry", "comprehensive", "compound")
+    kind_of = {i: kind_of_alert(last) for i, (_, last, _) in alerts.items()}
+    to_group = {i for v in group_hits.values() for i in v}
     return {
         "incidents": len(incidents),
         "detected": sum(bool(v) for v in hits.values()),
@@ -139,6 +165,9 @@ def truth_figures(
             k: {
                 "alerts": sum(v == k for v in kind_of.values()),
                 "matched": sum(v == k and i in matched for i, v in kind_of.items()),
+                "group_matched": sum(v == k and i in to_group for i, v in kind_of.items()),
+                "groups": len(kinds_of_groups.get(k, [])),
+                "groups_detected": sum(bool(group_hits[i]) for i in kinds_of_groups.get(k, [])),
             }
             for k in kinds
         },

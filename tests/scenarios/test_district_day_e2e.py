@@ -126,4 +126,13 @@ def recomputes(line: dict, bootstrap: str, prefix: str, day_dir: Path) -> None:
             assert got == value, key
     systemic = want["alerts"]["systemic"]
     assert line["systemic_alerts"] == {k: systemic.get(k, 0) for k in line["systemic_alerts"]}
+    kinds = gt["systemic"]  # strict: alerts that detect an injected group of their kind
+    assert line["systemic_matched"] == {
+        k: kinds[k]["group_matched"] for k in line["systemic_matched"]
+    }
+    assert line["compound_alerts"] == kinds["compound"]["alerts"]
+    assert line["groups_detected"] == {
+        k: f"{v['groups_detected']}/{v['groups']}" for k, v in kinds.items() if v["groups"]
+    }
+    assert kinds["compound"]["groups"] >= 1, "the small day injects compound incidents"
     assert want["notifications"]["stubs"]["requested_not_accepted"] == 0

@@ -38,6 +38,9 @@ KEYS = (
     "recall",
     "false_alerts_per_1000_sensor_days",
     "systemic_alerts",
+    "systemic_matched",
+    "compound_alerts",
+    "groups_detected",
     "sla_breaches_expected",
     "sla_breaches_observed",
     "lost",
@@ -132,6 +135,11 @@ def day_line(figures: Json, expected: int, lost_parts: Mapping[str, int], wall_s
         "recall": _round(s["recall"]),
         "false_alerts_per_1000_sensor_days": _round(s["false_alerts_per_1000_sensor_days"]),
         "systemic_alerts": {k: s["systemic_alerts"].get(k, 0) for k in SYSTEMIC_KINDS},
+        # alerts that detect an injected group of their kind (the strict ground truth)
+        "systemic_matched": {k: s["systemic_matched"].get(k, 0) for k in SYSTEMIC_KINDS},
+        "compound_alerts": s["compound_alerts"],
+        # per group kind injected: "detected/injected"
+        "groups_detected": s["groups_detected"],
         "sla_breaches_expected": expected,
         "sla_breaches_observed": s["sla_breaches_observed"],
         "lost": sum(lost_parts.values()),

@@ -55,7 +55,8 @@ def add_district_day_command(sub: Any) -> None:
     p.add_argument("--hours", type=float, default=24.0, help="simulated hours")
     p.add_argument("--minutes", type=float, default=10.0, help="wall minutes for those hours")
     p.add_argument("--incidents", type=float, default=480.0, help="single incidents a day")
-    for kind, n in (("regional", 2), ("industry", 2), ("trend", 1), ("comprehensive", 1)):
+    groups = (("regional", 2), ("industry", 2), ("trend", 1), ("comprehensive", 1), ("compound", 2))
+    for kind, n in groups:
         p.add_argument(f"--{kind}", type=int, default=n, help=f"{kind} group incidents")
     p.add_argument("--history-days", type=float, default=5.0, help="days the detectors saw")
     p.add_argument("--towns", type=int, default=None, help="the first N towns (default: all)")
@@ -167,6 +168,7 @@ class Day:
             incidents += mix.groups(kind, getattr(a, kind), chance)
         for _ in range(a.comprehensive):
             incidents += mix.storm(chance.get(model.district.id, 0.0))
+        incidents += mix.compound(a.compound)
         live = LiveWorld(world, catalogue, profiles, incidents, self.start, self.end, seed=a.seed)
         t = time.monotonic()
         past = history.History(self.start, days=a.history_days, seed=a.seed)

@@ -363,6 +363,13 @@ def summary(figures: Json) -> Json:
         "recall": gt.get("recall"),
         "false_alerts_per_1000_sensor_days": gt.get("false_alerts_per_1000_sensor_days"),
         "systemic_alerts": figures["alerts"]["systemic"],
+        "systemic_matched": {k: v["group_matched"] for k, v in (gt.get("systemic") or {}).items()},
+        "compound_alerts": figures["alerts"]["by_kind"]["compound"],
+        "groups_detected": {
+            k: f"{v['groups_detected']}/{v['groups']}"
+            for k, v in (gt.get("systemic") or {}).items()
+            if v["groups"]
+        },
         "sla_breaches_observed": figures["sla"]["breaches"]["observed"],
         "duplicate_notifications": stubs["duplicate_notifications"] if stubs else None,
     }

@@ -5,10 +5,10 @@
 fault, with its id, risk point and module (incidents) or fault kind, place,
 grid cell, community, town, industry, sensor, start and end. An incident's
 ``risk_kind`` says whether it is ``single`` (at one place: what recall counts)
-or a *group* incident (``regional``, ``industry``, ...): one cause over a town or
-an industry, whose members are single incidents of their own. Any other line
-that carries an integer ``sensors`` gives the district's sensor count (and,
-with ``start``/``end``, the simulated span). Pure: no Kafka, no files.
+or a *group* incident (``regional``, ``industry``, ``trend``, ``comprehensive``,
+``compound``: one cause over many places or modules), whose members are single
+incidents of their own. A line with an integer ``sensors`` gives the sensor
+count (with ``start``/``end``, the span). Pure: no Kafka, no files.
 
 An alert **matches** an incident when all three hold:
 
@@ -22,10 +22,22 @@ An alert **matches** an incident when all three hold:
   single alert, the moment it was raised) starts no later than the incident's
   end plus the allowed delay, and its latest evidence is not before the start.
 
-A group incident is *detected* when a systemic alert matches it (where: its
-scope is the group's town or industry, or the district). An alert matches a
-sensor fault when the faulty sensor raised it (its source keys) in the fault's
-window plus the delay. Faults are not incidents.
+Who may match what (strictly):
+- a *single* incident is found only by single and compound alerts (a systemic
+  alert says "many places", never "this place": it does not count for recall);
+- a *group* incident of kind K (``regional``, ``industry``, ``trend``,
+  ``comprehensive``, ``compound``) is *detected* by an alert of that kind (a
+  compound alert at the group's place; a systemic alert whose rule is of kind
+  K, over the group's town or industry for regional and industry) whose
+  evidence holds one of the group's members (a contributing signal at the
+  member's place, of its risk point or module, or the member's sensor among
+  its source keys), *when* as above;
+- an alert is *matched* (not false) when it matches a single incident (single
+  and compound alerts) or detects a group incident: a systemic alert that
+  detects no injected group of its kind is false (a chance pattern).
+
+An alert matches a sensor fault when the faulty sensor raised it (its source
+keys) in the fault's window plus the delay. Faults are not incidents.
 """
 
 from __future__ import annotations
@@ -46,17 +58,27 @@ DEFAULT_DELAY_S = 1800.0
 #: at most this many ids are listed (missed incidents, false alerts)
 LISTED = 50
 
+#: group incident kinds, and the alert kinds reported per kind
+GROUP_KINDS = ("trend", "regional", "industry", "comprehensive", "compound")
+
 DEFINITIONS = {
     "match": "an alert matches an incident when where (its sensor, its place or a scope "
     "containing it, or a contributing signal there), what (its risk point or module) and "
     "when (evidence between the incident's start and its end + allowed delay) all hold",
     "recall": "single injected incidents (one place each, group members included) starting "
-    "in the period matched by at least one alert / those incidents",
-    "groups": "group incidents (one cause over a town or an industry) matched by a systemic "
-    "alert whose scope contains them",
-    "false_alerts": "alerts of the period that match no incident (nor, if systemic, a group "
-    "incident); from_faults: of those, "
-    "the ones a faulty sensor raised during its fault (+ delay)",
+    "in the period matched by at least one single or compound alert (never a systemic one) "
+    "/ those incidents",
+    "groups": "a group incident of kind K (regional, industry, trend, comprehensive, "
+    "compound) is detected by an alert of kind K (compound: at the group's place; regional, "
+    "industry: over its town or industry) whose evidence holds one of the group's members "
+    "(a contributing signal at a member's place of its risk point or module, or a member's "
+    "sensor among its source keys), when as for a match",
+    "by_kind": "per kind: alerts raised, alerts matched (not false), alerts that detect an "
+    "injected group of their kind, groups injected and groups detected",
+    "false_alerts": "alerts of the period that match no single incident (single and compound "
+    "alerts) and detect no group incident of their kind: a systemic alert that detects no "
+    "injected group is false; from_faults: of those, the ones a faulty sensor raised "
+    "during its fault (+ delay)",
     "false_alerts_per_1000_sensor_days": "false alerts * 1000 / (sensors * days of the period)",
 }
 
@@ -74,6 +96,7 @@ class Entry:
     module: str | None = None
     kind: str = "single"  # a group incident: regional, industry, ... (its risk_kind)
     group: str | None = None  # a member of a group incident: the group's id
+    members: tuple[str, ...] = ()  # a group incident: its members' ids
     place_id: str | None = None
     grid_cell: str | None = None
     community: str | None = None
@@ -101,7 +124,8 @@ class Truth:
 
     @property
     def groups(self) -> list[Entry]:
-        """Group incidents: one cause over a town or an industry."""
+        """Group incidents: one cause over a town, an industry, the district or (compound)
+        several modules at one place."""
         return [e for e in self.entries if e.type == "incident" and e.kind != "single"]
 
     @property
@@ -137,7 +161,7 @@ def parse_truth(lines: Iterable[str]) -> Truth:
                 continue
             text = {k: str(v) for k, v in doc.items() if isinstance(v, str) and v}
             risk_kind = text.get("risk_kind", "single")
-            if risk_kind != "single":  # its place_id names its scope, not a place
+            if risk_kind not in ("single", "compound"):  # its place_id names its scope
                 text.pop("place_id", None)
             entries.append(
                 Entry(
@@ -150,6 +174,7 @@ def parse_truth(lines: Iterable[str]) -> Truth:
                     module=text.get("module"),
                     kind=risk_kind,
                     group=text.get("group"),
+                    members=tuple(str(m) for m in doc.get("members") or ()),
                     place_id=text.get("place_id"),
                     grid_cell=text.get("grid_cell"),
                     community=text.get("community"),
@@ -210,8 +235,39 @@ def when(a: AlertFacts, e: Entry, delay: timedelta) -> bool:
     return lo <= e.end + delay and hi >= e.start
 
 
+def holds_member(alert: Alert, m: Entry) -> bool:
+    """Its sensor is a source key, or a signal at its place of its risk point or module."""
+    if m.sensor_id and m.sensor_id in alert.source_keys:
+        return True
+    contributions = alert.portrait.contributions if alert.portrait else []
+    return any(
+        c.place_id == m.place_id and (c.risk_point == m.risk_point or c.module == m.module)
+        for c in contributions
+        if m.place_id
+    )
+
+
+def alert_kind(a: AlertFacts) -> str:
+    """single, compound, or a systemic alert's rule kind (trend, regional, ...)."""
+    return a.systemic_kind or a.last.kind.value
+
+
+def detects(a: AlertFacts, g: Entry, members: Sequence[Entry]) -> bool:
+    """The alert detects group ``g`` (see the module docstring; *when* is the caller's)."""
+    if alert_kind(a) != g.kind:
+        return False
+    last = a.last
+    if g.kind == "compound" and last.scope != g.place_id:
+        return False
+    if g.kind == "regional" and last.scope_kind is ScopeKind.TOWN and last.scope != g.town:
+        return False
+    if g.kind == "industry" and last.scope != g.industry:
+        return False
+    return any(holds_member(last, m) for m in members)
+
+
 class _ByTime:
-    """Alerts indexed by span start, to look only at those that can overlap a window."""
+    """Alerts by span start, to look only at those that can overlap a window."""
 
     def __init__(self, alerts: Sequence[AlertFacts]) -> None:
         spans = sorted(((span(a), a) for a in alerts), key=lambda x: (x[0][0], x[1].alert_id))
@@ -233,23 +289,34 @@ def assess(
     delay_s: float = DEFAULT_DELAY_S,
     ancestors: Mapping[str, Sequence[str]] | None = None,
 ) -> Json:
-    """Recall, false alerts and what the systemic alerts matched, for ``period``."""
+    """Recall, false alerts and what the compound and systemic alerts matched, for
+    ``period`` (the rules: the module docstring)."""
     delay = timedelta(seconds=delay_s)
     up = ancestors or {}
     index = _ByTime(alerts)
     incidents = [e for e in truth.incidents if period.contains(e.start)]
     groups = [e for e in truth.groups if period.contains(e.start)]
     faults = [e for e in truth.faults if period.contains(e.start)]
+    by_id = {e.id: e for e in truth.entries}
+    members_of = {g.id: {m: by_id[m] for m in g.members if m in by_id} for g in groups}
+    for e in truth.entries:
+        if e.group in members_of:
+            members_of[e.group][e.id] = e
 
-    def hits(e: Entry, systemic_only: bool = False) -> list[AlertFacts]:
-        near = index.near(e, delay)
-        if systemic_only:
-            near = [a for a in near if a.systemic_kind]
-        return [a for a in near if where(a.last, e, up) and what(a.last, e)]
-
-    found = {e.id: hits(e) for e in incidents}
-    found.update({g.id: hits(g, systemic_only=True) for g in groups})
-    matched = {a.alert_id for h in found.values() for a in h}
+    found: dict[str, list[AlertFacts]] = {
+        e.id: [
+            a
+            for a in index.near(e, delay)
+            if not a.systemic_kind and where(a.last, e, up) and what(a.last, e)
+        ]
+        for e in incidents
+    }
+    group_found = {
+        g.id: [a for a in index.near(g, delay) if detects(a, g, list(members_of[g.id].values()))]
+        for g in groups
+    }
+    to_group = {a.alert_id for h in group_found.values() for a in h}
+    matched = to_group | {a.alert_id for h in found.values() for a in h}
     false = [a for a in alerts if a.alert_id not in matched]
     fault_hit: set[str] = set()
     for f in faults:
@@ -262,10 +329,11 @@ def assess(
     detected = [e for e in incidents if found[e.id]]
     days = period.days if period.days is not None else truth.days
     sensor_days = truth.sensors * days if truth.sensors is not None and days else None
-    systemic = Counter(a.systemic_kind for a in alerts if a.systemic_kind)
-    systemic_hit = Counter(
-        a.systemic_kind for a in alerts if a.systemic_kind and a.alert_id in matched
-    )
+    kinds = Counter(alert_kind(a) for a in alerts)
+    kinds_matched = Counter(alert_kind(a) for a in alerts if a.alert_id in matched)
+    kinds_to_group = Counter(alert_kind(a) for a in alerts if a.alert_id in to_group)
+    injected = Counter(g.kind for g in groups)
+    detected_groups = Counter(g.kind for g in groups if group_found[g.id])
     return {
         "match_delay_s": delay_s,
         "sensors": truth.sensors,
@@ -275,8 +343,8 @@ def assess(
         "recall": ratio(len(detected), len(incidents)),
         "missed": [e.id for e in incidents if not found[e.id]][:LISTED],
         "by_module": _recall_by(incidents, found, lambda e: e.module or "(none)"),
-        "groups": _recall_by(groups, found, lambda e: e.kind),
-        "groups_missed": [g.id for g in groups if not found[g.id]][:LISTED],
+        "groups": _recall_by(groups, group_found, lambda e: e.kind),
+        "groups_missed": [g.id for g in groups if not group_found[g.id]][:LISTED],
         "detection_delay": durations(
             [
                 max(0.0, (min(a.raised_at for a in found[e.id]) - e.start).total_seconds())
@@ -293,8 +361,14 @@ def assess(
         "false_alert_ids": [a.alert_id for a in false][:LISTED],
         "faults": len(faults),
         "systemic": {
-            k: {"alerts": systemic[k], "matched": systemic_hit[k]}
-            for k in ("trend", "regional", "industry", "comprehensive")
+            k: {
+                "alerts": kinds[k],
+                "matched": kinds_matched[k],
+                "group_matched": kinds_to_group[k],
+                "groups": injected[k],
+                "groups_detected": detected_groups[k],
+            }
+            for k in GROUP_KINDS
         },
     }
 
@@ -313,4 +387,14 @@ def _recall_by(incidents: Sequence[Entry], found: Mapping[str, list[AlertFacts]]
     }
 
 
-__all__ = ["DEFAULT_DELAY_S", "Entry", "Truth", "assess", "parse_truth", "what", "when", "where"]
+__all__ = [
+    "DEFAULT_DELAY_S",
+    "GROUP_KINDS",
+    "Entry",
+    "Truth",
+    "assess",
+    "parse_truth",
+    "what",
+    "when",
+    "where",
+]

@@ -20,6 +20,8 @@ from streams.tools.report.text import GROUP_COLUMNS, LEVELS, dur, group_rows, nu
 Json = dict[str, Any]
 COLOURS = {"good": "#2e7d32", "needs attention": "#ef6c00", "poor": "#c62828"}
 NEUTRAL = "#90a4ae"
+#: the per-kind ground-truth columns (groundtruth.assess's "systemic")
+GT_COLUMNS = ("alerts", "matched", "group_matched", "groups", "groups_detected")
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ccc}
@@ -217,11 +219,8 @@ def render_html(f: Json) -> str:
             f"({gt['false_alerts_from_faults']} from sensor faults), "
             f"{_t(num(gt['false_alerts_per_1000_sensor_days']))} per 1000 sensor-days.</p>",
             html_table(
-                ("group incidents", "incidents", "detected by a systemic alert", "share"),
-                [
-                    [k, v["incidents"], v["detected"], pct(v["recall"])]
-                    for k, v in gt["groups"].items()
-                ],
+                ("alert kind", "alerts", "matched", "to an injected group", "groups", "detected"),
+                [[k, *(v[c] for c in GT_COLUMNS)] for k, v in gt["systemic"].items()],
             ),
             html_table(
                 ("module", "incidents", "detected", "recall"),

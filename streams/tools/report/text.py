@@ -257,7 +257,10 @@ def _notifications(n: Json) -> str:
 
 def _truth(g: Json) -> str:
     rows = [[m, v["incidents"], v["detected"], pct(v["recall"])] for m, v in g["by_module"].items()]
-    systemic = [[k, v["alerts"], v["matched"]] for k, v in g["systemic"].items()]
+    systemic = [
+        [k, v["alerts"], v["matched"], v["group_matched"], v["groups"], v["groups_detected"]]
+        for k, v in g["systemic"].items()
+    ]
     lines = [
         f"GROUND TRUTH (match: within {dur(g['match_delay_s'])} after an incident's end)",
         f"  recall {pct(g['recall'])}: {g['detected']} of {g['incidents']} incidents; "
@@ -270,7 +273,11 @@ def _truth(g: Json) -> str:
         "",
         table("RECALL BY MODULE", ("module", "incidents", "detected", "recall"), rows),
         "",
-        table("SYSTEMIC ALERTS AGAINST INCIDENTS", ("kind", "alerts", "matched"), systemic),
+        table(
+            "COMPOUND AND SYSTEMIC ALERTS AGAINST INJECTED GROUPS (to a group: holding a member)",
+            ("kind", "alerts", "matched", "to a group", "groups", "detected"),
+            systemic,
+        ),
     ]
     if g["groups"]:
         groups = [
@@ -279,7 +286,7 @@ def _truth(g: Json) -> str:
         lines += [
             "",
             table(
-                "GROUP INCIDENTS (a systemic alert over their scope)",
+                "GROUP INCIDENTS (an alert of their kind holding a member)",
                 ("kind", "incidents", "detected", "share"),
                 groups,
             ),

@@ -11,7 +11,8 @@ kind's daily profile, with noise and the occasional fault (stuck value,
 dropout, spike); departments file records about places at a background rate.
 Incidents are injected (a gas leak, a flooded underpass, an overcrowded rental
 flat, ...; ``--regional`` and ``--industry``: one cause hitting many places of a
-town or of an industry at once), and their ground truth, with the faults, is
+town or of an industry at once; ``--compound``: several modules' hazards at one
+place within a compound rule's window), and their ground truth, with the faults, is
 written alongside (:mod:`streams.tools.simulate`).
 
 Output is deterministic for a seed, a start time, the slice and the model:
@@ -32,8 +33,9 @@ the risk point and module (incidents) or the fault, ``place_id``, ``town``,
 ``community``, ``industry`` (``cell`` for a grid cell), ``sensor_id``,
 ``sensor_kind``, ``start``, ``end``; and ``grid_cell``, ``site_kind``,
 ``district``; incidents also ``risk_kind`` (``single``, ``regional``,
-``industry``) and ``department`` (the module's), a group's members ``group``,
-a group ``members`` (its ``place_id`` is its town or industry).
+``industry``, ``compound``) and ``department`` (the module's), a group's members
+``group``, a group ``members`` (its ``place_id`` is its town or industry; a
+compound incident's is its place).
 
 Pacing: ``--speed 1`` sends at recorded speed (one simulated second per wall
 second), ``--speed 60`` sixty times faster, ``--speed 0`` (default) as fast as
@@ -189,6 +191,9 @@ def add_simulate_command(sub: Any) -> None:
     p.add_argument("--incidents", type=int, default=12)
     p.add_argument("--regional", type=int, default=0, help="group incidents across one town")
     p.add_argument("--industry", type=int, default=0, help="group incidents across one industry")
+    p.add_argument(
+        "--compound", type=int, default=0, help="compound incidents: several modules at one place"
+    )
     p.add_argument("--fault-rate", type=float, default=0.05, help="share of sensors with a fault")
     p.add_argument("--records-per-place-day", type=float, default=1.0)
     p.add_argument(
@@ -232,6 +237,7 @@ def _simulate(args: argparse.Namespace) -> int:
         incidents=args.incidents,
         regional=args.regional,
         industry=args.industry,
+        compound=args.compound,
         fault_rate=args.fault_rate,
         records_per_place_day=args.records_per_place_day,
         seed=args.seed,
@@ -249,6 +255,13 @@ def _simulate(args: argparse.Namespace) -> int:
         + f"; {district.start.isoformat()} + {district.hours:g} h",
         file=err,
     )
+    if info["compound_incidents"] < district.compound:
+        print(
+            f"yujing simulate: only {info['compound_incidents']} of {district.compound} "
+            "compound incidents fit this slice (each needs one place with prompt sources "
+            "in enough of a compound rule's modules)",
+            file=err,
+        )
     for kind in ("regional", "industry"):
         if info[f"{kind}_incidents"] < getattr(district, kind):
             print(

@@ -212,8 +212,18 @@ class LiveWorld:
             )
         return lines
 
+    def _ended(self, inc: Incident) -> datetime:
+        """When an incident actually ended; a group: when its last member did."""
+        if not inc.members:
+            return inc.ended(self.end)
+        ids = set(inc.members)
+        ends = [m.ended(self.end) for m in self.incidents if m.id in ids]
+        return max(ends, default=inc.ended(self.end))
+
     def _incident_truth(self, inc: Incident, dept: dict[str, str]) -> dict[str, Any]:
         place = inc.place or (inc.sensor.place if inc.sensor else None)
+        if inc.risk_kind == "compound" and inc.scope is not None:
+            place = self.places.get(inc.scope)  # a compound incident's scope is its place
         doc: dict[str, Any] = {
             "type": "incident",
             "id": inc.id,
@@ -222,7 +232,7 @@ class LiveWorld:
             "risk_kind": inc.risk_kind,
             "department": dept.get(inc.module),
             "start": inc.start.isoformat(),
-            "end": inc.ended(self.end).isoformat(),
+            "end": self._ended(inc).isoformat(),
         }
         if place is not None:
             doc.update(
@@ -241,8 +251,9 @@ class LiveWorld:
                 place_id=inc.scope,
                 town=inc.scope if inc.risk_kind == "regional" else None,
                 industry=inc.scope if inc.risk_kind == "industry" else None,
-                members=list(inc.members),
             )
+        if inc.members:
+            doc["members"] = list(inc.members)
         if inc.group:
             doc["group"] = inc.group
         if inc.fixed_at is not None:

@@ -13,8 +13,10 @@ Besides these single incidents, the day holds *group* incidents, one cause
 over many places, each sized to be a pattern the systemic rules can tell from
 chance (:func:`pattern_size`): ``regional`` (one town, a sensor in many of its
 communities), ``industry`` (many sites of one industry), ``trend`` (one
-module's hazards surging across the district) and ``comprehensive`` (a storm:
-flood, construction and road risks at once). Incidents start between the
+module's hazards surging across the district), ``comprehensive`` (a storm:
+flood, construction and road risks at once) and ``compound`` (one place's
+hazards in several modules of a compound rule within its window, see
+:mod:`streams.tools.simulate.compound`). Incidents start between the
 day's start and ``latest_start_h`` hours before its end, so they are judged
 within the day.
 """
@@ -30,6 +32,7 @@ from datetime import datetime, timedelta
 
 from streams.core.shared.catalogue import Catalogue, RiskPoint
 from streams.core.signals.detectors.rate import poisson_sf
+from streams.tools.simulate import compound as stack
 from streams.tools.simulate.device import TRANSIENT
 from streams.tools.simulate.profiles import RECORD_INCIDENTS, Profile
 from streams.tools.simulate.world import Place, Sensor, World
@@ -50,9 +53,9 @@ class Incident:
     end: datetime | None
     sensor: Sensor | None = None
     place: Place | None = None
-    risk_kind: str = "single"  # or regional, industry, trend, comprehensive
+    risk_kind: str = "single"  # or regional, industry, trend, comprehensive, compound
     group: str | None = None
-    scope: str | None = None  # a group: its town, industry or district
+    scope: str | None = None  # a group: its town, industry or district; compound: its place
     members: list[str] = field(default_factory=list)
     fixed_at: datetime | None = None
 
@@ -148,9 +151,10 @@ class Mix:
 
     # -- group incidents ----------------------------------------------------------------
 
-    def _window(self, window_s: int) -> datetime:
-        """The start of a rule window at least ``groups_from_h`` into the day."""
-        first = self.start + timedelta(hours=self.groups_from_h)
+    def _window(self, window_s: int, from_h: float | None = None) -> datetime:
+        """The start of a rule window at least ``from_h`` (default ``groups_from_h``)
+        hours into the day."""
+        first = self.start + timedelta(hours=self.groups_from_h if from_h is None else from_h)
         span = (self.latest - first).total_seconds() - window_s
         t = first + timedelta(seconds=self.rng.uniform(0, max(span, 0)))
         epoch = int(t.timestamp())
@@ -279,6 +283,62 @@ class Mix:
         )
         members = self._members(head, chosen, rule.window_s, w0)
         return [head, *members]
+
+    def compound(self, count: int) -> list[Incident]:
+        """``count`` compound incidents: each at one place (a site or a grid cell), one
+        member incident in each module of a compound rule the place has a free prompt
+        source for (at least the rule's ``min_modules``), onsets within the first half
+        of one of the rule's windows (see :mod:`streams.tools.simulate.compound`)."""
+        out: list[Incident] = []
+        for _ in range(max(count, 0)):
+            by_place = stack.sources(
+                self.catalogue, self.profiles, self.world.sensors, self.places_of, self.busy
+            )
+            drawn = stack.choose(
+                stack.candidates(self.catalogue.compound_rules, by_place), self.rng
+            )
+            if drawn is None:
+                break
+            pick, chosen = drawn
+            window_s = pick.rule.window_s
+            w0 = self._window(window_s, from_h=0.0)  # a compound rule needs no past windows
+            lead = min(300.0, window_s / 12)
+            spread = min(600.0, window_s / 6)
+            first = chosen[0]
+            head = Incident(
+                f"incident-compound-{pick.place.place_id}-{w0:%Y%m%dT%H%M}",
+                first.risk_point,
+                first.module,
+                w0,
+                None,
+                risk_kind="compound",
+                scope=pick.place.place_id,
+            )
+            members = []
+            for src in chosen:
+                t = w0 + timedelta(seconds=lead + self.rng.uniform(0, spread))
+                t = t.replace(microsecond=0)
+                if src.sensor is not None:
+                    m = self._sensor_incident(src.risk_point, src.sensor, t)
+                else:
+                    self.busy.add(src.place.place_id)
+                    iid = f"incident-{src.risk_point}-{src.place.place_id}-{t:%Y%m%dT%H%M}"
+                    m = Incident(
+                        iid,
+                        src.risk_point,
+                        src.module,
+                        t,
+                        t + timedelta(minutes=30),
+                        place=src.place,
+                    )
+                m.group = head.id
+                members.append(m)
+            head.members = [m.id for m in members]
+            head.start = min(m.start for m in members)
+            if all(m.end for m in members):
+                head.end = max(m.end for m in members if m.end)
+            out += [head, *members]
+        return out
 
 
 def pattern_size(rule: object, chance: float, kind: str) -> int:

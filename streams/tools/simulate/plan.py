@@ -16,6 +16,11 @@ at once, which the systemic rules should see:
 Each member is an ordinary incident (``risk_kind: single``) carrying its
 ``group``; the group has a line of its own (``risk_kind: regional`` /
 ``industry``) naming its scope and ``members``.
+
+- ``compound``: one place (a site or a grid cell) has a member incident in
+  each module of a compound rule it has a prompt source for (at least the
+  rule's ``min_modules``), within one of the rule's windows
+  (:mod:`streams.tools.simulate.compound`); its line's ``place_id`` is the place.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Any
 from streams.core.alerts.windows import to_dt, window_start
 from streams.core.shared.catalogue import Catalogue
 from streams.core.shared.config import ConfigError
+from streams.tools.simulate import compound as stack
 from streams.tools.simulate.profiles import RECORD_INCIDENTS, Profile
 from streams.tools.simulate.world import Place, Sensor, World
 
@@ -51,6 +57,8 @@ class Window:
     scope: str | None = None
     kind: str | None = None
     members: tuple[str, ...] = ()
+    #: a compound incident: its place (``place`` is only for record incidents)
+    at: Place | None = None
 
     def covers(self, t: datetime) -> bool:
         return self.start <= t < self.end
@@ -66,7 +74,7 @@ class Window:
         self, catalogue: Catalogue, department: Callable[[str], str | None]
     ) -> dict[str, Any]:
         """One line of the ground truth (keys are only ever added, never renamed)."""
-        place = self.place or (self.sensor.place if self.sensor else None)
+        place = self.place or (self.sensor.place if self.sensor else None) or self.at
         doc: dict[str, Any] = {"type": self.type, "id": self.id}
         if self.type == "incident":
             doc["risk_point"] = self.name
@@ -254,6 +262,61 @@ class Planner:
         )
         head = replace(head, members=tuple(m.id for m in members))
         return [head, *(replace(m, group=head.id) for m in members)]
+
+    def compound(self, count: int) -> list[Window]:
+        """``count`` compound incidents (see the module docstring)."""
+        records = {
+            rp: [p for p in self.world.places if p.kind == where]
+            for rp, where, _ in RECORD_INCIDENTS
+        }
+        out: list[Window] = []
+        for _ in range(max(count, 0)):
+            busy = self.busy
+            by_place = stack.sources(
+                self.catalogue, self.profiles, self.world.sensors, records, busy
+            )
+            drawn = stack.choose(
+                stack.candidates(self.catalogue.compound_rules, by_place), self.rng
+            )
+            if drawn is None:
+                break
+            pick, chosen = drawn
+            window_s = pick.rule.window_s
+            latest = self.end - timedelta(seconds=window_s)
+            if latest < self.earliest:
+                break
+            t = self.earliest + timedelta(
+                seconds=self.rng.uniform(0, (latest - self.earliest).total_seconds())
+            )
+            w0 = to_dt(window_start(int(t.timestamp()), window_s)).astimezone(self.start.tzinfo)
+            if w0 < self.earliest:
+                w0 += timedelta(seconds=window_s)
+            lead, spread = min(300.0, window_s / 12), min(600.0, window_s / 6)
+            members = []
+            for src in chosen:
+                start = _second(w0 + timedelta(seconds=lead + self.rng.uniform(0, spread)))
+                if src.sensor is not None:
+                    self.busy.add(src.sensor.sensor_id)
+                    prof = self.profiles[src.sensor.kind]
+                    length = timedelta(minutes=prof.incident_min * self.rng.uniform(1.0, 1.5))
+                    w = Window("incident", src.risk_point, start, start + length, sensor=src.sensor)
+                else:
+                    self.busy.add(src.place.place_id)
+                    length = timedelta(minutes=30)
+                    w = Window("incident", src.risk_point, start, start + length, place=src.place)
+                members.append(replace(w, end=min(w.end, self.end)))
+            head = Window(
+                "incident",
+                chosen[0].risk_point,
+                min(m.start for m in members),
+                max(m.end for m in members),
+                risk_kind="compound",
+                scope=pick.place.place_id,
+                at=pick.place,
+            )
+            head = replace(head, members=tuple(m.id for m in members))
+            out += [head, *(replace(m, group=head.id) for m in members)]
+        return out
 
     # -- faults -------------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ class District:
     #: group incidents the systemic rules should see (see streams.tools.simulate.plan)
     regional: int = 0
     industry: int = 0
+    compound: int = 0
     fault_rate: float = 0.05  # share of sensors with one fault
     records_per_place_day: float = 1.0
     warmup_h: float = 2.0  # no incident before: learned detectors warm up first
@@ -58,8 +59,10 @@ class District:
     def check(self) -> None:
         if not self.hours > 0 or not self.interval_s > 0:
             raise ConfigError("simulate: --hours and --interval-s must be > 0")
-        if self.incidents < 0 or self.regional < 0 or self.industry < 0:
-            raise ConfigError("simulate: --incidents, --regional and --industry must be >= 0")
+        if min(self.incidents, self.regional, self.industry, self.compound) < 0:
+            raise ConfigError(
+                "simulate: --incidents, --regional, --industry and --compound must be >= 0"
+            )
         if not 0 <= self.fault_rate <= 1:
             raise ConfigError("simulate: --fault-rate must be within [0, 1]")
         if self.records_per_place_day < 0:
@@ -101,6 +104,7 @@ class Simulation:
             d.interval_s,
         )
         windows = planner.groups("regional", d.regional) + planner.groups("industry", d.industry)
+        windows += planner.compound(d.compound)
         windows += planner.singles(d.incidents) + planner.faults(d.fault_rate)
         self.windows: list[Window] = sorted(windows, key=lambda w: (w.start, w.name, w.id))
         self._by_sensor: dict[str, list[Window]] = {}
@@ -135,6 +139,7 @@ class Simulation:
             ),
             "regional_incidents": sum(w.risk_kind == "regional" for w in self.windows),
             "industry_incidents": sum(w.risk_kind == "industry" for w in self.windows),
+            "compound_incidents": sum(w.risk_kind == "compound" for w in self.windows),
             "faults": sum(w.type == "fault" for w in self.windows),
             "readings": sum(
                 len(range(0, self._steps(), self.profiles[s.kind].every)) for s in self.sensors

@@ -19,6 +19,8 @@ def figures() -> dict:
             "auto_disposed_ratio": 0.833333, "auto_disposed_per_day": 5.0, "recall": 1.0,
             "false_alerts_per_1000_sensor_days": 0.0,
             "systemic_alerts": {"trend": 1, "regional": 2},
+            "systemic_matched": {"regional": 1, "compound": 1}, "compound_alerts": 4,
+            "groups_detected": {"regional": "1/2", "compound": "1/1"},
             "sla_breaches_observed": 3, "duplicate_notifications": 0,
         },
         "alerts": {"without_order": 1},
@@ -31,6 +33,13 @@ def test_the_line_has_exactly_the_issues_keys_in_order() -> None:
     line = day_line(figures(), 3, parts, 12.345)
     assert tuple(line) == KEYS
     assert line["systemic_alerts"] == {"trend": 1, "regional": 2, "industry": 0, "comprehensive": 0}
+    assert line["systemic_matched"] == {
+        "trend": 0,
+        "regional": 1,
+        "industry": 0,
+        "comprehensive": 0,
+    }
+    assert (line["compound_alerts"], line["groups_detected"]["compound"]) == (4, "1/1")
     assert (line["auto_disposed_ratio"], line["lost"], line["wall_s"]) == (0.8333, 1, 12.3)
 
 

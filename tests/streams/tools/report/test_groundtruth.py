@@ -61,23 +61,27 @@ def test_an_alert_matches_where_what_and_when_all_hold() -> None:
     assert scored([alert(1, 90 + 31)], [e], delay_s=3600)["recall"] == 1.0
 
 
-def test_systemic_alerts_match_by_a_scope_that_contains_the_place() -> None:
+def test_a_systemic_alert_over_a_single_incident_is_neither_recall_nor_a_match() -> None:
+    """Strict: a systemic alert never finds a single incident; with no injected group of
+    its kind it is a false alert, however well it overlaps single incidents."""
     e = incident(1, 60, 90)
     ev = [(PLACE, "gas_safety", "restaurant_gas_leak")]
     far = [("site.yuhang.c02.factory-01", "production_safety", "factory_dust")]
     town = systemic(1, "regional", ScopeKind.TOWN, "linping", (60, 120), 80, ev + far)
-    other_town = systemic(2, "regional", ScopeKind.TOWN, "yuhang", (60, 120), 80, far * 3)
     industry = systemic(3, "industry", ScopeKind.INDUSTRY, "restaurant", (60, 120), 70, ev)
     district = systemic(4, "comprehensive", ScopeKind.DISTRICT, "yuhang", (0, 1440), 85, ev)
-    stale = systemic(5, "trend", ScopeKind.TOWN, "linping", (0, 60), 50, ev)  # evidence before
-    g = scored([town, other_town, industry, district, stale], [e])
-    assert g["systemic"] == {
-        "trend": {"alerts": 1, "matched": 0},
-        "regional": {"alerts": 2, "matched": 1},
-        "industry": {"alerts": 1, "matched": 1},
-        "comprehensive": {"alerts": 1, "matched": 1},
+    trend = systemic(5, "trend", ScopeKind.DISTRICT, "yuhang", (60, 120), 80, ev)
+    g = scored([town, industry, district, trend], [e])
+    assert g["recall"] == 0.0 and g["missed"] == ["incident-1"]
+    assert g["false_alerts"] == 4 and g["alerts_matched"] == 0
+    assert {k: (v["alerts"], v["matched"]) for k, v in g["systemic"].items()} == {
+        "trend": (1, 0),
+        "regional": (1, 0),
+        "industry": (1, 0),
+        "comprehensive": (1, 0),
+        "compound": (0, 0),
     }
-    assert g["false_alerts"] == 2 and set(g["false_alert_ids"]) == {"alert-2", "alert-5"}
+    assert scored([town, alert(2, 61)], [e])["recall"] == 1.0  # a single alert finds it
 
 
 def test_an_area_incident_matches_alerts_at_places_inside_it() -> None:
@@ -101,7 +105,10 @@ def test_false_alerts_from_faults_are_reported_apart_and_per_1000_sensor_days() 
 
 
 def test_group_incidents_are_detected_by_a_systemic_alert_over_their_scope() -> None:
-    members = [incident(i, 60, 120, place_id=f"cell.linping.c0{i}.01") for i in (1, 2, 3)]
+    gid = "incident-regional-linping"
+    members = [
+        incident(i, 60, 120, place_id=f"cell.linping.c0{i}.01", group=gid) for i in (1, 2, 3)
+    ]
     group = Entry(
         "incident-regional-linping",
         "incident",
@@ -122,7 +129,13 @@ def test_group_incidents_are_detected_by_a_systemic_alert_over_their_scope() -> 
     assert g["groups_missed"] == ["incident-regional-linping"]
     g = scored([*singles, town], [*members, group])
     assert g["groups"]["regional"]["detected"] == 1 and g["false_alerts"] == 0
-    assert g["systemic"]["regional"] == {"alerts": 1, "matched": 1}
+    assert g["systemic"]["regional"] == {
+        "alerts": 1,
+        "matched": 1,
+        "group_matched": 1,
+        "groups": 1,
+        "groups_detected": 1,
+    }
 
 
 def test_the_simulators_truth_file_parses_and_a_district_line_gives_the_sensors() -> None:

@@ -141,6 +141,9 @@ def test_grades_and_the_summary_names_issue_10s_keys() -> None:
         "recall",
         "false_alerts_per_1000_sensor_days",
         "systemic_alerts",
+        "systemic_matched",
+        "compound_alerts",
+        "groups_detected",
         "sla_breaches_observed",
         "duplicate_notifications",
     }
