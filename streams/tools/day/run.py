@@ -54,7 +54,7 @@ def add_district_day_command(sub: Any) -> None:
     p.add_argument("--start", default=DEFAULT_START, help="the day's start, ISO-8601 with offset")
     p.add_argument("--hours", type=float, default=24.0, help="simulated hours")
     p.add_argument("--minutes", type=float, default=10.0, help="wall minutes for those hours")
-    p.add_argument("--incidents", type=float, default=480.0, help="single incidents a day")
+    p.add_argument("--incidents", type=float, default=800.0, help="single incidents a day")
     groups = (("regional", 2), ("industry", 2), ("trend", 1), ("comprehensive", 1), ("compound", 2))
     for kind, n in groups:
         p.add_argument(f"--{kind}", type=int, default=n, help=f"{kind} group incidents")

@@ -75,6 +75,18 @@ TRANSIENT = frozenset(
     {"rain_mm_h", "wind_speed_ms", "river_level_m", "road_speed_kmh", "axle_load_t"}
 )
 
+#: kinds a storm moves (rain, water on roads and in rivers and drains, wind, a road's
+#: surface): what a comprehensive incident is made of
+STORM = frozenset(
+    {
+        "rain_mm_h",
+        "water_depth_cm",
+        "river_level_m",
+        "drain_level_cm",
+        "wind_speed_ms",
+        "road_surface_temp_c",
+    }
+)
 
 #: the district's clock: a profile's peak hour is a local hour (Yuhang: UTC+8)
 LOCAL = timezone(timedelta(hours=8))

@@ -11,14 +11,14 @@ out over the risk points by units x weight, each drawn from a Poisson law.
 
 Besides these single incidents, the day holds *group* incidents, one cause
 over many places, each sized to be a pattern the systemic rules can tell from
-chance (:func:`pattern_size`): ``regional`` (one town, a sensor in many of its
-communities), ``industry`` (many sites of one industry), ``trend`` (one
-module's hazards surging across the district), ``comprehensive`` (a storm:
-flood, construction and road risks at once) and ``compound`` (one place's
-hazards in several modules of a compound rule within its window, see
-:mod:`streams.tools.simulate.compound`). Incidents start between the
-day's start and ``latest_start_h`` hours before its end, so they are judged
-within the day.
+chance (:func:`pattern_size`): ``regional`` (a sensor in many communities of
+one town), ``industry`` (many sites of one industry) and ``trend`` (one
+module surging across the district), each of one sensor kind drawn like single
+hazards (units x Bird weight: most patterns are of minor hazards);
+``comprehensive`` (a storm: flood, construction and road risks at once); and
+``compound`` (one place's hazards in several modules of a compound rule, see
+:mod:`streams.tools.simulate.compound`). Incidents start between the day's
+start and ``latest_start_h`` hours before its end, so they are judged in the day.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from streams.core.shared.catalogue import Catalogue, RiskPoint
 from streams.core.signals.detectors.rate import poisson_sf
 from streams.tools.simulate import compound as stack
-from streams.tools.simulate.device import TRANSIENT
+from streams.tools.simulate.device import STORM, TRANSIENT
 from streams.tools.simulate.profiles import RECORD_INCIDENTS, Profile
 from streams.tools.simulate.world import Place, Sensor, World
 
@@ -60,8 +60,7 @@ class Incident:
     fixed_at: datetime | None = None
 
     def ended(self, day_end: datetime) -> datetime:
-        ends = [t for t in (self.end, self.fixed_at, day_end) if t is not None]
-        return min(ends)
+        return min(t for t in (self.end, self.fixed_at, day_end) if t is not None)
 
 
 @dataclass
@@ -74,7 +73,7 @@ class Mix:
     rng: random.Random
     start: datetime
     end: datetime
-    per_day: float = 480.0
+    per_day: float = 800.0
     latest_start_h: float = 2.0
     #: no group incident before this many hours: the systemic rules need past windows
     groups_from_h: float = 7.0
@@ -113,10 +112,8 @@ class Mix:
         return {k: self.per_day * self.days * w / total for k, w in weights.items()}
 
     def _when(self) -> datetime:
-        span = (self.latest - self.start).total_seconds()
-        return (self.start + timedelta(seconds=self.rng.uniform(0, max(span, 0)))).replace(
-            microsecond=0
-        )
+        span = max((self.latest - self.start).total_seconds(), 0)
+        return (self.start + timedelta(seconds=self.rng.uniform(0, span))).replace(microsecond=0)
 
     def singles(self) -> list[Incident]:
         out: list[Incident] = []
@@ -148,6 +145,9 @@ class Mix:
 
     def _module(self, rp_id: str) -> str:
         return self.catalogue.risk_point(rp_id).module
+
+    def _severity(self, kind: str) -> str:
+        return self.catalogue.risk_point(self.profiles[kind].risk_point).severity
 
     # -- group incidents ----------------------------------------------------------------
 
@@ -193,7 +193,8 @@ class Mix:
                     fits.append((scope, skind, need))
             if not fits:
                 break
-            scope, skind, need = self.rng.choice(fits)
+            weights = [BIRD[self._severity(k)] * len(pools[(sc, k)]) for sc, k, _ in fits]
+            scope, skind, need = self.rng.choices(fits, weights)[0]
             pool = pools[(scope, skind)]
             picks = self.rng.sample(sorted(pool), min(len(pool), need + 1))
             chosen = [self.rng.choice(pool[k]) for k in picks]
@@ -248,15 +249,16 @@ class Mix:
         )
 
     def storm(self, chance_per_hour: float) -> list[Incident]:
-        """A comprehensive incident: one storm over the district, members in at least the
-        comprehensive rule's ``min_modules`` modules, sized like the other patterns."""
+        """A comprehensive incident: one storm over the district, members among the kinds a
+        storm moves (:data:`STORM`) in at least the comprehensive rule's ``min_modules``
+        modules, sized like the other patterns."""
         rules = [r for r in self.catalogue.systemic_rules if r.kind == "comprehensive"]
         if not rules:
             return []
         rule = min(rules, key=lambda r: r.id)
         by_module: dict[str, list[Sensor]] = {}
         for s in self.world.sensors:
-            if s.sensor_id in self.busy or not self._instant(s.kind):
+            if s.sensor_id in self.busy or s.kind not in STORM or not self._instant(s.kind):
                 continue
             by_module.setdefault(
                 self.catalogue.risk_point(self.profiles[s.kind].risk_point).module, []
