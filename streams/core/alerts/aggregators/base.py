@@ -23,12 +23,12 @@ kind over the same properties:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from streams.core.alerts.evidence import Evidence, Signals, with_signal
 from streams.core.alerts.rules import Member, Severity, SystemicRule
-from streams.core.signals.detectors.rate import poisson_sf
 
 RuleKind = Literal["compound", "trend", "regional", "industry", "comprehensive"]
 #: Scope kinds, as the prefix of a scope key (``town:wuchang`` → ``town``).
@@ -159,19 +159,43 @@ class Against:
         )
 
 
+def predictive_sf(k: int, total: float, windows: int) -> float:
+    """P(X >= k) for the next window's count X, given ``total`` counted over ``windows``
+    past windows: Poisson with an unknown rate (Jeffreys' prior, so the predictive law is
+    negative binomial, r = total + 1/2, p = windows / (windows + 1)). Few past windows
+    give a wide law, so a young scope is not judged as if its mean were known.
+
+    >>> round(predictive_sf(6, 2, 2), 4), round(predictive_sf(6, 12, 12), 4)
+    (0.0122, 0.0014)
+    """
+    if k <= 0:
+        return 1.0
+    r, q = total + 0.5, 1.0 / (windows + 1)  # q = 1 - p
+    log_p, log_q = math.log1p(-q), math.log(q)
+    terms = [
+        math.lgamma(x + r) - math.lgamma(r) - math.lgamma(x + 1) + r * log_p + x * log_q
+        for x in range(k)
+    ]
+    top = max(terms)
+    log_cdf = top + math.log(math.fsum(math.exp(t - top) for t in terms))
+    return min(1.0, max(0.0, -math.expm1(log_cdf)))
+
+
 def against_history(rule: SystemicRule, measure: int, ctx: Context) -> Against:
-    """Whether ``measure`` is improbable (Poisson tail ≤ ``p_value``) under the mean of the
-    past windows, for a rule with ``against_history``; always unusual for one without.
-    The past is what the scope has (up to ``history`` windows): from its first window on,
-    a window is judged against the ones before it. A scope with no past window at all (its
-    first signal is in this window) has nothing to judge against: the rule's own floor
-    (``min_places``, the bands) decides alone, as it would without history.
+    """Whether ``measure`` is improbable (tail ≤ ``p_value``) given the scope's past
+    windows, for a rule with ``against_history``; always unusual for one without.
+    The past is what the scope has (up to ``history`` windows), from its first event
+    on; the tail is :func:`predictive_sf`'s, which allows for how few windows that is
+    (with a plug-in Poisson mean, a scope's second and third windows fired on chance).
+    A scope with no past window at all (its first signal is in this window) has nothing
+    to judge against: the rule's own floor (``min_places``, the bands) decides alone, as
+    it would without history.
 
     >>> r = SystemicRule(id="r", name="r", kind="regional", window_s=3600, against_history=True)
-    >>> ctx = Context("town:t", "", 0, 3600, history=(1, 0, 1))
-    >>> against_history(r, 2, ctx).unusual, against_history(r, 6, ctx).unusual
+    >>> ctx = Context("town:t", "", 0, 3600, history=(1, 0, 1, 1, 0, 1))
+    >>> against_history(r, 3, ctx).unusual, against_history(r, 8, ctx).unusual
     (False, True)
-    >>> against_history(r, 2, Context("town:t", "", 0, 3600, history=())).unusual
+    >>> against_history(r, 3, Context("town:t", "", 0, 3600, history=())).unusual
     True
     """
     if not rule.against_history:
@@ -180,5 +204,5 @@ def against_history(rule: SystemicRule, measure: int, ctx: Context) -> Against:
     if not hist:
         return Against(True)
     mean = sum(hist) / len(hist)
-    tail = poisson_sf(measure, mean)
+    tail = predictive_sf(measure, sum(hist), len(hist))
     return Against(tail <= rule.p_value, mean, tail)

@@ -49,6 +49,11 @@ def test_a_town_where_three_communities_always_have_signals_is_not_a_pattern() -
     assert judged.result(three, ctx(busy_past[:1])) is None  # one past window is a past
     # no past window at all (the scope's first): the floor alone decides, as without history
     assert judged.result(three, ctx(())) is not None
+    # a young scope's law is wide: 3 in its first window, 6 is still within chance ...
+    six = state([ev(i, f"c{i}") for i in range(6)])
+    assert judged.result(six, ctx((3,))) is None
+    # ... and no longer after a quiet half day
+    assert judged.result(six, ctx((0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0))) is not None
     spread = state([ev(i, f"c{i}") for i in range(12)])
     out = judged.result(spread, ctx(busy_past))
     assert out is not None and out.baseline is not None and abs(out.baseline - 19 / 6) < 1e-9
@@ -64,5 +69,7 @@ def test_a_comprehensive_index_against_history_counts_the_signals_behind_it() ->
     evs = state([ev(i, "c1") for i in range(4)])  # 4 high signals: index 4 * 4 = 16
     assert agg.measure(evs) == 4
     assert agg.result(evs, Context("district:d", "", 0, 3600, (4, 5, 3))) is None
-    out = agg.result(evs, Context("district:d", "", 0, 3600, (0, 1, 0)))
+    quiet = (0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0)
+    assert agg.result(evs, Context("district:d", "", 0, 3600, quiet[:3])) is None  # too young
+    out = agg.result(evs, Context("district:d", "", 0, 3600, quiet))
     assert out is not None and out.level == "high"
