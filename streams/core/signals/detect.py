@@ -192,7 +192,8 @@ class Detection:
         if b is None or entry is None or not entry.get("c"):
             return None, []  # no alarm to judge from: the order escalates at its re-check
         if isinstance(req, DisposalWatch):
-            needed, quiet_from, healthy_for = req.healthy_readings, req.event_time, req.healthy_for_s
+            needed, quiet_from = req.healthy_readings, req.event_time
+            healthy_for = req.healthy_for_s
         else:
             needed, quiet_from, healthy_for = 1, req.quiet_from, None
         checks, events = disposal.attach(
