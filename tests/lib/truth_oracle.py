@@ -2,7 +2,8 @@
 
 Follows the matching rules ``yujing report`` prints (where, what, when; single incidents
 by single and compound alerts only; a group incident by an alert of its own kind whose
-evidence holds one of its members; a systemic alert that detects no group is false) with
+evidence holds one of its members; a systemic alert that detects no group and whose evidence
+is not mostly injected groups' members is false) with
 loops over raw JSON, nothing from ``streams``.
 """
 
@@ -117,7 +118,28 @@ def truth_figures(
         ]
         for g in groups
     }
-    matched = {i for v in [*hits.values(), *group_hits.values()] for i in v}
+    in_groups = [m for g in groups for m in members[g["id"]]]
+
+    def made_by_groups(a: Json) -> bool:
+        """More than half of a systemic alert's contributions are injected groups'
+        members (at a member's place, of its risk point or module, in its time)."""
+        cs = contribs(a)
+        n = 0
+        for c in cs:
+            for m in in_groups:
+                same = c["risk_point"] == m["risk_point"] or c["module"] == m["module"]
+                lo, hi = t(m["start"]), t(m["end"]) + delay
+                if c["place_id"] == m.get("place_id") and same and lo <= t(c["event_time"]) <= hi:
+                    n += 1
+                    break
+        return len(cs) > 0 and 2 * n > len(cs)
+
+    made = {
+        i
+        for i, (_, last, _) in alerts.items()
+        if last["kind"] == "systemic" and made_by_groups(last)
+    }
+    matched = {i for v in [*hits.values(), *group_hits.values()] for i in v} | made
     false = [i for i in alerts if i not in matched]
     kinds_of_groups: dict[str, list[str]] = defaultdict(list)
     for g in groups:

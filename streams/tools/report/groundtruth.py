@@ -33,8 +33,10 @@ Who may match what (strictly):
   member's place, of its risk point or module, or the member's sensor among
   its source keys), *when* as above;
 - an alert is *matched* (not false) when it matches a single incident (single
-  and compound alerts) or detects a group incident: a systemic alert that
-  detects no injected group of its kind is false (a chance pattern).
+  and compound alerts) or detects a group incident, or, a systemic alert, when
+  most of its evidence is members of injected groups of any kind (a storm also
+  raises its modules' trends: a pattern the injections made); any other
+  systemic alert is false (a chance pattern).
 
 An alert matches a sensor fault when the faulty sensor raised it (its source
 keys) in the fault's window plus the delay. Faults are not incidents.
@@ -43,15 +45,14 @@ keys) in the fault's window plus the delay. Faults are not incidents.
 from __future__ import annotations
 
 import bisect
-import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
-from schemas import Alert, ScopeKind
 from streams.tools.report.facts import AlertFacts, Period, durations, ratio
+from streams.tools.report.matching import alert_kind, caused, detects, span, what, when, where
+from streams.tools.report.truth import Entry, Truth, parse_truth
 
 Json = dict[str, Any]
 DEFAULT_DELAY_S = 1800.0
@@ -76,194 +77,11 @@ DEFINITIONS = {
     "by_kind": "per kind: alerts raised, alerts matched (not false), alerts that detect an "
     "injected group of their kind, groups injected and groups detected",
     "false_alerts": "alerts of the period that match no single incident (single and compound "
-    "alerts) and detect no group incident of their kind: a systemic alert that detects no "
-    "injected group is false; from_faults: of those, the ones a faulty sensor raised "
-    "during its fault (+ delay)",
+    "alerts) and detect no group incident of their kind, nor (systemic) have most of their "
+    "evidence from injected groups' members: a chance pattern is false; from_faults: of "
+    "those, the ones a faulty sensor raised during its fault (+ delay)",
     "false_alerts_per_1000_sensor_days": "false alerts * 1000 / (sensors * days of the period)",
 }
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One injected incident or sensor fault."""
-
-    id: str
-    type: str  # "incident" or "fault"
-    start: datetime
-    end: datetime
-    name: str = ""  # risk point or fault kind
-    risk_point: str | None = None
-    module: str | None = None
-    kind: str = "single"  # a group incident: regional, industry, ... (its risk_kind)
-    group: str | None = None  # a member of a group incident: the group's id
-    members: tuple[str, ...] = ()  # a group incident: its members' ids
-    place_id: str | None = None
-    grid_cell: str | None = None
-    community: str | None = None
-    town: str | None = None
-    industry: str | None = None
-    sensor_id: str | None = None
-
-    @property
-    def area(self) -> set[str]:
-        """The place and every region that contains it."""
-        ids = (self.place_id, self.grid_cell, self.community, self.town)
-        return {x for x in ids if x}
-
-
-@dataclass(frozen=True)
-class Truth:
-    entries: tuple[Entry, ...]
-    sensors: int | None = None
-    days: float | None = None  # the simulated span, if the file says
-
-    @property
-    def incidents(self) -> list[Entry]:
-        """Single incidents: one place each (group members included)."""
-        return [e for e in self.entries if e.type == "incident" and e.kind == "single"]
-
-    @property
-    def groups(self) -> list[Entry]:
-        """Group incidents: one cause over a town, an industry, the district or (compound)
-        several modules at one place."""
-        return [e for e in self.entries if e.type == "incident" and e.kind != "single"]
-
-    @property
-    def faults(self) -> list[Entry]:
-        return [e for e in self.entries if e.type == "fault"]
-
-
-def _time(doc: Mapping[str, Any], key: str) -> datetime:
-    t = datetime.fromisoformat(str(doc[key]))
-    if t.tzinfo is None:
-        raise ValueError(f"{key} {doc[key]!r} has no UTC offset")
-    return t
-
-
-def parse_truth(lines: Iterable[str]) -> Truth:
-    """Ground truth from JSON lines; a bad line raises ``ValueError`` naming it."""
-    entries: list[Entry] = []
-    sensors: int | None = None
-    days: float | None = None
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            doc = json.loads(line)
-            if not isinstance(doc, dict):
-                raise ValueError("not a JSON object")
-            kind = doc.get("type")
-            if kind not in ("incident", "fault"):
-                if isinstance(doc.get("sensors"), int) and not isinstance(doc["sensors"], bool):
-                    sensors = doc["sensors"]
-                    if "start" in doc and "end" in doc:
-                        days = (_time(doc, "end") - _time(doc, "start")).total_seconds() / 86400
-                continue
-            text = {k: str(v) for k, v in doc.items() if isinstance(v, str) and v}
-            risk_kind = text.get("risk_kind", "single")
-            if risk_kind not in ("single", "compound"):  # its place_id names its scope
-                text.pop("place_id", None)
-            entries.append(
-                Entry(
-                    id=text["id"],
-                    type=kind,
-                    start=_time(doc, "start"),
-                    end=_time(doc, "end"),
-                    name=text.get("risk_point") or text.get("fault", ""),
-                    risk_point=text.get("risk_point"),
-                    module=text.get("module"),
-                    kind=risk_kind,
-                    group=text.get("group"),
-                    members=tuple(str(m) for m in doc.get("members") or ()),
-                    place_id=text.get("place_id"),
-                    grid_cell=text.get("grid_cell"),
-                    community=text.get("community"),
-                    town=text.get("town"),
-                    industry=text.get("industry"),
-                    sensor_id=text.get("sensor_id"),
-                )
-            )
-        except (ValueError, KeyError) as err:
-            why = f"missing {err}" if isinstance(err, KeyError) else str(err)
-            raise ValueError(f"line {n}: {why}") from None
-    return Truth(tuple(entries), sensors, days)
-
-
-def _places(alert: Alert) -> set[str]:
-    out = (
-        {alert.scope} if alert.scope_kind in (None, ScopeKind.PLACE, ScopeKind.GRID_CELL) else set()
-    )
-    if alert.portrait is not None:
-        out |= {c.place_id for c in alert.portrait.contributions}
-    return out
-
-
-def where(alert: Alert, e: Entry, ancestors: Mapping[str, Sequence[str]]) -> bool:
-    """The alert is about the entry's place (see the module docstring)."""
-    kind = alert.scope_kind or ScopeKind.PLACE
-    if kind is ScopeKind.DISTRICT:
-        return True
-    if kind is ScopeKind.INDUSTRY:
-        return alert.scope == e.industry
-    if e.sensor_id and e.sensor_id in alert.source_keys:
-        return True
-    area = e.area
-    if alert.scope in area:
-        return True
-    if e.place_id:
-        return e.place_id in _places(alert)
-    return any(area.intersection(ancestors.get(p, ())) for p in _places(alert))
-
-
-def what(alert: Alert, e: Entry) -> bool:
-    if e.risk_point is None and e.module is None:
-        return True
-    if e.risk_point in alert.risk_points:
-        return True
-    contributions = alert.portrait.contributions if alert.portrait else []
-    return e.module in {alert.module} | {c.module for c in contributions}
-
-
-def span(a: AlertFacts) -> tuple[datetime, datetime]:
-    """From its window's start (or when it was raised) to its latest evidence."""
-    lo = min(a.raised_at, a.last.window_start or a.raised_at, a.first.window_start or a.raised_at)
-    return lo, max(a.raised_at, a.last.event_time)
-
-
-def when(a: AlertFacts, e: Entry, delay: timedelta) -> bool:
-    lo, hi = span(a)
-    return lo <= e.end + delay and hi >= e.start
-
-
-def holds_member(alert: Alert, m: Entry) -> bool:
-    """Its sensor is a source key, or a signal at its place of its risk point or module."""
-    if m.sensor_id and m.sensor_id in alert.source_keys:
-        return True
-    contributions = alert.portrait.contributions if alert.portrait else []
-    return any(
-        c.place_id == m.place_id and (c.risk_point == m.risk_point or c.module == m.module)
-        for c in contributions
-        if m.place_id
-    )
-
-
-def alert_kind(a: AlertFacts) -> str:
-    """single, compound, or a systemic alert's rule kind (trend, regional, ...)."""
-    return a.systemic_kind or a.last.kind.value
-
-
-def detects(a: AlertFacts, g: Entry, members: Sequence[Entry]) -> bool:
-    """The alert detects group ``g`` (see the module docstring; *when* is the caller's)."""
-    if alert_kind(a) != g.kind:
-        return False
-    last = a.last
-    if g.kind == "compound" and last.scope != g.place_id:
-        return False
-    if g.kind == "regional" and last.scope_kind is ScopeKind.TOWN and last.scope != g.town:
-        return False
-    if g.kind == "industry" and last.scope != g.industry:
-        return False
-    return any(holds_member(last, m) for m in members)
 
 
 class _ByTime:
@@ -316,7 +134,9 @@ def assess(
         for g in groups
     }
     to_group = {a.alert_id for h in group_found.values() for a in h}
-    matched = to_group | {a.alert_id for h in found.values() for a in h}
+    in_groups = [m for g in members_of.values() for m in g.values()]
+    made = {a.alert_id for a in alerts if a.systemic_kind and caused(a.last, in_groups, delay)}
+    matched = to_group | made | {a.alert_id for h in found.values() for a in h}
     false = [a for a in alerts if a.alert_id not in matched]
     fault_hit: set[str] = set()
     for f in faults:
