@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from streams.core.shared.catalogue import Catalogue, RiskPoint
-from streams.core.signals.detectors.rate import poisson_sf
 from streams.tools.simulate import compound as stack
+from streams.tools.simulate.chance import pattern_size
 from streams.tools.simulate.device import STORM, TRANSIENT
 from streams.tools.simulate.profiles import RECORD_INCIDENTS, Profile
 from streams.tools.simulate.world import Place, Sensor, World
@@ -341,31 +341,6 @@ class Mix:
                 head.end = max(m.end for m in members if m.end)
             out += [head, *members]
         return out
-
-
-def pattern_size(rule: object, chance: float, kind: str) -> int:
-    """How many places (or signals) a group incident needs to be a pattern for ``rule``:
-    its ``min_places`` (regional, industry) or ``min_count`` (trend) at least, and, for a
-    rule that judges against history, more than chance makes likely in one window (the
-    Poisson tail at ``chance`` an hour below a tenth of its ``p_value``).
-
-    >>> from streams.core.alerts.rules import SystemicRule
-    >>> r = SystemicRule(id="r", name="r", kind="regional", window_s=3600, min_places=3)
-    >>> pattern_size(r, 0.5, "regional")
-    3
-    """
-    floor = getattr(rule, "min_places", 2) if kind in ("regional", "industry") else 2
-    if kind == "trend":
-        floor = getattr(rule, "min_count", 3)
-    against = kind == "trend" or getattr(rule, "against_history", False)
-    if not against:
-        return floor
-    lam = max(chance * getattr(rule, "window_s", 3600) / 3600, 0.05)
-    p = getattr(rule, "p_value", 0.001) / 10
-    n = floor
-    while poisson_sf(n, lam) > p:
-        n += 1
-    return n
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

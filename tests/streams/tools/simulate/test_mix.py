@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from streams.core.shared.catalogue import load_catalogue
-from streams.tools.simulate.mix import Mix, chance_per_hour, pattern_size
+from streams.tools.simulate.chance import pattern_size
+from streams.tools.simulate.mix import Mix, chance_per_hour
 from streams.tools.simulate.simulation import Simulation
 from streams.tools.simulate.world import Slice, World, load_model
 
