@@ -228,6 +228,10 @@ class Settings(EnvironmentSettings):
     clock_speed: float = Field(1.0, gt=0, allow_inf_nan=False)
     #: Where a simulated clock stops (a simulated day that ends); empty: it never stops.
     clock_until: str = ""
+    #: When the pipeline began watching the district (ISO-8601 with offset or Unix seconds;
+    #: empty: unknown). Rules judged against their past then count a scope's silent windows
+    #: since as zeros and judge no window without a watched one before it.
+    observed_from: str = ""
     #: How often (wall seconds) each partition gets a tick that checks its SLA deadlines.
     tick_interval_s: Annotated[Seconds, Field(ge=0.05, le=60)] = 1.0
     #: Pipeline-clock seconds a tick waits before judging a deadline or a re-check, for
@@ -250,7 +254,20 @@ class Settings(EnvironmentSettings):
             make_clock(self.clock_epoch, self.clock_speed, self.clock_anchor, self.clock_until)
         except ConfigError as err:
             raise ValueError(f"{ENV_PREFIX}CLOCK_*: {err}") from None
+        try:
+            self.observed_since  # noqa: B018 (validated at load)
+        except ConfigError as err:
+            raise ValueError(str(err)) from None
         return self
+
+    @property
+    def observed_since(self) -> float | None:
+        """:attr:`observed_from` in epoch seconds (None: unknown)."""
+        from streams.core.shared.clock import parse_instant
+
+        if not self.observed_from:
+            return None
+        return parse_instant(self.observed_from, f"{ENV_PREFIX}OBSERVED_FROM").timestamp()
 
     @property
     def faust_id(self) -> str:

@@ -78,7 +78,13 @@ class _Target:
 class ScopeEngine:
     """Applies the catalogue's compound and systemic rules to scoped signals."""
 
-    def __init__(self, catalogue: Catalogue, regions: RegionIndex) -> None:
+    def __init__(
+        self, catalogue: Catalogue, regions: RegionIndex, observed_from: float | None = None
+    ) -> None:
+        #: when the pipeline began watching (epoch seconds), if known: rules judged against
+        #: their past count silent windows since as zeros and judge no window before which
+        #: no whole window was watched (a cold start's first hour is no pattern)
+        self.observed_from = observed_from
         self.retention = Retention(catalogue.windows.allowed_lateness_s, catalogue.windows.keep_s)
         self.rules = aggregators(catalogue.compound_rules, catalogue.systemic_rules)
         self.by_id = {r.rule_id: r for r in self.rules}
@@ -163,11 +169,12 @@ class ScopeEngine:
         window = store.window(key)
         assert window is not None
         rule = self.by_id[window.rule]
-        history = (
-            store.history(meta, key, rule.history, rule.window_s, rule.measure)
-            if rule.history
-            else []
-        )
+        history: list[int] = []
+        if rule.history:
+            seen = self.observed_from
+            if seen is not None and key.start < window_start(seen, rule.window_s) + rule.window_s:
+                return  # no whole window watched before this one: nothing to judge against
+            history = store.history(meta, key, rule.history, rule.window_s, rule.measure, seen)
         ctx = Context(window.scope, window.sub, window.start, window.end, tuple(history))
         out = rule.result(window.signals, ctx)
         if out is None:

@@ -230,7 +230,13 @@ class WindowStore:
         self.writes[key] = None
 
     def history(
-        self, meta: ScopeMeta, key: WindowKey, length: int, size_s: int, measure: Measure = len
+        self,
+        meta: ScopeMeta,
+        key: WindowKey,
+        length: int,
+        size_s: int,
+        measure: Measure = len,
+        observed_from: float | None = None,
     ) -> list[int]:
         """The ``measure`` (default: the signal count) of up to ``length`` windows before
         ``key``, oldest first.
@@ -238,11 +244,14 @@ class WindowStore:
         From the window itself while it is open, else from the measure remembered
         when it was collected (0 for a window that never held a signal). It
         reaches back no further than the scope's earliest event: before that,
-        the scope has no history, not a history of zeros.
+        the scope has no history, not a history of zeros; unless the pipeline's
+        start of observation is known (``observed_from``): from then on a window
+        that never held a signal was watched and silent, a true zero.
         """
-        if meta.since is None:
+        since = meta.since if observed_from is None else observed_from
+        if since is None:
             return []
-        begin = max(window_start(min(meta.since, key.start), size_s), key.start - length * size_s)
+        begin = max(window_start(min(since, key.start), size_s), key.start - length * size_s)
         stored = meta.hist.get(f"{key.rule}|{key.sub}", {})
         out = []
         for u in range(begin, key.start, size_s):

@@ -22,7 +22,7 @@ TABLE = "scope-windows"
 
 
 def build(ctx: Context) -> Handlers:
-    engine = ScopeEngine(ctx.config.catalogue, ctx.config.regions)
+    engine = ScopeEngine(ctx.config.catalogue, ctx.config.regions, ctx.settings.observed_since)
     table = ctx.table(TABLE)
 
     def on_scoped(scoped: ScopedSignal, source: Source) -> Result:

@@ -192,6 +192,8 @@ class Day:
             "YUJING_CLOCK_ANCHOR": anchor.isoformat(),
             "YUJING_CLOCK_SPEED": repr(self.speed),
             "YUJING_CLOCK_UNTIL": self.until.isoformat(),
+            # the workers start with the day: its first hour has no watched past
+            "YUJING_OBSERVED_FROM": self.start.isoformat(),
             "YUJING_SLA_GRACE_S": repr(self.grace_s),
             "YUJING_BASELINES": str(self.baselines_path),
         }

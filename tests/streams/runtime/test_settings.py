@@ -89,6 +89,7 @@ VALID_RAW = {
     "clock_epoch": "2026-03-01T08:00:00+08:00",
     "clock_anchor": "1767225600",
     "clock_until": "2099-01-01T00:00:00+00:00",
+    "observed_from": "2026-03-01T00:00:00+08:00",
     "session_timeout_s": "45.5",
     "failpoint": "lose_handover:yujing.readings.v1",
     "home": "/srv/yujing-home",
@@ -385,3 +386,11 @@ def test_a_secret_never_prints_in_clear() -> None:
         _Probe.from_env({}, token=["s3cr3t"])
     assert str(info.value).startswith("YUJING_TOKEN: ") and str(info.value).endswith("<hidden>")
     assert "s3cr3t" not in str(info.value)
+
+
+def test_the_start_of_observation_is_validated_at_load() -> None:
+    env = {"YUJING_OBSERVED_FROM": "2026-03-02T00:00:00+08:00"}
+    assert Settings.from_env(env).observed_since == 1772380800.0  # 2026-03-01T16:00Z
+    assert Settings.from_env({}).observed_since is None
+    with pytest.raises(ValueError, match="YUJING_OBSERVED_FROM 'yesterday'"):
+        Settings.from_env({"YUJING_OBSERVED_FROM": "yesterday"})
