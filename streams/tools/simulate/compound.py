@@ -158,12 +158,27 @@ def choose(found: Sequence[Candidate], rng: random.Random) -> tuple[Candidate, l
     return pick, chosen
 
 
+def draw(
+    catalogue: Catalogue,
+    profiles: Mapping[str, Profile],
+    sensors: Iterable[Sensor],
+    record_places: Mapping[str, Sequence[Place]],
+    busy: set[str],
+    rng: random.Random,
+) -> tuple[Candidate, list[Source]] | None:
+    """One compound incident's place, rule and sources among the free ones (``None``: no
+    place fits any rule): :func:`sources`, :func:`candidates`, :func:`choose`."""
+    by_place = sources(catalogue, profiles, sensors, record_places, busy)
+    return choose(candidates(catalogue.compound_rules, by_place), rng)
+
+
 __all__ = [
     "MAX_LAG_SHARE",
     "Candidate",
     "Source",
     "candidates",
     "choose",
+    "draw",
     "lag_s",
     "score",
     "sources",

@@ -293,11 +293,13 @@ class Mix:
         of one of the rule's windows (see :mod:`streams.tools.simulate.compound`)."""
         out: list[Incident] = []
         for _ in range(max(count, 0)):
-            by_place = stack.sources(
-                self.catalogue, self.profiles, self.world.sensors, self.places_of, self.busy
-            )
-            drawn = stack.choose(
-                stack.candidates(self.catalogue.compound_rules, by_place), self.rng
+            drawn = stack.draw(
+                self.catalogue,
+                self.profiles,
+                self.world.sensors,
+                self.places_of,
+                self.busy,
+                self.rng,
             )
             if drawn is None:
                 break

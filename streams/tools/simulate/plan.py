@@ -271,12 +271,8 @@ class Planner:
         }
         out: list[Window] = []
         for _ in range(max(count, 0)):
-            busy = self.busy
-            by_place = stack.sources(
-                self.catalogue, self.profiles, self.world.sensors, records, busy
-            )
-            drawn = stack.choose(
-                stack.candidates(self.catalogue.compound_rules, by_place), self.rng
+            drawn = stack.draw(
+                self.catalogue, self.profiles, self.world.sensors, records, self.busy, self.rng
             )
             if drawn is None:
                 break
