@@ -7,6 +7,7 @@ Serialization is JSON through pydantic (:mod:`schemas.codec`), never pickle.
 
 from schemas.alert import Alert, AlertKind, Contribution, Portrait, ScopeKind
 from schemas.base import Event
+from schemas.batch import ReadingBatch
 from schemas.dead_letter import DeadLetter, DeadLetterReason
 from schemas.department import DepartmentEvent
 from schemas.disposal import DisposalWatch, PlaceWatch, SensorHealth, Tick
@@ -54,6 +55,7 @@ __all__ = [
     "PendingCall",
     "PlaceWatch",
     "Portrait",
+    "ReadingBatch",
     "ReceiptStatus",
     "RiskSignal",
     "ScopeKind",

@@ -25,7 +25,12 @@ ASYNCAPI_VERSION = "3.0.0"
 DOC_VERSION = "1.0.0"
 #: Topics the pipeline reads from the outside world; it sends every other one.
 INPUTS = frozenset(
-    {"yujing.readings.v1", "yujing.department-events.v1", "yujing.dispatch-updates.v1"}
+    {
+        "yujing.readings.v1",
+        "yujing.reading-batches.v1",
+        "yujing.department-events.v1",
+        "yujing.dispatch-updates.v1",
+    }
 )
 _KAFKA_BINDING = "0.5.0"
 

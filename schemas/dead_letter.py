@@ -35,7 +35,9 @@ class DeadLetter(Event):
     """``event_time`` is when the message was dead-lettered."""
 
     schema_version: Literal[1] = 1
-    dead_letter_id: Id = Field(description="Deterministic from source topic, partition and offset.")
+    dead_letter_id: Id = Field(
+        description="Deterministic from source topic, partition and offset (and item)."
+    )
     reason: DeadLetterReason
     detail: Text = Field(description="Human-readable error, e.g. the failing fields.")
     stage: str = Field(max_length=64, description="Agent that rejected it.")
@@ -48,3 +50,10 @@ class DeadLetter(Event):
         "of them (compare payload_size).",
     )
     payload_size: int = Field(ge=0)
+    item: int | None = Field(
+        default=None,
+        ge=0,
+        description="For one bad item of a batch record (a reading in a gateway batch): its "
+        "index in the record's list; payload_b64 is then that item's JSON. None: the whole "
+        "record.",
+    )

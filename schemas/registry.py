@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from schemas.alert import Alert
 from schemas.base import Event
+from schemas.batch import ReadingBatch
 from schemas.dead_letter import DeadLetter
 from schemas.department import DepartmentEvent
 from schemas.disposal import DisposalWatch, PlaceWatch, SensorHealth, Tick
@@ -31,6 +32,9 @@ class TopicSpec:
     schema: type[Event]
     key_field: str
     description: str
+    #: a list field whose items are events checked one by one: a bad item is
+    #: dead-lettered alone (:func:`schemas.codec.decode_items`); ``None``: none
+    items: str | None = None
 
     def key_of(self, event: Event) -> bytes:
         """The Kafka key for ``event`` on this topic."""
@@ -44,6 +48,14 @@ class TopicSpec:
 _SPECS = [
     TopicSpec(
         "yujing.readings.v1", SensorReading, "sensor_id", "IoT sensor readings from gateways."
+    ),
+    TopicSpec(
+        "yujing.reading-batches.v1",
+        ReadingBatch,
+        "sensor_group",
+        "IoT sensor readings uploaded in batches by gateways: up to 500 a record, of sensors "
+        "of one partition.",
+        items="readings",
     ),
     TopicSpec(
         "yujing.department-events.v1",
@@ -151,6 +163,7 @@ BY_SCHEMA: MappingProxyType[type[Event], TopicSpec] = MappingProxyType(
 )
 
 READINGS = TOPICS["yujing.readings.v1"]
+READING_BATCHES = TOPICS["yujing.reading-batches.v1"]
 DEPARTMENT_EVENTS = TOPICS["yujing.department-events.v1"]
 SIGNALS = TOPICS["yujing.signals.v1"]
 SCOPED_SIGNALS = TOPICS["yujing.scoped-signals.v1"]

@@ -110,6 +110,8 @@ def create_pipeline(
         topic_of=settings.topic,
         make_hop=make_hop,
         max_message_bytes=settings.max_message_bytes,
+        max_batch_bytes=settings.max_batch_bytes,
+        partitions=settings.partitions,
         on_event=lambda name: events_in[name].inc(),
     )
     for agent in AGENTS:

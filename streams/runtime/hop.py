@@ -79,9 +79,10 @@ class Hop:
         reason: DeadLetterReason,
         detail: str,
         pending: Pending,
+        item: int | None = None,
     ) -> None:
         dl = dead_letter(
-            source, key, value, reason, detail, self.stage, self.now(), self._max_payload
+            source, key, value, reason, detail, self.stage, self.now(), self._max_payload, item
         )
         await self._publisher.send([dl], pending)
         self._metrics.dead_letters.labels(reason.value, self.topic).inc()

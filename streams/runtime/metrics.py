@@ -42,6 +42,12 @@ class Metrics:
         self.events_in = Counter(
             "yujing_events_in_total", "Events read from a topic.", ["topic"], registry=registry
         )
+        self.batch_readings = Counter(
+            "yujing_batch_readings_total",
+            "Readings read inside gateway batch records (yujing.reading-batches.v1), bad "
+            "ones included; yujing_events_in_total counts the records.",
+            registry=registry,
+        )
         self.events_out = Counter(
             "yujing_events_out_total", "Events written to a topic.", ["topic"], registry=registry
         )

@@ -84,21 +84,25 @@ def dead_letter(
     stage: str,
     now: datetime,
     max_payload: int,
+    item: int | None = None,
 ) -> DeadLetter:
-    """The dead letter for one input: why, where it was read, and its original bytes."""
+    """The dead letter for one input (or one ``item`` of a batch record): why, where it
+    was read, and its original bytes."""
     raw = value if isinstance(value, bytes) else b""
+    at = [] if item is None else [item]  # a batch's items each have an id of their own
     raw_key = key if isinstance(key, bytes) else None
     log.warning(
-        "%s: dead-lettered %s[%d]@%d: %s: %s",
+        "%s: dead-lettered %s[%d]@%d%s: %s: %s",
         stage,
         source.topic,
         source.partition,
         source.offset,
+        "" if item is None else f" item {item}",
         reason.value,
         detail[:300],
     )
     return DeadLetter(
-        dead_letter_id=stable_id("dl", source.topic, source.partition, source.offset, stage),
+        dead_letter_id=stable_id("dl", source.topic, source.partition, source.offset, stage, *at),
         reason=reason,
         detail=detail[:2000],
         stage=stage,
@@ -108,5 +112,6 @@ def dead_letter(
         key_b64=base64.b64encode(raw_key).decode() if raw_key is not None else None,
         payload_b64=base64.b64encode(raw[:max_payload]).decode(),
         payload_size=len(raw),
+        item=item,
         event_time=now,
     )

@@ -205,6 +205,9 @@ class Settings(EnvironmentSettings):
     #: itself fit in one produce request (1 MiB), or the worker would exit and re-read the
     #: same input for ever.
     max_message_bytes: int = Field(64 * 1024, ge=1024, le=704 * 1024)
+    #: The same bound for a gateway batch record (``yujing.reading-batches.v1``): up to 500
+    #: readings, so larger than one reading may be.
+    max_batch_bytes: int = Field(512 * 1024, ge=1024, le=704 * 1024)
     catalogue: Path = CONFIG_DIR / "catalogue.yaml"
     routes: Path = CONFIG_DIR / "routes.yaml"
     #: The district model (streams/config/district.yaml): places, sensors and the directory

@@ -16,6 +16,8 @@ no offset is committed past an unfinished event (faust-streaming #606).
 
 from __future__ import annotations
 
+import functools
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,13 +25,41 @@ from typing import Any
 import faust
 
 from schemas import DeadLetterReason
-from schemas.codec import DecodeError, decode
-from schemas.registry import TOPICS, TopicSpec
+from schemas.codec import DecodeError, decode, decode_items
+from schemas.registry import BY_SCHEMA, TOPICS, TopicSpec
 from streams.runtime.agent import Agent, Handlers, Source
 from streams.runtime.hop import Hop
+from streams.runtime.partitioning import partition_of
 from streams.runtime.publish import Pending
 
 HopFactory = Callable[[str, TopicSpec, Any], Hop]
+
+
+@functools.lru_cache(maxsize=1024)
+def same_partition(spec: TopicSpec, partition: int, partitions: int) -> Callable[[Any], Any]:
+    """A check for the items of ``spec``'s records read from ``partition``: an item whose
+    own topic's key falls in another partition is refused (``wrong_key``), so a key's
+    state stays in one partition whichever way its events come."""
+    item_spec = BY_SCHEMA[_item_schema(spec)]
+
+    def check(item: Any) -> DecodeError | None:
+        key = item_spec.key_of(item)
+        home = partition_of(key, partitions)
+        if home == partition:
+            return None
+        return DecodeError(
+            DeadLetterReason.WRONG_KEY,
+            f"{item_spec.key_field}={key.decode()!r} falls in partition {home} of "
+            f"{partitions}, this record was in {partition}: batch only the sensors of one "
+            "partition, keyed by one of them",
+        )
+
+    return check
+
+
+def _item_schema(spec: TopicSpec) -> Any:
+    assert spec.items is not None
+    return typing.get_args(spec.schema.model_fields[spec.items].annotation)[0]
 
 
 def stage_name(agent: str, spec: TopicSpec, handlers: Handlers) -> str:
@@ -63,6 +93,8 @@ class Wiring:
     topic_of: Callable[[str], str]  # registry name → physical topic name
     make_hop: HopFactory
     max_message_bytes: int
+    max_batch_bytes: int  # a record of a topic whose items are events (gateway batches)
+    partitions: int  # of every topic: where a batch's items must fall
     on_event: Callable[[str], None]  # counts an event read from a registry topic
     agents: list[str] = field(default_factory=list)
     _topics: dict[str, _Topic] = field(default_factory=dict)
@@ -126,8 +158,27 @@ class Wiring:
         spec = entry.spec
         self.on_event(spec.name)
         source = Source(topic, message.partition, message.offset)
+        first = entry.hops[0]
         try:
-            model = decode(spec.schema, value, max_bytes=self.max_message_bytes)
+            if spec.items is None:
+                model = decode(spec.schema, value, max_bytes=self.max_message_bytes)
+            else:
+                found, bad = decode_items(
+                    spec.schema,
+                    value,
+                    spec.items,
+                    max_bytes=self.max_batch_bytes,
+                    check=same_partition(spec, message.partition, self.partitions),
+                )
+                if bad:  # each bad item on its own; the good ones go on
+                    pending = Pending()
+                    for b in bad:
+                        r, d = b.error.reason, b.error.detail
+                        await first.dead_letter(source, key, b.raw, r, d, pending, b.index)
+                    await first.deliver(pending)
+                if found is None:
+                    return
+                model = found
             expected = spec.key_of(model)
             if key != expected:
                 raise DecodeError(
@@ -136,7 +187,6 @@ class Wiring:
                     "producers must key this topic by that field",
                 )
         except DecodeError as err:
-            first = entry.hops[0]
             pending = Pending()
             await first.dead_letter(source, key, value, err.reason, err.detail, pending)
             await first.deliver(pending)

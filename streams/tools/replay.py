@@ -4,15 +4,18 @@ Outside the flow: it produces to its first hop. One event per line, either
 plain (a line with ``reading_id`` is a sensor reading, one with ``event_id``
 a department event) or wrapped as ``{"reading": {...}}`` /
 ``{"department_event": {...}}``, or as ``yujing simulate`` writes it:
-``{"topic": "yujing.readings.v1", "event": {...}}``. Blank lines and lines starting with ``#`` are
+``{"topic": "yujing.readings.v1", "event": {...}}`` (or a gateway batch on
+``yujing.reading-batches.v1``). Blank lines and lines starting with ``#`` are
 skipped. Every line is validated before anything is sent, so a bad file
 sends nothing and the error names the file and the line. Events go out in
 file order, keyed by their topic's key field, with one producer: the same file
 into fresh topics gives the same partitions, the same order per key, and so
 the same alerts with the same ids.
 
-``--speed S`` paces the events by their event times: ``1`` at recorded speed,
-``60`` an hour a minute, ``0`` (the default) as fast as the broker takes them.
+``--batch N`` uploads the readings as gateways would, up to N a record
+(:mod:`streams.tools.gateway`). ``--speed S`` paces the events by their event
+times: ``1`` at recorded speed, ``60`` an hour a minute, ``0`` (the default) as
+fast as the broker takes them.
 Pacing matters for history: readings of different sensors land in different
 partitions, and sent all at once they reach their place's clock in an order
 that can put a signal more than the allowed lateness behind the place's
@@ -30,11 +33,13 @@ from typing import Any
 
 from schemas import DepartmentEvent, Event, SensorReading
 from schemas.codec import DecodeError, decode
-from schemas.registry import DEPARTMENT_EVENTS, READINGS
+from schemas.registry import DEPARTMENT_EVENTS, READING_BATCHES, READINGS
 from streams.core.shared.config import ConfigError
 
 WRAPPERS: dict[str, type[Event]] = {"reading": SensorReading, "department_event": DepartmentEvent}
-BY_TOPIC: dict[str, type[Event]] = {s.name: s.schema for s in (READINGS, DEPARTMENT_EVENTS)}
+BY_TOPIC: dict[str, type[Event]] = {
+    s.name: s.schema for s in (READINGS, READING_BATCHES, DEPARTMENT_EVENTS)
+}
 
 
 def parse_line(text: str) -> Event:
@@ -125,8 +130,12 @@ def _replay(args: argparse.Namespace) -> int:
     from streams.runtime.settings import Settings
 
     events = load(Path(args.file))
-    due = schedule(events, args.speed)
     settings = Settings.from_env()
+    if args.batch:
+        from streams.tools.gateway import batched
+
+        events = batched(events, settings.partitions, args.batch, gateway_id="yujing-replay")
+    due = schedule(events, args.speed)
     bootstrap = args.bootstrap or settings.kafka_bootstrap
     # the topics as the worker makes them, never the broker's one-partition default
     ensure_topics(bootstrap, settings.topic_prefix, settings.partitions)
@@ -164,5 +173,15 @@ def add_replay_command(sub: Any) -> None:
         type=float,
         default=0.0,
         help="pace by event time: 1 = recorded speed, 60 = an hour a minute, 0 = all at once",
+    )
+    from streams.tools.gateway import batch_size
+
+    r.add_argument(
+        "--batch",
+        type=batch_size,
+        default=0,
+        metavar="N",
+        help="send readings in gateway batches of up to N (1-500) to yujing.reading-batches.v1 "
+        "(default 0: one record each)",
     )
     r.set_defaults(func=_replay)

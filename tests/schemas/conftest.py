@@ -32,6 +32,7 @@ from schemas import (
     PendingCall,
     PlaceWatch,
     Portrait,
+    ReadingBatch,
     ReceiptStatus,
     RiskSignal,
     ScopedSignal,
@@ -62,6 +63,22 @@ def build_examples() -> dict[type[Event], Event]:
             value=23.5,
             unit="%LEL",
             values={"temperature_c": 31.5, "humidity_pct": 60.0},
+        ),
+        ReadingBatch(
+            event_time=T0,
+            batch_id="up-0001",
+            gateway_id="gw/hz-001",
+            sensor_group="gas-7f:01",
+            readings=[
+                SensorReading(
+                    event_time=T0,
+                    reading_id="rd-0002",
+                    sensor_id="gas-7f:01",
+                    sensor_kind="gas_lel",
+                    place_id="place/hz-001",
+                    value=3.5,
+                )
+            ],
         ),
         DepartmentEvent(
             event_time=T0.astimezone(CST),

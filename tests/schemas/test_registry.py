@@ -21,7 +21,7 @@ EVENT_MODELS = [
 
 
 def test_the_public_event_models_are_found() -> None:
-    assert len(EVENT_MODELS) == 17
+    assert len(EVENT_MODELS) == 18
     # The closed loop's models: order status, auto-disposal's internal hops, clock ticks,
     # voice calls waiting for their outcome.
     assert {
@@ -127,6 +127,7 @@ def test_keys_that_share_a_partitioning_share_a_field(examples: dict[type[Event]
 def test_named_constants_point_at_their_topics() -> None:
     constants = [
         registry.READINGS,
+        registry.READING_BATCHES,
         registry.DEPARTMENT_EVENTS,
         registry.SIGNALS,
         registry.ALERTS,

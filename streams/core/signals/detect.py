@@ -121,6 +121,34 @@ class Detection:
             bounds, x, state, now, reading.sensor_id, reading.place_id, reading.sensor_id
         )
 
+    def observe_readings(
+        self,
+        readings: Iterable[SensorReading],
+        state_of: Callable[[str], KeyState | None],
+        now: datetime,
+    ) -> tuple[list[RiskSignal | SensorHealth], dict[str, KeyState]]:
+        """:meth:`observe_reading` over ``readings`` in their order (a gateway's batch),
+        each sensor's state carried from one of its readings to the next.
+
+        ``state_of(sensor_id)``: the state a sensor starts the batch from. Returns every
+        signal and re-check verdict, in order, and the newest state of each sensor
+        whose state changed: what the batch's readings one by one would have produced
+        and stored.
+        """
+        outputs: list[RiskSignal | SensorHealth] = []
+        start: dict[str, KeyState | None] = {}
+        newest: dict[str, KeyState | None] = {}
+        for reading in readings:
+            sid = reading.sensor_id
+            if sid not in newest:
+                start[sid] = newest[sid] = state_of(sid)
+            seen = self.observe_reading(reading, newest[sid], now)
+            outputs += seen.signals
+            outputs += seen.health
+            newest[sid] = seen.state
+        changed = {k: v for k, v in newest.items() if v is not None and v != start[k]}
+        return outputs, changed
+
     def observe_record(
         self, event: DepartmentEvent, state: KeyState | None, now: datetime
     ) -> Observed:

@@ -8,14 +8,16 @@ baseline (``YUJING_BASELINES``: state learnt from history,
 state carries the machine re-check of auto-disposal
 (:mod:`streams.core.signals.recheck`): watch requests from ``track_orders``, keyed
 by sensor id too, attach orders to it, and each reading's verdicts go back keyed
-by order id.
+by order id. Gateway batches (``yujing.reading-batches.v1``, keyed by gateway) go
+through the same core, reading by reading in the gateway's order; the state of
+every sensor they touch is committed together once their outputs are delivered.
 """
 
 from __future__ import annotations
 
-from schemas import DisposalWatch, SensorReading
-from schemas.registry import DISPOSAL_WATCH, READINGS
-from streams.runtime.agent import Agent, Handlers, Result, Source, store
+from schemas import DisposalWatch, ReadingBatch, RiskSignal, SensorReading
+from schemas.registry import DISPOSAL_WATCH, READING_BATCHES, READINGS
+from streams.runtime.agent import Agent, Handlers, Result, Source, store, store_all
 from streams.runtime.context import Context
 
 
@@ -33,11 +35,19 @@ def build(ctx: Context) -> Handlers:
         commit = store(state, reading.sensor_id, seen.state, old)
         return Result(outputs=[*seen.signals, *seen.health], commit=commit)
 
+    def on_batch(batch: ReadingBatch, _: Source) -> Result:
+        outputs, changed = detection.observe_readings(
+            batch.readings, lambda sid: state.get(sid) or baselines.sensor(sid), ctx.clock()
+        )
+        ctx.metrics.observe_signals([o for o in outputs if isinstance(o, RiskSignal)])
+        ctx.metrics.batch_readings.inc(len(batch.readings))
+        return Result(outputs=outputs, commit=store_all(state, changed))
+
     def on_watch(req: DisposalWatch, _: Source) -> Result:
         new, verdicts = detection.attach(req, state.get(req.sensor_id), ctx.clock())
         return Result(outputs=verdicts, commit=store(state, req.sensor_id, new))
 
-    return {READINGS: on_reading, DISPOSAL_WATCH: on_watch}
+    return {READINGS: on_reading, READING_BATCHES: on_batch, DISPOSAL_WATCH: on_watch}
 
 
 AGENT = Agent("detect", build)

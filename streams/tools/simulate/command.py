@@ -24,6 +24,9 @@ one JSON object per line, in event-time order::
     {"topic": "yujing.readings.v1", "event": {...SensorReading as JSON...}}
     {"topic": "yujing.department-events.v1", "event": {...DepartmentEvent...}}
 
+With ``--batch N`` readings go out as gateways upload them, up to N a record, on
+``yujing.reading-batches.v1`` (:mod:`streams.tools.gateway`).
+
 ``topic`` is the registry topic name (no prefix); ``event`` is the event
 exactly as it goes on that topic (``schemas.codec.encode``), so its Kafka key
 is the topic's key field (``schemas.registry``). The ground truth goes to
@@ -59,6 +62,7 @@ from schemas import Event
 from schemas.registry import spec_for
 from streams.core.shared.clock import parse_instant
 from streams.core.shared.config import ConfigError
+from streams.tools.gateway import Batcher, batch_size
 from streams.tools.simulate.simulation import DEFAULT_START, District, Simulation
 
 # --------------------------------------------------------------------------- output
@@ -144,15 +148,23 @@ def run(
     speed: float = 0.0,
     rate: float = 0.0,
     progress: Progress | None = None,
+    batch: int = 0,
+    partitions: int = 1,
 ) -> int:
+    """Emit the simulation's events, paced; with ``batch``, readings go out in gateway
+    batches of up to that many (:mod:`streams.tools.gateway`). Returns the events made."""
     pacer = Pacer(sim.d.start, speed, rate)
+    gateways = Batcher(partitions, batch, gateway_id="yujing-simulate") if batch else None
     n = 0
     for event in sim.events():
         pacer.wait(event.event_time)
-        emit(event)
+        for ready in gateways.add(event) if gateways is not None else (event,):
+            emit(ready)
         n += 1
         if progress is not None:
             progress.update(n)
+    for ready in gateways.flush() if gateways is not None else ():
+        emit(ready)
     if progress is not None:
         progress.update(n, final=True)
     return n
@@ -200,6 +212,14 @@ def add_simulate_command(sub: Any) -> None:
         "--speed", type=float, default=0.0, help="1 = recorded speed, 60 = 60x, 0 = no pacing"
     )
     p.add_argument("--rate", type=float, default=0.0, help="max events per wall second (0: none)")
+    p.add_argument(
+        "--batch",
+        type=batch_size,
+        default=0,
+        metavar="N",
+        help="readings in gateway batches of up to N (1-500) on yujing.reading-batches.v1 "
+        "(default 0: one record each)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_simulate)
 
@@ -291,6 +311,8 @@ def _simulate(args: argparse.Namespace) -> int:
                 speed=args.speed,
                 rate=args.rate,
                 progress=progress,
+                batch=args.batch,
+                partitions=settings.partitions,
             )
         print(f"wrote {n:,} events to {args.out}", file=err)
         return 0
@@ -306,7 +328,15 @@ def _simulate(args: argparse.Namespace) -> int:
         file=err,
     )
     try:
-        n = run(sim, producer.send, speed=args.speed, rate=args.rate, progress=progress)
+        n = run(
+            sim,
+            producer.send,
+            speed=args.speed,
+            rate=args.rate,
+            progress=progress,
+            batch=args.batch,
+            partitions=settings.partitions,
+        )
         producer.flush()
     finally:
         producer.close()

@@ -21,6 +21,7 @@ T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 EXPECTED = {
     "yujing_events_in": ["topic"],
     "yujing_events_out": ["topic"],
+    "yujing_batch_readings": [],
     "yujing_dead_letters": ["reason", "topic"],
     "yujing_stage_seconds": ["stage"],
     "yujing_signals": ["module", "risk_point"],

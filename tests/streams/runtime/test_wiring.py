@@ -122,3 +122,86 @@ def test_a_stage_names_the_agent_and_for_a_second_input_its_topic(tmp_path: Path
     assert stages["dispatch-updates"] == ["track_orders.dispatch-updates"]
     every = [s for hops in stages.values() for s in hops]
     assert len(every) == len(set(every)), "two handlers would share one stage's metrics"
+
+
+def _batch_bytes(sensors: list[str], broken: int | None = None) -> bytes:
+    import json
+
+    from schemas import ReadingBatch, SensorReading
+
+    readings = [
+        SensorReading(
+            reading_id=f"r{i}",
+            sensor_id=s,
+            sensor_kind="gas_lel",
+            place_id="site.a",
+            value=1.0,
+            event_time=T0,
+        )
+        for i, s in enumerate(sensors)
+    ]
+    doc = json.loads(
+        encode(
+            ReadingBatch(
+                batch_id="b1",
+                gateway_id="site.a",
+                sensor_group=sensors[0],
+                readings=readings,
+                event_time=T0,
+            )
+        )
+    )
+    if broken is not None:
+        doc["readings"][broken]["value"] = "high"
+    return json.dumps(doc).encode()
+
+
+def test_a_batch_goes_on_without_its_bad_and_misplaced_readings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from schemas.registry import READING_BATCHES
+    from streams.runtime.partitioning import partition_of
+
+    pipe = _pipeline(tmp_path)  # 2 partitions
+    sensors = [f"gas-{i:04d}" for i in range(40)]
+    home = [s for s in sensors if partition_of(s.encode(), 2) == 1]
+    away = [s for s in sensors if partition_of(s.encode(), 2) == 0]
+    chosen = [home[0], home[1], away[0], home[2]]
+    topic = f"t.{READING_BATCHES.name}"
+    entry = pipe.wiring._topics[topic]
+    assert [h.stage for h in entry.hops] == ["detect.reading-batches"]
+    hop = entry.hops[0]
+    handed: list[Any] = []
+    letters: list[tuple[Any, ...]] = []
+
+    async def run(model: Any, source: Any, key: Any, value: Any) -> None:
+        handed.append(model)
+
+    async def dead_letter(
+        source: Any,
+        key: Any,
+        value: Any,
+        reason: Any,
+        detail: str,
+        pending: Any,
+        item: int | None = None,
+    ) -> None:
+        letters.append((item, reason.value, detail, value))
+
+    async def deliver(pending: Any) -> None:
+        return None
+
+    monkeypatch.setattr(hop, "run", run)
+    monkeypatch.setattr(hop, "dead_letter", dead_letter)
+    monkeypatch.setattr(hop, "deliver", deliver)
+    message = SimpleNamespace(partition=1, offset=3)
+    asyncio.run(pipe.wiring.process(topic, message, home[0].encode(), _batch_bytes(chosen, 1)))
+    assert [r.sensor_id for r in handed[0].readings] == [home[0], home[2]]
+    assert [(i, reason) for i, reason, _, _ in letters] == [(1, "schema"), (2, "wrong_key")]
+    assert f"sensor_id='{away[0]}' falls in partition 0 of 2" in letters[1][2]
+    assert b'"high"' in letters[0][3]  # the bad reading's own bytes
+    # the whole record keyed by another sensor than its group: refused whole
+    letters.clear()
+    asyncio.run(pipe.wiring.process(topic, message, b"other", _batch_bytes([home[0]])))
+    assert [(i, reason) for i, reason, _, _ in letters] == [(None, "wrong_key")]
+    assert len(handed) == 1
