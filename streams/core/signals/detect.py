@@ -65,6 +65,54 @@ class Bound:
         return f"{self.cls.kind}.{self.risk_point.id}"
 
 
+@dataclass
+class _Slot:
+    """One risk point of a live key: its detector, trigger state and re-checks."""
+
+    det: Detector[Any]
+    g: Any
+    c: Any
+
+
+class Live:
+    """A key's state between two writes: each risk point's detector a live object.
+
+    Built from the stored JSON (:meth:`Detection.load`); a risk point's detector is
+    restored the first time it is observed, and :meth:`stored` gives the JSON form
+    back (:meth:`Detection.dump`), risk points never observed as they were stored.
+    """
+
+    __slots__ = ("_raw", "_slots")
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self._raw = raw
+        self._slots: dict[str, _Slot] = {}
+
+    def slot(self, rp_id: str, b: Bound, seed: int) -> _Slot:
+        slot = self._slots.get(rp_id)
+        if slot is None:
+            entry = self._raw.get(rp_id) or {}
+            det = b.cls.from_params(b.params, seed)
+            if "d" in entry:
+                det.load(entry["d"])
+            slot = self._slots[rp_id] = _Slot(det, entry.get("g"), entry.get("c"))
+            self._raw.setdefault(rp_id, None)  # keeps the stored order of risk points
+        return slot
+
+    def stored(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for rp_id, entry in self._raw.items():
+            slot = self._slots.get(rp_id)
+            if slot is None:
+                out[rp_id] = entry
+                continue
+            new: dict[str, Any] = {"d": slot.det.state(), "g": slot.g}
+            if slot.c:
+                new["c"] = slot.c
+            out[rp_id] = new
+        return out
+
+
 class Detection:
     """Applies the catalogue's detectors; one instance serves every key."""
 
@@ -110,12 +158,7 @@ class Detection:
         self, reading: SensorReading, state: KeyState | None, now: datetime
     ) -> Observed:
         """:meth:`on_reading`, with the re-check verdicts for orders watching the sensor."""
-        x = Point(
-            t=reading.event_time,
-            value=reading.value,
-            values={"value": reading.value, **reading.values} if reading.values else {},
-            event_id=reading.reading_id,
-        )
+        x = self._point(reading)
         bounds = self._by_kind.get(reading.sensor_kind, [])
         return self._run(
             bounds, x, state, now, reading.sensor_id, reading.place_id, reading.sensor_id
@@ -137,16 +180,18 @@ class Detection:
         """
         outputs: list[RiskSignal | SensorHealth] = []
         start: dict[str, KeyState | None] = {}
-        newest: dict[str, KeyState | None] = {}
+        live: dict[str, Live] = {}
         for reading in readings:
             sid = reading.sensor_id
-            if sid not in newest:
-                start[sid] = newest[sid] = state_of(sid)
-            seen = self.observe_reading(reading, newest[sid], now)
-            outputs += seen.signals
-            outputs += seen.health
-            newest[sid] = seen.state
-        changed = {k: v for k, v in newest.items() if v is not None and v != start[k]}
+            key = live.get(sid)
+            if key is None:
+                start[sid] = state_of(sid)
+                key = live[sid] = self.load(start[sid])
+            signals, health = self.observe_live(reading, key, now)
+            outputs += signals
+            outputs += health
+        newest = {sid: self.dump(key) for sid, key in live.items()}
+        changed = {k: v for k, v in newest.items() if v != start[k]}
         return outputs, changed
 
     def observe_record(
@@ -241,6 +286,36 @@ class Detection:
         stored[req.risk_point] = {**entry, "c": checks}
         return json.dumps(stored, separators=(",", ":")), events
 
+    # -- live keys: detectors kept as objects between one write of their state and the next
+
+    def load(self, state: KeyState | None) -> Live:
+        """A key's state as live detectors, built lazily as its risk points are observed."""
+        return Live(json.loads(state) if state else {})
+
+    def dump(self, live: Live) -> KeyState:
+        """The stored form of a live key: what :meth:`observe_reading` would have returned."""
+        return json.dumps(live.stored(), separators=(",", ":"))
+
+    def observe_live(
+        self, reading: SensorReading, live: Live, now: datetime
+    ) -> tuple[list[RiskSignal], list[SensorHealth]]:
+        """:meth:`observe_reading` on a live key (changed in place): the signals and the
+        re-check verdicts, without a JSON round trip of its state per reading."""
+        x = self._point(reading)
+        bounds = self._by_kind.get(reading.sensor_kind, [])
+        return self._step(
+            bounds, x, live, now, reading.sensor_id, reading.place_id, reading.sensor_id
+        )
+
+    @staticmethod
+    def _point(reading: SensorReading) -> Point:
+        return Point(
+            t=reading.event_time,
+            value=reading.value,
+            values={"value": reading.value, **reading.values} if reading.values else {},
+            event_id=reading.reading_id,
+        )
+
     def _run(
         self,
         bounds: list[Bound],
@@ -251,36 +326,43 @@ class Detection:
         place_id: str,
         state_key: str,
     ) -> Observed:
-        stored: dict[str, Any] = json.loads(state) if state else {}
+        live = self.load(state)
+        signals, health = self._step(bounds, x, live, now, source_key, place_id, state_key)
+        return Observed(self.dump(live), signals, health)
+
+    def _step(
+        self,
+        bounds: list[Bound],
+        x: Point | Record,
+        live: Live,
+        now: datetime,
+        source_key: str,
+        place_id: str,
+        state_key: str,
+    ) -> tuple[list[RiskSignal], list[SensorHealth]]:
         signals: list[RiskSignal] = []
         health: list[SensorHealth] = []
         observe = self._observe
         for b in bounds:
             started = time.perf_counter() if observe is not None else 0.0
             rp = b.risk_point
-            entry = stored.get(rp.id) or {}
-            det = b.cls.from_params(b.params, self.seed)
-            if "d" in entry:
-                det.load(entry["d"])
+            slot = live.slot(rp.id, b, self.seed)
+            det = slot.det
             score = det.score_one(x)
             warm = det.is_warm()
-            trig_state, fired = b.trigger.step(entry.get("g"), score, x.t, warm)
-            checks = entry.get("c")
-            if checks:
-                checks, verdicts = disposal.observe(checks, b.judge, x, state_key, now)
+            slot.g, fired = b.trigger.step(slot.g, score, x.t, warm)
+            if slot.c:
+                slot.c, verdicts = disposal.observe(slot.c, b.judge, x, state_key, now)
                 health += verdicts
             if fired:
                 signals.append(self._signal(b, det, x, score, now, source_key, place_id))
-                if rp.auto_dispose:
-                    checks = disposal.begin(checks, b.judge, det.state(), x)
+                if rp.auto_dispose:  # a snapshot: the live detector goes on learning
+                    snapshot = json.loads(json.dumps(det.state()))
+                    slot.c = disposal.begin(slot.c, b.judge, snapshot, x)
             det.learn_one(x)
-            new: dict[str, Any] = {"d": det.state(), "g": trig_state}
-            if checks:
-                new["c"] = checks
-            stored[rp.id] = new
             if observe is not None:
                 observe(b.cls.kind, time.perf_counter() - started)
-        return Observed(json.dumps(stored, separators=(",", ":")), signals, health)
+        return signals, health
 
     @staticmethod
     def _signal(
