@@ -46,7 +46,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from faust.transport.consumer import CONSUMER_FETCHING
@@ -62,6 +62,17 @@ log = logging.getLogger(__name__)
 YIELD_EVERY = 100
 
 OnReseek = Callable[[TP, int], None]
+BeforeCommit = Callable[[], Awaitable[object]]
+
+
+def before_commit(app: Any, hook: BeforeCommit) -> None:
+    """Await ``hook`` before every offset commit of ``app``'s consumer."""
+    hooks: list[BeforeCommit] = app.__dict__.setdefault("_yujing_before_commit", [])
+    hooks.append(hook)
+
+
+def before_commit_hooks(app: Any) -> list[BeforeCommit]:
+    return list(app.__dict__.get("_yujing_before_commit", ()))
 
 
 class StrictOffsetConsumer(faust_aiokafka.Consumer):
@@ -91,6 +102,13 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
         offset, removed = next_commit(self._acked[tp], self._committed_offset[tp])
         self._acked_index[tp].difference_update(removed)
         return offset
+
+    async def _commit_tps(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
+        # State kept live between commits goes to its table first: Faust's commit then
+        # flushes the producer, changelogs included, before it commits the offsets.
+        for hook in before_commit_hooks(self.app):
+            await hook()
+        return bool(await super()._commit_tps(tps, start_new_transaction))
 
     # -- seeks: each one forgets what was handed over before it ------------------
 

@@ -30,6 +30,7 @@ from streams.core.shared.district_gen import load_district
 from streams.core.shared.regions import RegionIndex
 from streams.core.signals import baseline
 from streams.core.signals.detect import Detection
+from streams.runtime.consumer import before_commit
 from streams.runtime.metrics import Metrics
 from streams.runtime.settings import Settings
 
@@ -114,6 +115,14 @@ class Context:
                 await result
 
         self._app.on_partitions_revoked.connect(revoked)
+
+    def before_commit(self, callback: Callable[[], Awaitable[object]]) -> None:
+        """Await ``callback`` before every offset commit (live state to its table)."""
+        before_commit(self._app, callback)
+
+    async def flush_producer(self) -> None:
+        """Wait until the worker's producer has sent everything it holds (changelogs too)."""
+        await self._app.producer.flush()
 
     def on_shutdown(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Await ``callback`` before the worker shuts down (close sessions, say)."""

@@ -50,7 +50,18 @@ class Hop:
         self._seconds = metrics.stage_seconds.labels(stage)
 
     async def run(self, model: Event, source: Source, key: Any, value: Any) -> None:
-        """Handle one decoded event; return once every output is on the broker."""
+        """Handle one decoded event; return once every output is on the broker.
+
+        A handler with a ``guard`` (a lock, see :meth:`streams.runtime.live.LiveTable.guarded`)
+        runs under it from its first step to its state's commit."""
+        guard = getattr(self.handler, "guard", None)
+        if guard is None:
+            await self._run(model, source, key, value)
+            return
+        async with guard:
+            await self._run(model, source, key, value)
+
+    async def _run(self, model: Event, source: Source, key: Any, value: Any) -> None:
         started = time.perf_counter()
         pending = Pending()
         try:

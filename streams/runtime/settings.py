@@ -208,6 +208,9 @@ class Settings(EnvironmentSettings):
     #: The same bound for a gateway batch record (``yujing.reading-batches.v1``): up to 500
     #: readings, so larger than one reading may be.
     max_batch_bytes: int = Field(512 * 1024, ge=1024, le=704 * 1024)
+    #: Sensors whose detectors a worker keeps live in memory between commits; beyond it the
+    #: least recently used unchanged ones are dropped and reload from the table when needed.
+    live_keys: int = Field(100_000, ge=1)
     catalogue: Path = CONFIG_DIR / "catalogue.yaml"
     routes: Path = CONFIG_DIR / "routes.yaml"
     #: The district model (streams/config/district.yaml): places, sensors and the directory

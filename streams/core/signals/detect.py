@@ -34,6 +34,7 @@ from streams.core.shared.catalogue import Catalogue, RiskPoint
 from streams.core.shared.ids import stable_id
 from streams.core.signals import recheck as disposal
 from streams.core.signals.detectors import Detector, Point, Record
+from streams.core.signals.live import Live
 from streams.core.signals.trigger import Trigger
 
 #: Per-key state as stored: compact JSON of {risk point id: {"d": detector, "g": trigger,
@@ -63,54 +64,6 @@ class Bound:
     @property
     def detector_id(self) -> str:
         return f"{self.cls.kind}.{self.risk_point.id}"
-
-
-@dataclass
-class _Slot:
-    """One risk point of a live key: its detector, trigger state and re-checks."""
-
-    det: Detector[Any]
-    g: Any
-    c: Any
-
-
-class Live:
-    """A key's state between two writes: each risk point's detector a live object.
-
-    Built from the stored JSON (:meth:`Detection.load`); a risk point's detector is
-    restored the first time it is observed, and :meth:`stored` gives the JSON form
-    back (:meth:`Detection.dump`), risk points never observed as they were stored.
-    """
-
-    __slots__ = ("_raw", "_slots")
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        self._raw = raw
-        self._slots: dict[str, _Slot] = {}
-
-    def slot(self, rp_id: str, b: Bound, seed: int) -> _Slot:
-        slot = self._slots.get(rp_id)
-        if slot is None:
-            entry = self._raw.get(rp_id) or {}
-            det = b.cls.from_params(b.params, seed)
-            if "d" in entry:
-                det.load(entry["d"])
-            slot = self._slots[rp_id] = _Slot(det, entry.get("g"), entry.get("c"))
-            self._raw.setdefault(rp_id, None)  # keeps the stored order of risk points
-        return slot
-
-    def stored(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for rp_id, entry in self._raw.items():
-            slot = self._slots.get(rp_id)
-            if slot is None:
-                out[rp_id] = entry
-                continue
-            new: dict[str, Any] = {"d": slot.det.state(), "g": slot.g}
-            if slot.c:
-                new["c"] = slot.c
-            out[rp_id] = new
-        return out
 
 
 class Detection:
@@ -178,21 +131,32 @@ class Detection:
         whose state changed: what the batch's readings one by one would have produced
         and stored.
         """
-        outputs: list[RiskSignal | SensorHealth] = []
         start: dict[str, KeyState | None] = {}
         live: dict[str, Live] = {}
-        for reading in readings:
-            sid = reading.sensor_id
+
+        def live_of(sid: str) -> Live:
             key = live.get(sid)
             if key is None:
                 start[sid] = state_of(sid)
                 key = live[sid] = self.load(start[sid])
-            signals, health = self.observe_live(reading, key, now)
-            outputs += signals
-            outputs += health
+            return key
+
+        outputs = self.observe_many(readings, live_of, now)
         newest = {sid: self.dump(key) for sid, key in live.items()}
         changed = {k: v for k, v in newest.items() if v != start[k]}
         return outputs, changed
+
+    def observe_many(
+        self, readings: Iterable[SensorReading], live_of: Callable[[str], Live], now: datetime
+    ) -> list[RiskSignal | SensorHealth]:
+        """:meth:`observe_live` over ``readings`` in order, each on ``live_of(sensor_id)``:
+        every signal and re-check verdict, in order."""
+        outputs: list[RiskSignal | SensorHealth] = []
+        for reading in readings:
+            signals, health = self.observe_live(reading, live_of(reading.sensor_id), now)
+            outputs += signals
+            outputs += health
+        return outputs
 
     def observe_record(
         self, event: DepartmentEvent, state: KeyState | None, now: datetime
@@ -346,7 +310,7 @@ class Detection:
         for b in bounds:
             started = time.perf_counter() if observe is not None else 0.0
             rp = b.risk_point
-            slot = live.slot(rp.id, b, self.seed)
+            slot = live.slot(rp.id, b.cls, b.params, self.seed)
             det = slot.det
             score = det.score_one(x)
             warm = det.is_warm()

@@ -1,0 +1,72 @@
+"""A key's detectors kept live between two writes of its state (reading → **signal**).
+
+:class:`~streams.core.signals.detect.Detection` stores a key's state (a sensor's,
+a place's) as compact JSON: per risk point the detector's state ``d``, its
+trigger's ``g`` and the re-checks of auto-disposal ``c``. Restoring the detectors
+from that string and dumping them again for every observation costs more than the
+detection itself, so a caller that sees many observations of a key between two
+writes holds a :class:`Live` instead (:meth:`Detection.load`,
+:meth:`Detection.observe_live`, :meth:`Detection.dump`): the same state, its
+detectors as objects. The JSON path is this one with one load and one dump, so
+both give the same signals and the same state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from streams.core.signals.detectors import Detector
+
+
+@dataclass
+class _Slot:
+    """One risk point of a live key: its detector, trigger state and re-checks."""
+
+    det: Detector[Any]
+    g: Any
+    c: Any
+
+
+class Live:
+    """A key's state between two writes: each risk point's detector a live object.
+
+    Built from the stored JSON (:meth:`Detection.load`); a risk point's detector is
+    restored the first time it is observed, and :meth:`stored` gives the JSON form
+    back (:meth:`Detection.dump`), risk points never observed as they were stored.
+    """
+
+    __slots__ = ("_raw", "_slots")
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self._raw = raw
+        self._slots: dict[str, _Slot] = {}
+
+    def slot(
+        self, rp_id: str, cls: type[Detector[Any]], params: Mapping[str, Any], seed: int
+    ) -> _Slot:
+        """Risk point ``rp_id``'s slot, its detector (``cls`` with ``params``) restored
+        from the stored state the first time."""
+        slot = self._slots.get(rp_id)
+        if slot is None:
+            entry = self._raw.get(rp_id) or {}
+            det = cls.from_params(params, seed)
+            if "d" in entry:
+                det.load(entry["d"])
+            slot = self._slots[rp_id] = _Slot(det, entry.get("g"), entry.get("c"))
+            self._raw.setdefault(rp_id, None)  # keeps the stored order of risk points
+        return slot
+
+    def stored(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for rp_id, entry in self._raw.items():
+            slot = self._slots.get(rp_id)
+            if slot is None:
+                out[rp_id] = entry
+                continue
+            new: dict[str, Any] = {"d": slot.det.state(), "g": slot.g}
+            if slot.c:
+                new["c"] = slot.c
+            out[rp_id] = new
+        return out
