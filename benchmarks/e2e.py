@@ -1,28 +1,34 @@
 """``yujing bench``: the whole pipeline end to end against raw Kafka, on the real broker.
 
-    yujing bench [--json] [--events 20000] [--workers 1,2] [--fractions 0.25,0.5,0.75]
+    yujing bench [--json] [--events 200000] [--batch-size 500] [--alert-share 0.01]
+                 [--latency-orders 1000] [--workers 1,2] [--modes batch,single]
 
-Starts what it needs (the local KRaft broker unless ``YUJING_KAFKA_BOOTSTRAP``
-is set; the SMS/voice stubs; the workers as processes) and measures, in one run:
+Starts what it needs (the local KRaft broker unless ``YUJING_KAFKA_BOOTSTRAP`` is
+set; the SMS/voice stubs; the workers as processes) and measures in one run, for
+gateway batches (``yujing.reading-batches.v1``) and single readings
+(``yujing.readings.v1``) separately:
 
-- **baseline**: a bare aiokafka consume → produce passthrough over the same
-  readings on the same broker (``benchmarks.common``);
-- **throughput**: a backlog of readings (a share of them alarming, each at a
-  place of its own, so each one becomes a signal, an alert and a dispatch
-  order) through every agent, for 1 and 2 workers: written once every worker
-  is ready (a stable group), readings per second from the first write until
-  the detect agent has read them all and every expected order is on its topic;
-- **latency** at several input rates (fractions of that maximum): readings
-  are produced at a steady rate with ``event_time`` = the moment they are
-  sent; latency is the Kafka timestamp of the signal, alert and dispatch order
-  on their topics minus that event time (p50, p95, p99);
-- **peak RSS** of each worker (``VmHWM``).
+- **baseline**: a bare aiokafka consume → produce passthrough of *the same records*
+  on the same broker (``benchmarks.common``), in readings per second;
+- **throughput**: a backlog of ``--events`` readings (a share of them alarming, each
+  at a place of its own, so each becomes a signal, an alert and a dispatch order) is
+  written once the workers' group is stable; the rate is timed, as the baseline's is,
+  from the first reading processed to the last: the Kafka timestamps of the first
+  and the last alarm's dispatch orders and the readings between them (the writing
+  is not timed; a rate near the writer's own is flagged). 1 and 2 workers;
+- **latency** on 1 worker, at half its measured maximum: readings produced at that
+  steady rate (batches uploaded at it) until ``--latency-orders`` alarms have gone
+  in; each latency is its dispatch order's Kafka timestamp minus the alarm's event
+  time (its upload time), p50/p95/p99 over all of them;
+- **memory**: every worker's peak RSS, and one worker's RSS once it holds the state
+  of 100,000 sensors of every catalogue kind.
 
-``--json`` prints one JSON object as the last line: ``pipeline_events_per_s``
-(1 worker), ``baseline_events_per_s``, ``throughput_ratio``, ``latency_ms``
-(event → dispatch order at half the 1-worker maximum), ``rss_mb`` (largest
-worker peak), and everything else under ``detail``. A benchmark, never a
-timed test: it prints figures against the same run's baseline and asserts none.
+``--json`` prints one JSON object as the last line: for batches
+``pipeline_events_per_s``, ``baseline_events_per_s``, ``throughput_ratio``,
+``latency_ms``, ``latency_samples``, ``workers_2_events_per_s``, ``rss_mb``; for
+single readings ``single_throughput_ratio`` and ``single_latency_ms``; ``events``,
+``rss_mb_100k_sensors``; the rest under ``detail``. A benchmark, never a timed test:
+it prints figures against the same run's baseline and asserts none.
 """
 
 from __future__ import annotations
@@ -33,333 +39,196 @@ import os
 import statistics
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Poll, bootstrap, raw_passthrough_rate
-from schemas import Alert, DispatchOrder, RiskSignal, SensorReading
+from benchmarks.common import bootstrap, raw_passthrough_rate
+from benchmarks.feed import Feed, Record, backlog, batch_backlog, produce_backlog, producer
+from benchmarks.stack import Stack, metric_sum, peak_rss_mb, rss_mb
+from schemas import Alert, DispatchOrder
 from schemas.codec import decode, encode
-from schemas.registry import ALERTS, DISPATCH_ORDERS, READINGS, SIGNALS
-from streams.dev.broker import find_free_port
-from streams.dev.runner import Child, get_json, spawn, wait_http
-from streams.runtime.kafka_io import ensure_topics
+from schemas.registry import ALERTS, DISPATCH_ORDERS, READING_BATCHES, READINGS
+from streams.runtime.kafka_io import ensure_topics, read_to_end
+from streams.tools.gateway import Batcher
 
-QUIET_KIND, QUIET_VALUE = "gas_lel", 2.0  # well under the restaurant gas limit (20 %LEL)
-ALARM_VALUE = 31.0  # over it: one signal → one alert → one order per fresh place
+__all__ = ["Feed", "backlog", "metric_sum", "produce_backlog"]  # the scenario tests use them
 
-
-@dataclass
-class Phase:
-    rate: float
-    sent: int
-    latencies_ms: dict[str, list[float]] = field(default_factory=dict)
-
-    def pct(self, stage: str) -> dict[str, float]:
-        return percentiles(self.latencies_ms.get(stage, []))
+ORDERS = f'topic="{DISPATCH_ORDERS.name}"'
 
 
 def percentiles(values: Sequence[float]) -> dict[str, float]:
     if not values:
         return {"p50": float("nan"), "p95": float("nan"), "p99": float("nan"), "n": 0}
     if len(values) == 1:
-        v = values[0]
-        return {"p50": v, "p95": v, "p99": v, "n": 1}
+        return {"p50": values[0], "p95": values[0], "p99": values[0], "n": 1}
     q = statistics.quantiles(values, n=100, method="inclusive")
     return {"p50": q[49], "p95": q[94], "p99": q[98], "n": len(values)}
 
 
-class Feed:
-    """Readings for one run: quiet sensors, and every ``1/share``-th one an alarm at a new place."""
+@dataclass
+class Mode:
+    name: str  # "batch" or "single"
+    size: int  # readings per record
 
-    def __init__(self, run: str, share: float, sensors: int = 500) -> None:
-        self.run, self.every, self.sensors = run, max(1, round(1 / share)) if share else 0, sensors
-        self.n = 0
-        self.alarm_time: dict[str, datetime] = {}  # place id → event time of its alarm
+    @property
+    def topic(self) -> str:
+        return READING_BATCHES.name if self.size > 1 else READINGS.name
 
-    def next(self, now: datetime) -> tuple[bytes, bytes]:
-        i = self.n
-        self.n += 1
-        if self.every and i % self.every == self.every - 1:
-            place = f"site.bench.{self.run}.{i}"
-            sensor, value = f"alarm-{self.run}-{i}", ALARM_VALUE
-            self.alarm_time[place] = now
-        else:
-            place = f"site.bench.{self.run}.quiet-{i % self.sensors}"
-            sensor, value = f"quiet-{self.run}-{i % self.sensors}", QUIET_VALUE
-        r = SensorReading(
-            reading_id=f"r-{self.run}-{i}",
-            sensor_id=sensor,
-            sensor_kind=QUIET_KIND,
-            place_id=place,
-            value=value,
-            unit="%LEL",
-            event_time=now,
-        )
-        return sensor.encode(), encode(r)
-
-
-def _producer(bs: str) -> Any:
-    from kafka import KafkaProducer
-
-    return KafkaProducer(
-        bootstrap_servers=bs, acks="all", linger_ms=0, max_in_flight_requests_per_connection=5
-    )
-
-
-def backlog(feed: Feed, n: int) -> list[tuple[bytes, bytes]]:
-    """``n`` encoded readings whose event times lie ten minutes back, 1 ms apart."""
-    t0 = datetime.now(UTC) - timedelta(minutes=10)
-    return [feed.next(t0 + timedelta(milliseconds=i)) for i in range(n)]
-
-
-def produce_backlog(bs: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
-    p = _producer(bs)
-    for key, value in records:
-        p.send(topic, key=key, value=value)
-    p.flush(timeout=60)
-    p.close()
-
-
-def produce_paced(bs: str, topic: str, feed: Feed, rate: float, seconds: float) -> int:
-    """Send at ``rate`` per second for ``seconds``; each reading's event time is its send time."""
-    p = _producer(bs)
-    n = int(rate * seconds)
-    t0 = time.perf_counter()
-    for i in range(n):
-        delay = t0 + i / rate - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        key, value = feed.next(datetime.now(UTC))
-        p.send(topic, key=key, value=value)
-    p.flush(timeout=60)
-    p.close()
-    return n
-
-
-def metric_sum(webs: list[str], name: str, labels: str) -> float:
-    total = 0.0
-    for web in webs:
-        try:
-            with urllib.request.urlopen(f"{web}/metrics", timeout=5) as resp:
-                for line in resp.read().decode().splitlines():
-                    if line.startswith(f"{name}{{{labels}}} "):
-                        total += float(line.split()[-1])
-        except OSError:
-            pass
-    return total
-
-
-def peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
-class Stack:
-    """Sinks + ``workers`` worker processes on one topic prefix (one consumer group)."""
-
-    def __init__(self, bs: str, prefix: str, workers: int, partitions: int, logs: Path) -> None:
-        self.bs, self.prefix, self.logs = bs, prefix, logs
-        self.children: list[Child] = []
-        self.webs: list[str] = []
-        sms, voice = find_free_port(), find_free_port()
-        self.env = {
-            "YUJING_KAFKA_BOOTSTRAP": bs,
-            "YUJING_APP_ID": f"yujing-{prefix.rstrip('.')}",
-            "YUJING_TOPIC_PREFIX": prefix,
-            "YUJING_PARTITIONS": str(partitions),
-            "YUJING_SMS_URL": f"http://127.0.0.1:{sms}",
-            "YUJING_VOICE_URL": f"http://127.0.0.1:{voice}",
-            "YUJING_SESSION_TIMEOUT_S": "10",
-        }
-        ensure_topics(bs, prefix, partitions)
-        sinks = spawn(
-            "sinks",
-            ["sinks", "--sms-port", str(sms), "--voice-port", str(voice)],
-            self.env,
-            logs,
-        )
-        self.children.append(sinks)
-        wait_http(sinks, f"http://127.0.0.1:{sms}/healthz", timeout=30)
-        self.workers: list[Child] = []
-        for w in range(workers):
-            port = find_free_port()
-            env = {
-                **self.env,
-                "YUJING_WEB_PORT": str(port),
-                "YUJING_DATA_DIR": str(logs / f"worker-{w}"),
-            }
-            child = spawn(f"worker-{w}", ["worker", "--loglevel", "warning"], env, logs)
-            self.children.append(child)
-            self.workers.append(child)
-            self.webs.append(f"http://127.0.0.1:{port}")
-
-    def wait_ready(self, timeout: float = 180) -> None:
-        """Every worker ready, and between them every partition of the readings topic."""
-        deadline = time.monotonic() + timeout
-        for child, web in zip(self.workers, self.webs, strict=True):
-            wait_http(child, f"{web}/ready", timeout=max(1.0, deadline - time.monotonic()))
-        # A worker ready before the next one joined is rebalancing again by now:
-        # wait until every worker answers ready in two passes a second apart.
-        passes = 0
-        while passes < 2 and time.monotonic() < deadline:
-            ok = all(get_json(f"{web}/ready")[0] == 200 for web in self.webs)
-            passes = passes + 1 if ok else 0
-            time.sleep(1.0)
-
-    def stop(self) -> None:
-        for child in reversed(self.children):
-            child.stop()
-
-
-def wait_done(stack: Stack, readings: int, orders: int, timeout: float) -> float:
-    """Wall time at which every reading was read and every order published (or timeout)."""
-    deadline = time.monotonic() + timeout
-    rd = f'topic="{READINGS.name}"'
-    od = f'topic="{DISPATCH_ORDERS.name}"'
-    poll = Poll()
-    while time.monotonic() < deadline:
-        got_r = metric_sum(stack.webs, "yujing_events_in_total", rd)
-        got_o = metric_sum(stack.webs, "yujing_events_out_total", od)
-        if got_r >= readings and got_o >= orders:
-            return time.perf_counter()
-        time.sleep(poll.interval(got_r, readings))
-    raise TimeoutError(
-        f"pipeline did not finish: {got_r:.0f}/{readings} readings, {got_o:.0f}/{orders} orders"
-    )
-
-
-def latencies(
-    stack: Stack, feed: Feed, places: set[str], timeout: float = 30
-) -> dict[str, list[float]]:
-    """Kafka timestamp on each output topic minus the alarm's event time, per stage."""
-    from kafka import KafkaConsumer
-
-    out: dict[str, list[float]] = {"signal": [], "alert": [], "order": []}
-    want = {SIGNALS.name: len(places), ALERTS.name: len(places), DISPATCH_ORDERS.name: len(places)}
-    seen: dict[str, int] = dict.fromkeys(want, 0)
-    alert_place: dict[str, str] = {}
-    consumer = KafkaConsumer(
-        *[stack.prefix + t for t in want],
-        bootstrap_servers=stack.bs,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    deadline = time.monotonic() + timeout
-    pending_orders: list[tuple[DispatchOrder, int]] = []
-    try:
-        while time.monotonic() < deadline and any(seen[t] < want[t] for t in want):
-            for records in consumer.poll(timeout_ms=200).values():
-                for r in records:
-                    name = r.topic[len(stack.prefix) :]
-                    if name == SIGNALS.name:
-                        sig = decode(RiskSignal, r.value)
-                        if sig.place_id in places:
-                            seen[name] += 1
-                            out["signal"].append(_ms(r.timestamp, feed.alarm_time[sig.place_id]))
-                    elif name == ALERTS.name:
-                        alert = decode(Alert, r.value)
-                        alert_place[alert.alert_id] = alert.scope
-                        if alert.scope in places:
-                            seen[name] += 1
-                            out["alert"].append(_ms(r.timestamp, feed.alarm_time[alert.scope]))
-                    else:
-                        pending_orders.append((decode(DispatchOrder, r.value), r.timestamp))
-            still = []
-            for order, ts in pending_orders:
-                place = alert_place.get(order.alert_id)
-                if place is None:
-                    still.append((order, ts))
-                elif place in places:
-                    seen[DISPATCH_ORDERS.name] += 1
-                    out["order"].append(_ms(ts, feed.alarm_time[place]))
-            pending_orders = still
-    finally:
-        consumer.close()
-    return out
-
-
-def _ms(kafka_ts_ms: int, event_time: datetime) -> float:
-    return kafka_ts_ms - event_time.timestamp() * 1000.0
+    def records(self, feed: Feed, n: int, partitions: int) -> list[Record]:
+        if self.size > 1:
+            return batch_backlog(feed, n, partitions, self.size)
+        return backlog(feed, n)
 
 
 @dataclass
-class WorkerRun:
+class Run:
+    mode: str
     workers: int
     events_per_s: float
+    orders: int
     rss_mb: list[float]
-    phases: list[Phase]
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    latency_rate: float = 0.0
 
 
-def run_workers(
-    bs: str, run: str, workers: int, args: argparse.Namespace, logs: Path, max_rate: float | None
-) -> WorkerRun:
-    prefix = f"bench-{run}-w{workers}."
-    feed = Feed(f"{run}w{workers}", args.alert_share)
-    topic = prefix + READINGS.name
-    ensure_topics(bs, prefix, args.partitions)
-    records = backlog(feed, args.events)
-    backlog_orders = len(feed.alarm_time)
-    stack = Stack(bs, prefix, workers, args.partitions, logs / f"w{workers}")
+def order_times(bs: str, prefix: str) -> dict[str, int]:
+    """Place → Kafka timestamp (ms) of its alert's dispatch order."""
+    topics = [prefix + ALERTS.name, prefix + DISPATCH_ORDERS.name]
+    got = read_to_end(bs, topics)
+    place = {a.alert_id: a.scope for a in (decode(Alert, r.value) for r in got[topics[0]])}
+    out: dict[str, int] = {}
+    for r in got[topics[1]]:
+        order = decode(DispatchOrder, r.value)
+        where = place.get(order.alert_id)
+        if where is not None:
+            out.setdefault(where, r.timestamp)
+    return out
+
+
+def processing_rate(feed: Feed, times: dict[str, int]) -> float:
+    """Readings per second between the first and the last alarm's orders."""
+    done = sorted((feed.alarm_index[p], ts) for p, ts in times.items() if p in feed.alarm_index)
+    if len(done) < 2:
+        raise RuntimeError(f"bench: {len(done)} orders of alarms: too few to time a rate")
+    (i0, t0), (i1, t1) = done[0], done[-1]
+    return (i1 - i0) / max((t1 - t0) / 1000.0, 1e-6)
+
+
+def paced(bs: str, topic: str, feed: Feed, mode: Mode, rate: float, readings: int) -> None:
+    """``readings`` readings at ``rate`` a second, uploaded as ``mode`` records; each
+    reading's event time is its upload time."""
+    p = producer(bs)
+    per = mode.size
+    t0 = time.perf_counter()
+    sent = 0
+    while sent < readings:
+        delay = t0 + sent / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        now = datetime.now(UTC)
+        k = min(per, readings - sent)
+        if per == 1:
+            key, value = feed.next(now)
+            p.send(topic, key=key, value=value)
+        else:
+            g = Batcher(int(os.environ.get("YUJING_PARTITIONS", "2")), per, gateway_id="bench")
+            for _ in range(k):
+                g.add(feed.reading(now))
+            for b in g.flush():
+                p.send(topic, key=b.sensor_group.encode(), value=encode(b))
+        sent += k
+    p.flush(timeout=120)
+    p.close()
+
+
+def run_mode(
+    bs: str, run: str, mode: Mode, workers: int, args: argparse.Namespace, logs: Path
+) -> Run:
+    prefix = f"bench-{run}-{mode.name}-w{workers}."
+    feed = Feed(f"{run}{mode.name[0]}{workers}", args.alert_share)
+    records = mode.records(feed, args.events, args.partitions)
+    stack = Stack(bs, prefix, workers, args.partitions, logs / f"{mode.name}-w{workers}")
     try:
-        # The backlog goes in once every worker is ready, so the group is stable and
-        # no rebalance (with its changelog recovery) falls inside the timed window:
-        # a backlog written first was partly read by the first worker up before the
-        # second joined, and the timed window held that rebalance.
+        # The backlog goes in once the group is stable (no rebalance inside the timed span);
+        # the span runs from the first alarm's order to the last, so writing is not timed,
+        # unless the writer is slower than the pipeline: then it says so.
         stack.wait_ready()
-        t_start = time.perf_counter()
-        produce_backlog(bs, topic, records)
-        t_done = wait_done(stack, args.events, backlog_orders, timeout=600)
-        rate = args.events / max(t_done - t_start, 1e-9)
-        base = max_rate or rate
-        phases = []
-        total_readings, total_orders = args.events, backlog_orders
-        for frac in args.fractions:
+        started = time.perf_counter()
+        produce_backlog(bs, prefix + mode.topic, records)
+        writer = args.events / (time.perf_counter() - started)
+        want = len(feed.alarm_index)
+        stack.wait_metric("yujing_events_out_total", ORDERS, want, timeout=3600)
+        rate = processing_rate(feed, order_times(bs, prefix))
+        out = Run(mode.name, workers, rate, want, [])
+        capped = (
+            " (the backlog writer's pace: the pipeline may be faster)"
+            if rate > writer * 0.8
+            else ""
+        )
+        print(f"  {mode.name}, {workers} worker(s): {rate:,.0f} readings/s{capped}", flush=True)
+        if workers == 1 and args.latency_orders > 0:
+            out.latency_rate = rate / 2
             before = set(feed.alarm_time)
-            r = max(1.0, base * frac)
-            sent = produce_paced(bs, topic, feed, r, args.phase_s)
-            total_readings += sent
+            n = args.latency_orders * feed.every
+            paced(bs, prefix + mode.topic, feed, mode, out.latency_rate, n)
             places = set(feed.alarm_time) - before
-            total_orders += len(places)
-            wait_done(stack, total_readings, total_orders, timeout=120)
-            phase = Phase(r, sent)
-            phase.latencies_ms = latencies(stack, feed, places)
-            phases.append(phase)
+            stack.wait_metric("yujing_events_out_total", ORDERS, want + len(places), 600)
+            times = order_times(bs, prefix)
+            lat = [times[p] - feed.alarm_time[p].timestamp() * 1000 for p in places if p in times]
+            out.latency_ms = percentiles(lat)
             print(
-                f"  {workers} worker(s), {r:,.0f} readings/s for {args.phase_s:g}s: "
-                f"event→order p99 {phase.pct('order')['p99']:.1f} ms",
+                f"  {mode.name}, at {out.latency_rate:,.0f} readings/s: event → order "
+                f"p50 {out.latency_ms['p50']:.1f} ms, p99 {out.latency_ms['p99']:.1f} ms "
+                f"({len(lat)} orders)",
                 flush=True,
             )
-        rss = [peak_rss_mb(c.proc.pid) for c in stack.workers]
-        return WorkerRun(workers, rate, rss, phases)
+        out.rss_mb = [peak_rss_mb(c.proc.pid) for c in stack.workers]
+        return out
     finally:
         stack.stop()
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="yujing bench", description=(__doc__ or "").splitlines()[0])
-    add_arguments(ap)
-    return run(ap.parse_args(argv))
+def rss_with_sensors(
+    bs: str, run: str, sensors: int, args: argparse.Namespace, logs: Path
+) -> tuple[float, float]:
+    """(idle RSS, RSS once ``sensors`` sensors of every kind have state), one worker, MiB."""
+    from benchmarks.detection_throughput import readings
+
+    prefix = f"bench-{run}-rss."
+    records: list[Any] = []
+    g = Batcher(args.partitions, 500, window_s=float("inf"), gateway_id="bench")
+    for r in readings(sensors, sensors, seed=7):
+        records += g.add(r)
+    records += g.flush()
+    stack = Stack(bs, prefix, 1, args.partitions, logs / "rss")
+    try:
+        stack.wait_ready()
+        idle = rss_mb(stack.workers[0].proc.pid)
+        produce_backlog(
+            bs,
+            prefix + READING_BATCHES.name,
+            [(b.sensor_group.encode(), encode(b)) for b in records],
+        )
+        stack.wait_metric("yujing_batch_readings_total", "", sensors, timeout=1200)
+        stage = 'stage="detect.reading-batches"'
+        stack.wait_metric("yujing_stage_seconds_count", stage, len(records), timeout=120)
+        return idle, rss_mb(stack.workers[0].proc.pid)
+    finally:
+        stack.stop()
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument("--events", type=int, default=20_000, help="backlog for the throughput run")
+    ap.add_argument("--events", type=int, default=200_000, help="readings in each backlog")
+    ap.add_argument("--batch-size", type=int, default=500, help="readings per gateway batch")
     ap.add_argument("--alert-share", type=float, default=0.01, help="share of readings alarming")
-    ap.add_argument("--workers", default="1,2", help="worker counts to run, e.g. 1,2")
-    ap.add_argument(
-        "--fractions", default="0.25,0.5,0.75", help="input rates as fractions of the maximum"
-    )
-    ap.add_argument("--phase-s", type=float, default=8.0, help="seconds per input rate")
+    ap.add_argument("--latency-orders", type=int, default=1000, help="orders timed for latency")
+    ap.add_argument("--workers", default="1,2", help="worker counts for batches, e.g. 1,2")
+    ap.add_argument("--modes", default="batch,single", help="batch, single, or both")
+    ap.add_argument("--rss-sensors", type=int, default=100_000, help="0: skip the memory run")
     ap.add_argument("--partitions", type=int, default=2)
     ap.add_argument("--json", action="store_true", help="one JSON object as the last line")
 
@@ -368,123 +237,129 @@ def run(args: argparse.Namespace) -> int:
     from streams.core.shared.config import ConfigError
 
     try:
-        args.fractions = [float(f) for f in str(args.fractions).split(",")]
         worker_counts = [int(w) for w in str(args.workers).split(",")]
     except ValueError:
-        raise ConfigError("bench: --fractions and --workers are comma-separated numbers") from None
-    if args.events < 100 or not 0 < args.alert_share <= 0.5 or args.phase_s <= 0:
-        raise ConfigError("bench: --events >= 100, --alert-share in (0, 0.5], --phase-s > 0")
-    if not worker_counts or min(worker_counts) < 1 or not all(0 < f <= 1 for f in args.fractions):
-        raise ConfigError("bench: --workers >= 1 and --fractions within (0, 1]")
+        raise ConfigError("bench: --workers is comma-separated numbers, e.g. 1,2") from None
+    modes = [m.strip() for m in str(args.modes).split(",") if m.strip()]
+    if not set(modes) <= {"batch", "single"} or not modes or min(worker_counts) < 1:
+        raise ConfigError("bench: --modes batch,single (either or both), --workers >= 1")
+    if args.events < 1000 or not 0 < args.alert_share <= 0.5 or not 1 < args.batch_size <= 500:
+        raise ConfigError("bench: --events >= 1000, --alert-share in (0, 0.5], --batch-size 2-500")
+    os.environ["YUJING_PARTITIONS"] = str(args.partitions)
     bs = bootstrap()
     run_id = uuid.uuid4().hex[:6]
     logs = Path(tempfile.mkdtemp(prefix="yujing-bench-"))
     cores = os.cpu_count() or 1
     print(f"yujing bench: broker {bs}, {cores} cores, logs in {logs}", flush=True)
-
-    raw_prefix = f"bench-{run_id}-raw."
-    ensure_topics(bs, raw_prefix, args.partitions)
-    produce_backlog(
-        bs, raw_prefix + READINGS.name, backlog(Feed(run_id + "raw", args.alert_share), args.events)
-    )
-    baseline = raw_passthrough_rate(
-        bs, raw_prefix + READINGS.name, raw_prefix + "passthrough", args.events, f"raw-{run_id}"
-    )
-    print(f"  raw aiokafka passthrough: {baseline:,.0f} events/s", flush=True)
-
-    runs: list[WorkerRun] = []
-    one_worker_rate: float | None = None
-    for w in worker_counts:
-        wr = run_workers(bs, run_id, w, args, logs, one_worker_rate)
-        one_worker_rate = one_worker_rate or wr.events_per_s
-        runs.append(wr)
-        print(f"  {w} worker(s): {wr.events_per_s:,.0f} readings/s end to end", flush=True)
-
-    first = runs[0]
-    half = min(first.phases, key=lambda p: abs(p.rate - 0.5 * first.events_per_s))
-    print()
-    print(f"{'':28}{'events/s':>10}{'x raw':>8}{'peak RSS/worker':>17}")
-    print(f"{'raw aiokafka passthrough':28}{baseline:>10,.0f}{1.0:>8.2f}{'':>17}")
-    for wr in runs:
-        rss = ", ".join(f"{r:.0f}" for r in wr.rss_mb) + " MiB"
-        label = f"pipeline, {wr.workers} worker(s)"
-        print(f"{label:28}{wr.events_per_s:>10,.0f}{wr.events_per_s / baseline:>8.2f}{rss:>17}")
-    print()
-    print(
-        f"{'workers':>7} {'input/s':>8} {'stage':>7} "
-        f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'n':>5}"
-    )
-    for wr in runs:
-        for ph in wr.phases:
-            for stage in ("signal", "alert", "order"):
-                p = ph.pct(stage)
-                print(
-                    f"{wr.workers:>7} {ph.rate:>8,.0f} {stage:>7} {p['p50']:>8.1f} "
-                    f"{p['p95']:>8.1f} {p['p99']:>8.1f} {p['n']:>5}"
-                )
-    scaling = runs[1].events_per_s / first.events_per_s if len(runs) > 1 else None
-    print()
-    ratio = first.events_per_s / baseline
-    print(f"target pipeline ≥ 0.5 x raw: {ratio:.2f} x raw")
-    order = half.pct("order")
-    print(
-        f"target p99 event→order ≤ 50 ms at half the max rate ({half.rate:,.0f}/s): "
-        f"{order['p99']:.1f} ms"
-    )
-    if scaling is not None:
-        note = (
-            ""
-            if cores >= 4
-            else f" (this machine has {cores} cores: broker, sinks, bench and both workers "
-            "share them, so it cannot show 1.8x)"
+    results: dict[str, dict[str, Any]] = {}
+    for name in modes:
+        mode = Mode(name, args.batch_size if name == "batch" else 1)
+        raw_prefix = f"bench-{run_id}-raw-{name}."
+        ensure_topics(bs, raw_prefix, args.partitions)
+        records = mode.records(Feed(f"{run_id}raw", args.alert_share), args.events, args.partitions)
+        produce_backlog(bs, raw_prefix + mode.topic, records)
+        raw = raw_passthrough_rate(
+            bs, raw_prefix + mode.topic, raw_prefix + "passthrough", len(records), f"raw-{run_id}"
         )
-        print(f"target 2 workers ≥ 1.8 x 1 worker: {scaling:.2f}x{note}")
+        raw_readings = raw * args.events / len(records)
+        print(f"  raw aiokafka passthrough, {name}: {raw_readings:,.0f} readings/s", flush=True)
+        counts = worker_counts if name == "batch" else [1]
+        runs = [run_mode(bs, run_id, mode, w, args, logs) for w in counts]
+        results[name] = {"raw": raw_readings, "records": len(records), "runs": runs}
+    rss_idle = rss_loaded = float("nan")
+    if args.rss_sensors > 0:
+        rss_idle, rss_loaded = rss_with_sensors(bs, run_id, args.rss_sensors, args, logs)
+        print(
+            f"  RSS of one worker: {rss_idle:.0f} MiB idle, {rss_loaded:.0f} MiB with "
+            f"{args.rss_sensors:,} sensors' state",
+            flush=True,
+        )
+    doc = report(results, args, cores, rss_loaded, rss_idle)
     if args.json:
-        doc = {
-            "pipeline_events_per_s": round(first.events_per_s),
-            "baseline_events_per_s": round(baseline),
-            "throughput_ratio": round(ratio, 4),
-            "latency_ms": {k: round(order[k], 2) for k in ("p50", "p95", "p99")},
-            "rss_mb": round(max(r for wr in runs for r in wr.rss_mb), 1),
-            "detail": {
-                "cores": cores,
-                "events": args.events,
-                "alert_share": args.alert_share,
-                "partitions": args.partitions,
-                "half_rate_events_per_s": round(half.rate),
-                "workers": [
-                    {
-                        "workers": wr.workers,
-                        "events_per_s": round(wr.events_per_s),
-                        "rss_mb": [round(r, 1) for r in wr.rss_mb],
-                        "phases": [
-                            {
-                                "input_events_per_s": round(ph.rate),
-                                **{
-                                    s: {k: round(v, 2) for k, v in ph.pct(s).items()}
-                                    for s in ("signal", "alert", "order")
-                                },
-                            }
-                            for ph in wr.phases
-                        ],
-                    }
-                    for wr in runs
-                ],
-                "scaling_2_vs_1": round(scaling, 3) if scaling else None,
-            },
-        }
         print(json.dumps(doc))
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def report(
+    results: dict[str, dict[str, Any]],
+    args: argparse.Namespace,
+    cores: int,
+    rss_loaded: float,
+    rss_idle: float,
+) -> dict[str, Any]:
+    print()
+    print(f"{'':26}{'readings/s':>11}{'x raw':>8}{'p50 ms':>9}{'p99 ms':>9}{'peak RSS':>10}")
+    doc: dict[str, Any] = {"events": args.events, "rss_mb_100k_sensors": round(rss_loaded, 1)}
+    detail: dict[str, Any] = {
+        "cores": cores,
+        "alert_share": args.alert_share,
+        "partitions": args.partitions,
+        "batch_size": args.batch_size,
+        "rss_mb_idle": round(rss_idle, 1),
+    }
+    for name, res in results.items():
+        raw = res["raw"]
+        print(f"{'raw passthrough, ' + name:26}{raw:>11,.0f}{1.0:>8.2f}")
+        for r in res["runs"]:
+            lat = r.latency_ms or {}
+            label = f"{name}, {r.workers} worker(s)"
+            print(
+                f"{label:26}{r.events_per_s:>11,.0f}{r.events_per_s / raw:>8.3f}"
+                f"{lat.get('p50', float('nan')):>9.1f}{lat.get('p99', float('nan')):>9.1f}"
+                f"{max(r.rss_mb):>8.0f} MiB"
+            )
+        one = res["runs"][0]
+        lat = {k: round(one.latency_ms.get(k, float("nan")), 2) for k in ("p50", "p95", "p99")}
+        detail[name] = {
+            "raw_events_per_s": round(raw),
+            "records": res["records"],
+            "latency_input_events_per_s": round(one.latency_rate),
+            "runs": [
+                {
+                    "workers": r.workers,
+                    "events_per_s": round(r.events_per_s),
+                    "orders": r.orders,
+                    "rss_mb": [round(x, 1) for x in r.rss_mb],
+                }
+                for r in res["runs"]
+            ],
+        }
+        if name == "batch":
+            two = [r for r in res["runs"] if r.workers == 2]
+            doc.update(
+                pipeline_events_per_s=round(one.events_per_s),
+                baseline_events_per_s=round(raw),
+                throughput_ratio=round(one.events_per_s / raw, 4),
+                latency_ms=lat,
+                latency_samples=int(one.latency_ms.get("n", 0)),
+                workers_2_events_per_s=round(two[0].events_per_s) if two else None,
+                rss_mb=round(max(x for r in res["runs"] for x in r.rss_mb), 1),
+            )
+        else:
+            doc.update(
+                single_throughput_ratio=round(one.events_per_s / raw, 4),
+                single_latency_ms=lat,
+                single_latency_samples=int(one.latency_ms.get("n", 0)),
+            )
+    print(f"\nRSS with {args.rss_sensors:,} sensors' state: {rss_loaded:.0f} MiB")
+    doc["detail"] = detail
+    return doc
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="yujing bench", description=(__doc__ or "").splitlines()[0])
+    add_arguments(ap)
+    return run(ap.parse_args(argv))
 
 
 def add_bench_command(sub: Any) -> None:
     b = sub.add_parser(
         "bench",
-        help="end-to-end benchmark: pipeline vs raw aiokafka, latency, 1 and 2 workers, RSS",
+        help="end-to-end benchmark: batches and single readings vs raw aiokafka, latency, RSS",
     )
     add_arguments(b)
     b.set_defaults(func=run)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -85,7 +85,7 @@ class Batcher:
             out.append(self._upload(where))
         return out
 
-    def flush(self) -> list[Event]:
+    def flush(self) -> list[ReadingBatch]:
         """Every buffer's upload, now (the end of a run)."""
         return [self._upload(where) for where in list(self._buffers)]
 

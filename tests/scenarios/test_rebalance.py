@@ -27,7 +27,8 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 from support import read_all, source_topics, wait_for, wait_settled
 
-from benchmarks.e2e import Feed, backlog, metric_sum, produce_backlog
+from benchmarks.feed import Feed, backlog, produce_backlog
+from benchmarks.stack import metric_sum
 from schemas.registry import DISPATCH_ORDERS, READINGS, SIGNALS, SLA_BREACHES
 from streams.dev.broker import find_free_port
 from streams.dev.runner import Child, spawn, wait_http

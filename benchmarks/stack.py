@@ -1,0 +1,113 @@
+"""The processes a benchmark measures: SMS/voice stubs and worker processes on one prefix.
+
+Outside the flow: ``yujing bench`` starts them against a broker, reads their
+``/metrics`` and their memory. Nothing here is timed itself.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from pathlib import Path
+
+from streams.dev.broker import find_free_port
+from streams.dev.runner import Child, get_json, spawn, wait_http
+from streams.runtime.kafka_io import ensure_topics
+
+
+def metric_sum(webs: list[str], name: str, labels: str = "") -> float:
+    """The sum over workers of one sample (``labels`` as written inside ``{}``, or none)."""
+    want = f"{name}{{{labels}}} " if labels else f"{name} "
+    total = 0.0
+    for web in webs:
+        try:
+            with urllib.request.urlopen(f"{web}/metrics", timeout=5) as resp:
+                for line in resp.read().decode().splitlines():
+                    if line.startswith(want):
+                        total += float(line.split()[-1])
+        except OSError:
+            pass
+    return total
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory now (``VmRSS``) or at its peak (``VmHWM``), MiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def peak_rss_mb(pid: int) -> float:
+    return rss_mb(pid, "VmHWM")
+
+
+class Stack:
+    """Sinks + ``workers`` worker processes on one topic prefix (one consumer group)."""
+
+    def __init__(self, bs: str, prefix: str, workers: int, partitions: int, logs: Path) -> None:
+        self.bs, self.prefix, self.logs = bs, prefix, logs
+        self.children: list[Child] = []
+        self.webs: list[str] = []
+        sms, voice = find_free_port(), find_free_port()
+        self.env = {
+            "YUJING_KAFKA_BOOTSTRAP": bs,
+            "YUJING_APP_ID": f"yujing-{prefix.rstrip('.')}",
+            "YUJING_TOPIC_PREFIX": prefix,
+            "YUJING_PARTITIONS": str(partitions),
+            "YUJING_SMS_URL": f"http://127.0.0.1:{sms}",
+            "YUJING_VOICE_URL": f"http://127.0.0.1:{voice}",
+            "YUJING_SESSION_TIMEOUT_S": "10",
+        }
+        ensure_topics(bs, prefix, partitions)
+        sinks = spawn(
+            "sinks",
+            ["sinks", "--sms-port", str(sms), "--voice-port", str(voice)],
+            self.env,
+            logs,
+        )
+        self.children.append(sinks)
+        wait_http(sinks, f"http://127.0.0.1:{sms}/healthz", timeout=30)
+        self.workers: list[Child] = []
+        for w in range(workers):
+            port = find_free_port()
+            env = {
+                **self.env,
+                "YUJING_WEB_PORT": str(port),
+                "YUJING_DATA_DIR": str(logs / f"worker-{w}"),
+            }
+            child = spawn(f"worker-{w}", ["worker", "--loglevel", "warning"], env, logs)
+            self.children.append(child)
+            self.workers.append(child)
+            self.webs.append(f"http://127.0.0.1:{port}")
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        """Every worker ready, and between them every partition of the readings topic."""
+        deadline = time.monotonic() + timeout
+        for child, web in zip(self.workers, self.webs, strict=True):
+            wait_http(child, f"{web}/ready", timeout=max(1.0, deadline - time.monotonic()))
+        # A worker ready before the next one joined is rebalancing again by now:
+        # wait until every worker answers ready in two passes a second apart.
+        passes = 0
+        while passes < 2 and time.monotonic() < deadline:
+            ok = all(get_json(f"{web}/ready")[0] == 200 for web in self.webs)
+            passes = passes + 1 if ok else 0
+            time.sleep(1.0)
+
+    def wait_metric(self, name: str, labels: str, want: float, timeout: float) -> float:
+        """Poll the workers until ``name`` sums to at least ``want``; its value."""
+        deadline = time.monotonic() + timeout
+        got = 0.0
+        while time.monotonic() < deadline:
+            got = metric_sum(self.webs, name, labels)
+            if got >= want:
+                return got
+            time.sleep(0.5)
+        raise TimeoutError(f"{name}{{{labels}}}: {got:.0f} of {want:.0f} within {timeout:g} s")
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            child.stop()
