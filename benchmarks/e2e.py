@@ -34,6 +34,7 @@ it prints figures against the same run's baseline and asserts none.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import statistics
@@ -47,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import bootstrap, raw_passthrough_rate
-from benchmarks.feed import Feed, Record, backlog, batch_backlog, produce_backlog, producer
+from benchmarks.feed import Feed, Record, backlog, batch_backlog, produce_backlog
 from benchmarks.stack import Stack, metric_sum, peak_rss_mb, rss_mb
 from schemas import Alert, DispatchOrder
 from schemas.codec import decode, encode
@@ -120,29 +121,42 @@ def processing_rate(feed: Feed, times: dict[str, int]) -> float:
 
 def paced(bs: str, topic: str, feed: Feed, mode: Mode, rate: float, readings: int) -> None:
     """``readings`` readings at ``rate`` a second, uploaded as ``mode`` records; each
-    reading's event time is its upload time."""
-    p = producer(bs)
-    per = mode.size
-    t0 = time.perf_counter()
-    sent = 0
-    while sent < readings:
-        delay = t0 + sent / rate - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        now = datetime.now(UTC)
-        k = min(per, readings - sent)
-        if per == 1:
-            key, value = feed.next(now)
-            p.send(topic, key=key, value=value)
-        else:
-            g = Batcher(int(os.environ.get("YUJING_PARTITIONS", "2")), per, gateway_id="bench")
-            for _ in range(k):
-                g.add(feed.reading(now))
-            for b in g.flush():
-                p.send(topic, key=b.sensor_group.encode(), value=encode(b))
-        sent += k
-    p.flush(timeout=120)
-    p.close()
+    reading's event time is its upload time (aiokafka: kafka-python's pure Python
+    checksums cannot keep up with batch records)."""
+    asyncio.run(_paced(bs, topic, feed, mode, rate, readings))
+
+
+async def _paced(bs: str, topic: str, feed: Feed, mode: Mode, rate: float, readings: int) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    p = AIOKafkaProducer(bootstrap_servers=bs, acks="all", linger_ms=0, max_request_size=1 << 20)
+    await p.start()
+    partitions = int(os.environ.get("YUJING_PARTITIONS", "2"))
+    pending = []
+    try:
+        t0 = time.perf_counter()
+        sent = 0
+        while sent < readings:
+            delay = t0 + sent / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            now = datetime.now(UTC)
+            k = min(mode.size, readings - sent)
+            if mode.size == 1:
+                key, value = feed.next(now)
+                pending.append(await p.send(topic, key=key, value=value))
+            else:
+                g = Batcher(partitions, mode.size, gateway_id="bench")
+                for _ in range(k):
+                    g.add(feed.reading(now))
+                for b in g.flush():
+                    key, value = b.sensor_group.encode(), encode(b)
+                    pending.append(await p.send(topic, key=key, value=value))
+            sent += k
+        for fut in pending:
+            await fut
+    finally:
+        await p.stop()
 
 
 def run_mode(

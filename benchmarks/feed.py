@@ -77,18 +77,6 @@ def batch_backlog(feed: Feed, n: int, partitions: int, size: int) -> list[Record
     return [(b.sensor_group.encode(), encode(b)) for b in out]
 
 
-def producer(bootstrap: str) -> Any:
-    from kafka import KafkaProducer
-
-    return KafkaProducer(
-        bootstrap_servers=bootstrap,
-        acks="all",
-        linger_ms=0,
-        max_in_flight_requests_per_connection=5,
-        max_request_size=1 << 20,
-    )
-
-
 def produce_backlog(bootstrap: str, topic: str, records: list[Record]) -> None:
     """Write ``records`` with aiokafka (its checksums are compiled; kafka-python's pure
     Python ones write 100 KB batch records at a few MB/s, slower than the pipeline)."""
