@@ -303,13 +303,17 @@ def report(
 ) -> dict[str, Any]:
     print()
     print(f"{'':26}{'readings/s':>11}{'x raw':>8}{'p50 ms':>9}{'p99 ms':>9}{'peak RSS':>10}")
-    doc: dict[str, Any] = {"events": args.events, "rss_mb_100k_sensors": round(rss_loaded, 1)}
+    measured = rss_loaded == rss_loaded  # not NaN: the memory run ran
+    doc: dict[str, Any] = {
+        "events": args.events,
+        "rss_mb_100k_sensors": round(rss_loaded, 1) if measured else None,
+    }
     detail: dict[str, Any] = {
         "cores": cores,
         "alert_share": args.alert_share,
         "partitions": args.partitions,
         "batch_size": args.batch_size,
-        "rss_mb_idle": round(rss_idle, 1),
+        "rss_mb_idle": round(rss_idle, 1) if measured else None,
     }
     for name, res in results.items():
         raw = res["raw"]
@@ -355,7 +359,8 @@ def report(
                 single_latency_ms=lat,
                 single_latency_samples=int(one.latency_ms.get("n", 0)),
             )
-    print(f"\nRSS with {args.rss_sensors:,} sensors' state: {rss_loaded:.0f} MiB")
+    if measured:
+        print(f"\nRSS with {args.rss_sensors:,} sensors' state: {rss_loaded:.0f} MiB")
     doc["detail"] = detail
     return doc
 
