@@ -117,35 +117,6 @@ class Detection:
             bounds, x, state, now, reading.sensor_id, reading.place_id, reading.sensor_id
         )
 
-    def observe_readings(
-        self,
-        readings: Iterable[SensorReading],
-        state_of: Callable[[str], KeyState | None],
-        now: datetime,
-    ) -> tuple[list[RiskSignal | SensorHealth], dict[str, KeyState]]:
-        """:meth:`observe_reading` over ``readings`` in their order (a gateway's batch),
-        each sensor's state carried from one of its readings to the next.
-
-        ``state_of(sensor_id)``: the state a sensor starts the batch from. Returns every
-        signal and re-check verdict, in order, and the newest state of each sensor
-        whose state changed: what the batch's readings one by one would have produced
-        and stored.
-        """
-        start: dict[str, KeyState | None] = {}
-        live: dict[str, Live] = {}
-
-        def live_of(sid: str) -> Live:
-            key = live.get(sid)
-            if key is None:
-                start[sid] = state_of(sid)
-                key = live[sid] = self.load(start[sid])
-            return key
-
-        outputs = self.observe_many(readings, live_of, now)
-        newest = {sid: self.dump(key) for sid, key in live.items()}
-        changed = {k: v for k, v in newest.items() if v != start[k]}
-        return outputs, changed
-
     def observe_many(
         self, readings: Iterable[SensorReading], live_of: Callable[[str], Live], now: datetime
     ) -> list[RiskSignal | SensorHealth]:

@@ -1,4 +1,5 @@
-"""A gateway batch is detected exactly as its readings one by one (Detection.observe_readings)."""
+"""Live detectors over a gateway batch (Detection.load / observe_many / dump) raise the
+signals and leave the state of the same readings one by one through the JSON path."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from schemas import SensorReading
 from streams.core.shared.catalogue import load_catalogue
 from streams.core.signals.detect import Detection, KeyState
+from streams.core.signals.live import Live
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=1)
@@ -70,27 +72,14 @@ def test_batches_raise_the_same_signals_and_leave_the_same_state(
         i += size
         if not chunk:
             break
-        outputs, changed = DETECTION.observe_readings(chunk, states.get, NOW)
-        got += outputs
-        states.update(changed)
+        live: dict[str, Live] = {}
+
+        def live_of(sid: str, live: dict[str, Live] = live) -> Live:
+            if sid not in live:
+                live[sid] = DETECTION.load(states.get(sid))
+            return live[sid]
+
+        got += DETECTION.observe_many(chunk, live_of, NOW)
+        states.update({sid: DETECTION.dump(key) for sid, key in live.items()})  # the commit
     assert got == want_out
     assert states == want_states
-
-
-def test_only_changed_states_are_returned() -> None:
-    r = SensorReading(
-        reading_id="r1",
-        sensor_id="gas-1",
-        sensor_kind="gas_lel",
-        place_id="site.a",
-        value=2.0,
-        event_time=T0,
-    )
-    _, changed = DETECTION.observe_readings([r], lambda sid: None, NOW)
-    assert set(changed) == {"gas-1"}
-    again = r.model_copy(update={"reading_id": "r2", "event_time": T0 + timedelta(minutes=1)})
-    _, unchanged = DETECTION.observe_readings([again], changed.get, NOW)
-    assert unchanged == {}  # a threshold below its limit learns nothing: no write
-    unwatched = r.model_copy(update={"sensor_id": "x-1", "sensor_kind": "not_watched"})
-    outputs, changed = DETECTION.observe_readings([unwatched], {"x-1": "{}"}.get, NOW)
-    assert (outputs, changed) == ([], {}), "a state the batch left as it was is not written"
