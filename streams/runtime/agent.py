@@ -30,11 +30,17 @@ if TYPE_CHECKING:
 
 @dataclass
 class Result:
-    """What the core made of one event: outputs to publish, then state to commit."""
+    """What the core made of one event: outputs to publish, then state to commit.
+
+    The commit runs at once, in memory; tables write it at the next checkpoint, once
+    the broker has the outputs. ``settle``: wait for this event's outputs before the
+    commit and before the next event (for a handler whose next step reads them back).
+    """
 
     outputs: Sequence[Event] = ()
     commit: Callable[[], None] | None = None
     dead_letter: tuple[DeadLetterReason, str] | None = None
+    settle: bool = False
 
 
 @dataclass(frozen=True)

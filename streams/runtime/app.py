@@ -27,7 +27,8 @@ from streams.runtime import failpoints, lag, web
 from streams.runtime.agent import Handler
 from streams.runtime.agents import AGENTS
 from streams.runtime.agents.assess_scopes import TABLE as SCOPE_WINDOWS
-from streams.runtime.consumer import use_strict_offsets
+from streams.runtime.checkpoint import Checkpoint
+from streams.runtime.consumer import guard_commits, use_strict_offsets
 from streams.runtime.context import Config, Context
 from streams.runtime.hop import Hop
 from streams.runtime.metrics import Metrics
@@ -98,12 +99,20 @@ def create_pipeline(
         )
         for name in TOPICS
     }
-    publisher = Publisher(topics, metrics)
-    context = Context(settings, clock, metrics, config, app, publisher.publish)
+    # outputs left in flight; delivered, then state written, before every offset commit
+    checkpoint = Checkpoint(Publisher(topics, metrics), failpoints.die_in_flight(settings))
+    guard_commits(app, checkpoint.commit)
+
+    async def revoked(*_: Any, **__: Any) -> None:
+        await checkpoint.revoke(app.producer.flush)
+
+    app.on_partitions_revoked.connect(revoked)
+    context = Context(settings, clock, metrics, config, app, checkpoint)
     events_in = {name: metrics.events_in.labels(name) for name in TOPICS}
 
     def make_hop(stage: str, spec: TopicSpec, handler: Handler) -> Hop:
-        return Hop(stage, spec.name, handler, publisher, metrics, clock, settings.max_message_bytes)
+        max_payload = settings.max_message_bytes
+        return Hop(stage, spec.name, handler, checkpoint, metrics, clock, max_payload)
 
     wiring = Wiring(
         app=app,

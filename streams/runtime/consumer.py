@@ -62,17 +62,13 @@ log = logging.getLogger(__name__)
 YIELD_EVERY = 100
 
 OnReseek = Callable[[TP, int], None]
-BeforeCommit = Callable[[], Awaitable[object]]
+#: Runs the offset commit it is given, around whatever must come first (a checkpoint).
+CommitGuard = Callable[[Callable[[], Awaitable[bool]]], Awaitable[bool]]
 
 
-def before_commit(app: Any, hook: BeforeCommit) -> None:
-    """Await ``hook`` before every offset commit of ``app``'s consumer."""
-    hooks: list[BeforeCommit] = app.__dict__.setdefault("_yujing_before_commit", [])
-    hooks.append(hook)
-
-
-def before_commit_hooks(app: Any) -> list[BeforeCommit]:
-    return list(app.__dict__.get("_yujing_before_commit", ()))
+def guard_commits(app: Any, guard: CommitGuard) -> None:
+    """Run every offset commit of ``app``'s consumer through ``guard``."""
+    app.__dict__["_yujing_commit_guard"] = guard
 
 
 class StrictOffsetConsumer(faust_aiokafka.Consumer):
@@ -104,11 +100,17 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
         return offset
 
     async def _commit_tps(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
-        # State kept live between commits goes to its table first: Faust's commit then
-        # flushes the producer, changelogs included, before it commits the offsets.
-        for hook in before_commit_hooks(self.app):
-            await hook()
-        return bool(await super()._commit_tps(tps, start_new_transaction))
+        # Outputs in flight and state kept between commits go out first (the
+        # checkpoint): Faust's commit then flushes the producer, changelogs included,
+        # before it works out and commits the offsets, all under the guard.
+        tps = list(tps)
+        faust_commit = super()._commit_tps
+
+        async def commit() -> bool:
+            return bool(await faust_commit(tps, start_new_transaction))
+
+        guard: CommitGuard | None = self.app.__dict__.get("_yujing_commit_guard")
+        return await commit() if guard is None else await guard(commit)
 
     # -- seeks: each one forgets what was handed over before it ------------------
 

@@ -3,10 +3,11 @@
 Where this sits: handed to every agent's ``build`` (:mod:`streams.runtime.agent`)
 when a worker starts, for every hop of the flow (reading → signal → alert →
 order → notification). It replaces a service locator: an agent sees the
-settings, the clock, the metrics, the loaded configuration, its tables, a way
-to publish and wait, objects shared between agents by name, and three hooks
-(partitions revoked, shutdown, the partitions it is active for) — never the
-Faust app itself.
+settings, the clock, the metrics, the loaded configuration, its tables (whose
+writes are staged until the next checkpoint, :mod:`streams.runtime.checkpoint`),
+a way to publish and wait, objects shared between agents by name, and hooks
+(partitions revoked, shutdown, live state to keep, the partitions it is active
+for) — never the Faust app itself.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from streams.core.shared.district_gen import load_district
 from streams.core.shared.regions import RegionIndex
 from streams.core.signals import baseline
 from streams.core.signals.detect import Detection
-from streams.runtime.consumer import before_commit
+from streams.runtime.checkpoint import Checkpoint, Store
 from streams.runtime.metrics import Metrics
 from streams.runtime.settings import Settings
+from streams.runtime.staged import StagedTable
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
-Table = Any  # a Faust table with JSON keys and values (dict-like)
+Table = StagedTable  # a Faust table with JSON keys and values, its writes staged
 
 
 @dataclass
@@ -80,24 +82,27 @@ class Context:
     metrics: Metrics
     config: Config
     _app: faust.App = field(repr=False)
-    _send: Callable[[Sequence[Event]], Awaitable[None]] = field(repr=False)
+    _checkpoint: Checkpoint = field(repr=False)
     _tables: dict[str, Table] = field(default_factory=dict, repr=False)
     _shared: dict[str, object] = field(default_factory=dict, repr=False)
 
     def table(self, name: str) -> Table:
-        """The changelog-backed table ``name`` (JSON keys and values, never pickle)."""
+        """The changelog-backed table ``name`` (JSON keys and values, never pickle); what
+        is written to it reaches the changelog at the next checkpoint."""
         if name not in self._tables:
-            self._tables[name] = self._app.Table(
+            table = self._app.Table(
                 name,
                 default=None,
                 partitions=self.settings.partitions,
                 schema=faust.Schema(key_serializer="json", value_serializer="json"),
             )
+            staged = self._tables[name] = StagedTable(table)
+            self._checkpoint.keep(staged)
         return self._tables[name]
 
     async def send(self, outputs: Sequence[Event]) -> None:
         """Publish ``outputs`` to their topics and wait until the broker has them all."""
-        await self._send(outputs)
+        await self._checkpoint.publisher.publish(outputs)
 
     def shared(self, name: str, make: Callable[[], T]) -> T:
         """One object per worker under ``name``, made on first use, for agents that share it."""
@@ -116,13 +121,10 @@ class Context:
 
         self._app.on_partitions_revoked.connect(revoked)
 
-    def before_commit(self, callback: Callable[[], Awaitable[object]]) -> None:
-        """Await ``callback`` before every offset commit (live state to its table)."""
-        before_commit(self._app, callback)
-
-    async def flush_producer(self) -> None:
-        """Wait until the worker's producer has sent everything it holds (changelogs too)."""
-        await self._app.producer.flush()
+    def keep(self, store: Store) -> None:
+        """Write live state ``store`` (into its tables) at every checkpoint, and make it
+        forget when partitions move."""
+        self._checkpoint.keep(store, live=True)
 
     def on_shutdown(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Await ``callback`` before the worker shuts down (close sessions, say)."""

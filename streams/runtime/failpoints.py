@@ -6,7 +6,10 @@ SLA breach is on the broker and before the order tracker stores its mark (the
 breach read-back must then keep it from being published twice);
 ``lose_handover:<topic>`` makes the consumer lose one record on its way to an
 agent (the stall watchdog must then read it again; see
-:mod:`streams.runtime.consumer`).
+:mod:`streams.runtime.consumer`); ``die_with_outputs_in_flight:<n>`` exits like
+``kill -9`` as soon as one event leaves at least ``n`` outputs in flight, its
+state moved on in memory (nothing of it may be lost or doubled after a restart;
+see :mod:`streams.runtime.checkpoint`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ log = logging.getLogger(__name__)
 
 DIE_AFTER_BREACH = "die_after_breach"
 LOSE_HANDOVER = "lose_handover:"
+DIE_IN_FLIGHT = "die_with_outputs_in_flight:"
 
 
 def die_after_breach(settings: Settings, breached: bool) -> None:
@@ -35,3 +39,10 @@ def lost_handover_topic(settings: Settings) -> str | None:
     if not settings.failpoint.startswith(LOSE_HANDOVER):
         return None
     return settings.topic(settings.failpoint.removeprefix(LOSE_HANDOVER))
+
+
+def die_in_flight(settings: Settings) -> int:
+    """How many outputs in flight make the worker exit (0: never; the failpoint unset)."""
+    if not settings.failpoint.startswith(DIE_IN_FLIGHT):
+        return 0
+    return int(settings.failpoint.removeprefix(DIE_IN_FLIGHT))

@@ -6,19 +6,24 @@ notification), after :mod:`streams.runtime.wiring` has decoded the event once.
 :class:`~streams.runtime.agent.Result`: a handler failure or a dead-letter
 verdict becomes a dead letter with the reason, the source position and the
 original bytes, and the stream goes on (an exception escaping an agent would
-ack the message and lose it); the outputs are published, and the handler's
-state is committed only once the broker has every output.
+ack the message and lose it); the outputs are handed to the producer and left in
+flight, and the handler's state moves on in memory at once: it reaches a table's
+changelog only at the next checkpoint, after the broker has every output
+(:mod:`streams.runtime.checkpoint`). A handler that must see its outputs on the
+broker first (:attr:`~streams.runtime.agent.Result.settle`) gets them awaited.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from schemas import DeadLetterReason, Event
 from streams.runtime.agent import Handler, Result, Source
+from streams.runtime.checkpoint import Checkpoint
 from streams.runtime.context import Clock
 from streams.runtime.metrics import Metrics
 from streams.runtime.publish import Pending, Publisher, dead_letter
@@ -34,7 +39,7 @@ class Hop:
         stage: str,
         topic: str,
         handler: Handler,
-        publisher: Publisher,
+        checkpoint: Checkpoint,
         metrics: Metrics,
         clock: Clock,
         max_payload: int,
@@ -42,7 +47,8 @@ class Hop:
         self.stage = stage
         self.topic = topic  # the registry name: a bounded metric label
         self.handler = handler
-        self._publisher = publisher
+        self._checkpoint = checkpoint
+        self._publisher: Publisher = checkpoint.publisher
         self._metrics = metrics
         self._clock = clock
         self._max_payload = max_payload
@@ -50,15 +56,10 @@ class Hop:
         self._seconds = metrics.stage_seconds.labels(stage)
 
     async def run(self, model: Event, source: Source, key: Any, value: Any) -> None:
-        """Handle one decoded event; return once every output is on the broker.
+        """Handle one decoded event: outputs in flight, state moved on (see the module).
 
-        A handler with a ``guard`` (a lock, see :meth:`streams.runtime.live.LiveTable.guarded`)
-        runs under it from its first step to its state's commit."""
-        guard = getattr(self.handler, "guard", None)
-        if guard is None:
-            await self._run(model, source, key, value)
-            return
-        async with guard:
+        Runs under the checkpoint's gate, so a checkpoint never sees half an event."""
+        async with self._checkpoint.gate:
             await self._run(model, source, key, value)
 
     async def _run(self, model: Event, source: Source, key: Any, value: Any) -> None:
@@ -72,14 +73,16 @@ class Hop:
             log.exception("%s: processing failed", self.stage)
             reason, detail = DeadLetterReason.PROCESSING_ERROR, f"{type(err).__name__}: {err}"
             await self.dead_letter(source, key, value, reason, detail, pending)
-            await self._publisher.deliver(pending, self.stage)
+            self._checkpoint.leave(pending)
             return
         if result.dead_letter is not None:
             await self.dead_letter(source, key, value, *result.dead_letter, pending)
         await self._publisher.send(result.outputs, pending)
-        await self._publisher.deliver(pending, self.stage)
+        if result.settle:
+            await self._publisher.deliver(pending, self.stage)
         if result.commit is not None:
-            result.commit()  # state moves on only once its outputs are safe
+            result.commit()  # in memory; written at the checkpoint, after the outputs
+        self._checkpoint.leave(pending)
         self._seconds.observe(time.perf_counter() - started)
 
     async def dead_letter(
@@ -98,8 +101,16 @@ class Hop:
         await self._publisher.send([dl], pending)
         self._metrics.dead_letters.labels(reason.value, self.topic).inc()
 
-    async def deliver(self, pending: Pending) -> None:
-        await self._publisher.deliver(pending, self.stage)
+    async def reject(
+        self, source: Source, key: Any, bad: Sequence[tuple[Any, DeadLetterReason, str, int | None]]
+    ) -> None:
+        """Dead-letter input that never reached a handler: ``(value, reason, detail, item)``
+        each (``item``: its index in a batch record, or ``None`` for the whole record)."""
+        pending = Pending()
+        async with self._checkpoint.gate:
+            for value, reason, detail, item in bad:
+                await self.dead_letter(source, key, value, reason, detail, pending, item)
+            self._checkpoint.leave(pending)
 
     def now(self) -> datetime:
         return self._clock()

@@ -1,28 +1,23 @@
-"""Live state: per-key objects kept in memory between offset commits, written once per commit.
+"""Live state: per-key objects kept in memory between checkpoints, written once per checkpoint.
 
 Where this sits: under the ``detect`` agent (reading → **signal**), between its
 handlers and the changelog-backed table of sensor state. Rebuilding a key's
 detectors from JSON on every reading and writing the table (one changelog record)
 per reading cost more than the detection itself. Here a key's state stays a live
 object (:class:`~streams.core.signals.detect.Live`) from the first event that
-needs it; the handlers mark what they changed once the event's outputs are
-delivered, and :meth:`LiveTable.flush` writes each changed key to the table once,
-just before the consumer commits offsets (Faust flushes the producer, changelog
-included, before it commits), and when partitions are revoked. So the table, and
-with it a restart or the next owner of a partition, never holds less than what
-the committed offsets say was processed.
-
-An event's handler runs under :attr:`LiveTable.lock` from its first step until
-its outputs are delivered and its state marked (:class:`~streams.runtime.hop.Hop`
-holds it), and a flush takes the same lock: a flush never writes the half of an
-event whose outputs are still in flight. At most ``max_live`` keys stay in memory;
-beyond that the least recently used unchanged ones are dropped (they reload from
-the table when next needed).
+needs it; the handlers mark what they changed, and :meth:`LiveTable.flush` writes
+each changed key to the table once, at the checkpoint before the consumer commits
+offsets and when partitions are revoked (:mod:`streams.runtime.checkpoint`: after
+the outputs in flight are delivered, under the gate no event holds half done).
+So the table, and with it a restart or the next owner of a partition, never holds
+less than what the committed offsets say was processed, nor state whose outputs
+could still be lost. At most ``max_live`` keys stay in memory; beyond that the
+least recently used unchanged ones are dropped (they reload from the table when
+next needed).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -33,11 +28,10 @@ from streams.runtime.partitioning import partition_of
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class LiveTable(Generic[T]):
-    """Live objects in front of a Faust table whose keys are the source topics' keys."""
+    """Live objects in front of a staged table whose keys are the source topics' keys."""
 
     def __init__(
         self,
@@ -56,7 +50,6 @@ class LiveTable(Generic[T]):
         self._max_live = max_live
         self._live: OrderedDict[str, T] = OrderedDict()
         self._dirty: set[str] = set()
-        self.lock = asyncio.Lock()
         self.written = 0  # keys written to the table so far (a metric's source)
 
     def get(self, key: str) -> T:
@@ -82,24 +75,19 @@ class LiveTable(Generic[T]):
 
     def mark(self, keys: Any) -> Callable[[], None]:
         """A commit (for a handler's :class:`~streams.runtime.agent.Result`) that marks
-        ``keys`` changed once the event's outputs are delivered."""
+        ``keys`` changed, to be written at the next checkpoint."""
 
         def commit() -> None:
             self._dirty.update(keys)
 
         return commit
 
-    def guarded(self, handler: F) -> F:
-        """``handler``, to be run under :attr:`lock` by its hop (see the module docstring)."""
-        handler.guard = self.lock  # type: ignore[attr-defined]
-        return handler
-
     def flush(self) -> int:
-        """Write every changed key to the table (and its changelog) once; how many.
+        """Stage every changed key's state in the table once; how many.
 
-        Call under :attr:`lock`. The changelog record goes to the key's own partition
-        (Kafka's default partitioner on the key, as the source topics are keyed), as
-        Faust's table would send it from one of the key's events."""
+        The changelog record goes to the key's own partition (Kafka's default
+        partitioner on the key, as the source topics are keyed), as Faust's table
+        would send it from one of the key's events."""
         if not self._dirty:
             return 0
         table, n = self._table, 0
@@ -107,26 +95,16 @@ class LiveTable(Generic[T]):
             obj = self._live.get(key)
             if obj is None:
                 continue
-            value = self._dump(obj)
-            if table.data.get(key) == value:
-                continue
-            table.data[key] = value
-            table.send_changelog(partition_of(key.encode(), self._partitions), key, value)
+            table.put(key, self._dump(obj), partition_of(key.encode(), self._partitions))
             n += 1
         self._dirty.clear()
         self.written += n
         return n
 
-    async def flush_locked(self) -> int:
-        async with self.lock:
-            return self.flush()
-
-    async def revoke(self) -> None:
-        """Partitions are moving: write what changed, then forget every live object (the
-        table is restored for whatever this worker is assigned next)."""
-        async with self.lock:
-            self.flush()
-            self._live.clear()
+    def forget(self) -> None:
+        """Partitions are moving (after a flush): forget every live object."""
+        self._live.clear()
+        self._dirty.clear()
 
     def _evict(self) -> None:
         for key in list(self._live):

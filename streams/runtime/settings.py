@@ -55,6 +55,7 @@ _NAME = re.compile(r"[A-Za-z0-9._-]*")  # what Kafka allows in a topic name
 _BROKER = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[^\s:,\[\]/]+)(:(\d{1,5}))?")
 _FAILPOINT = re.compile(
     r"die_after_breach|die_after_call_placed|die_after_call_receipt|lose_handover:.+"
+    r"|die_with_outputs_in_flight:[1-9][0-9]*"
 )
 
 
@@ -89,7 +90,8 @@ def _failpoint(value: str) -> str:
     if value and not _FAILPOINT.fullmatch(value):
         raise ValueError(
             "known failpoints: die_after_breach, die_after_call_placed, "
-            "die_after_call_receipt, lose_handover:<registry topic>"
+            "die_after_call_receipt, lose_handover:<registry topic>, "
+            "die_with_outputs_in_flight:<n>"
         )
     return value
 

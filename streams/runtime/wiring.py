@@ -30,7 +30,6 @@ from schemas.registry import BY_SCHEMA, TOPICS, TopicSpec
 from streams.runtime.agent import Agent, Handlers, Source
 from streams.runtime.hop import Hop
 from streams.runtime.partitioning import partition_of
-from streams.runtime.publish import Pending
 
 HopFactory = Callable[[str, TopicSpec, Any], Hop]
 
@@ -171,11 +170,8 @@ class Wiring:
                     check=same_partition(spec, message.partition, self.partitions),
                 )
                 if bad:  # each bad item on its own; the good ones go on
-                    pending = Pending()
-                    for b in bad:
-                        r, d = b.error.reason, b.error.detail
-                        await first.dead_letter(source, key, b.raw, r, d, pending, b.index)
-                    await first.deliver(pending)
+                    errors = [(b.raw, b.error.reason, b.error.detail, b.index) for b in bad]
+                    await first.reject(source, key, errors)
                 if found is None:
                     return
                 model = found
@@ -187,9 +183,7 @@ class Wiring:
                     "producers must key this topic by that field",
                 )
         except DecodeError as err:
-            pending = Pending()
-            await first.dead_letter(source, key, value, err.reason, err.detail, pending)
-            await first.deliver(pending)
+            await first.reject(source, key, [(value, err.reason, err.detail, None)])
             return
         for hop in entry.hops:
             await hop.run(model, source, key, value)

@@ -11,6 +11,16 @@ Workers run with ``YUJING_STALL_AFTER_S=5``: if a record were still lost on its
 way to an agent, the watchdog would re-read it within seconds; each scenario
 prints how often that happened (``yujing_offset_reseeks_total``), and
 ``test_a_lost_handover_is_read_again`` proves the watchdog itself.
+
+Issue 12: outputs are not awaited one by one (``streams.runtime.checkpoint``): an
+event's outputs are left with the producer, its detectors move on in memory, and
+the next event starts. ``test_a_kill_9_with_a_batch_outputs_in_flight_...`` kills
+the worker (failpoint ``die_with_outputs_in_flight:3``: the way ``kill -9`` would,
+at exactly that moment) right after the detect agent handed over the signals of a
+gateway batch carrying several alarms: none has reached the broker, the sensors'
+state has moved past them in memory, nothing of either is committed. After a
+restart the batch is read again and every alarm is exactly one signal, one alert
+and one order.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ import json
 import random
 import time
 import urllib.request
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +43,7 @@ from schemas import (
     DispatchOrder,
     NotificationReceipt,
     NotificationRequest,
+    ReadingBatch,
     SensorReading,
 )
 from schemas.codec import decode
@@ -40,6 +51,7 @@ from schemas.registry import ALERTS, DEAD_LETTERS, DISPATCH_ORDERS, NOTIFICATION
 from schemas.signal import RiskSignal
 from streams.dev.broker import find_free_port
 from streams.dev.runner import Child, spawn, wait_http
+from streams.runtime.partitioning import partition_of
 
 pytestmark = pytest.mark.integration
 
@@ -226,3 +238,65 @@ def test_a_lost_handover_is_read_again(stack_factory) -> None:
     ]
     assert samples and sum(float(s.split()[-1]) for s in samples) >= 1.0, samples
     assert "failpoint lose_handover" in (stack.tmp / "worker.log").read_text()
+
+
+ALARMS = 6  # alarms in the batch: its detect event leaves six signals in flight
+
+
+def one_partition(prefix: str, n: int, partitions: int) -> list[str]:
+    """``n`` sensor ids that fall in partition 0, as a gateway batches them."""
+    found: list[str] = []
+    k = 0
+    while len(found) < n:
+        sensor = f"{prefix}-{k}"
+        if partition_of(sensor.encode(), partitions) == 0:
+            found.append(sensor)
+        k += 1
+    return found
+
+
+def batch(cycle: int, partitions: int) -> tuple[ReadingBatch, list[SensorReading]]:
+    sensors = one_partition(f"flight{cycle}", ALARMS + 20, partitions)
+    alarms = [gas(s) for s in sensors[:ALARMS]]
+    quiet = [gas(s, 1.0) for s in sensors[ALARMS:]]
+    readings = [*quiet[:10], *alarms, *quiet[10:]]
+    record = ReadingBatch(
+        batch_id=f"flight-batch-{cycle}",
+        gateway_id="gw-test",
+        sensor_group=readings[0].sensor_id,
+        event_time=datetime.now(UTC),
+        readings=readings,
+    )
+    return record, alarms
+
+
+def test_a_kill_9_with_a_batch_outputs_in_flight_loses_and_doubles_nothing(
+    stack_factory,
+) -> None:
+    env = {"YUJING_STALL_AFTER_S": "5", "YUJING_FAILPOINT": "die_with_outputs_in_flight:3"}
+    stack: Stack = stack_factory(env=env)
+    partitions = int(stack.env.get("YUJING_PARTITIONS", "2"))
+    every: list[SensorReading] = []
+    for cycle in range(3):
+        record, alarms = batch(cycle, partitions)
+        every += alarms
+        assert stack.worker is not None
+        first = stack.worker
+        stack.produce(record)
+        wait_for(first.proc.poll, 90, "the worker to die mid-flight")
+        assert first.proc.returncode == 137, first.log_tail()
+        log = (stack.tmp / "worker.log").read_text(errors="replace")
+        assert "failpoint die_with_outputs_in_flight" in log
+        del stack.env["YUJING_FAILPOINT"]
+        stack.start_worker()
+        assert_one_alert_and_one_order_each(stack, alarms)
+        # the next cycle dies again, on its own batch
+        stack.stop_worker()
+        stack.env["YUJING_FAILPOINT"] = env["YUJING_FAILPOINT"]
+        stack.start_worker()
+    # no alarm lost its signal; one the producer had sent before the kill is read again
+    # as the same signal (its id is the reading's), which downstream counts once (above)
+    sensors = {r.sensor_id for r in every}
+    signals = [s for s in stack.read(SIGNALS, RiskSignal) if s.source_key in sensors]
+    ids = {(s.source_key, s.signal_id) for s in signals}
+    assert Counter(key for key, _ in ids) == Counter(dict.fromkeys(sensors, 1))

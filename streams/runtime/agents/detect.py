@@ -29,20 +29,17 @@ def build(ctx: Context) -> Handlers:
     detection = ctx.config.detection(observe=ctx.metrics.observe_detector)
     live = sensor_states(ctx, detection)
 
-    @live.guarded
     def on_reading(reading: SensorReading, _: Source) -> Result:
         out = detection.observe_many([reading], live.get, ctx.clock())
         ctx.metrics.observe_signals([o for o in out if isinstance(o, RiskSignal)])
         return Result(outputs=out, commit=live.mark([reading.sensor_id]))
 
-    @live.guarded
     def on_batch(batch: ReadingBatch, _: Source) -> Result:
         out = detection.observe_many(batch.readings, live.get, ctx.clock())
         ctx.metrics.observe_signals([o for o in out if isinstance(o, RiskSignal)])
         ctx.metrics.batch_readings.inc(len(batch.readings))
         return Result(outputs=out, commit=live.mark([r.sensor_id for r in batch.readings]))
 
-    @live.guarded
     def on_watch(req: DisposalWatch, _: Source) -> Result:
         new, verdicts = detection.attach(req, live.stored(req.sensor_id), ctx.clock())
         keep = None if new is None else lambda: live.replace(req.sensor_id, detection.load(new))
@@ -53,7 +50,8 @@ def build(ctx: Context) -> Handlers:
 
 def sensor_states(ctx: Context, detection: Detection) -> LiveTable[Live]:
     """The sensors' live detectors over their table; a key this worker holds no state for
-    starts from its baseline. Written before every commit and when partitions move."""
+    starts from its baseline. Written at every checkpoint (before each commit, and when
+    partitions move)."""
     baselines = ctx.config.baselines
     live = LiveTable(
         ctx.table("sensor-detector-state"),
@@ -63,12 +61,7 @@ def sensor_states(ctx: Context, detection: Detection) -> LiveTable[Live]:
         max_live=ctx.settings.live_keys,
     )
 
-    async def revoked() -> None:  # the next owner restores the changelog: it must be there
-        await live.revoke()
-        await ctx.flush_producer()
-
-    ctx.before_commit(live.flush_locked)
-    ctx.on_revoke(revoked)
+    ctx.keep(live)
     return live
 
 

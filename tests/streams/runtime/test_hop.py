@@ -1,10 +1,13 @@
-"""One hop (runtime/hop.py): a handler's result published, then committed; failures dead-lettered.
+"""One hop (runtime/hop.py): a handler's outputs left in flight, its state moved on; failures
+dead-lettered.
 
 Broker-free: the topics record what is sent and the test acknowledges it. What
 matters to operators: an exception in the core never loses the event (it becomes a
-dead letter with the original bytes and the stream goes on), a handler's state
-moves on only once the broker has its outputs (else a crash would forget them),
-and the stage's latency and dead-letter metrics carry bounded labels.
+dead letter with the original bytes and the stream goes on), the next event does
+not wait for the broker, except where a handler asks to (``settle``), and the
+stage's latency and dead-letter metrics carry bounded labels. That state reaches a
+changelog only after its outputs reach the broker is the checkpoint's
+(``test_checkpoint.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from schemas import Alert, AlertKind, DeadLetter, DeadLetterReason
 from schemas.codec import decode
 from schemas.registry import ALERTS, DEAD_LETTERS, SIGNALS
 from streams.runtime.agent import Result, Source
+from streams.runtime.checkpoint import Checkpoint
 from streams.runtime.hop import Hop
 from streams.runtime.metrics import Metrics
 from streams.runtime.publish import Publisher
@@ -52,11 +56,17 @@ class World:
         self.registry = CollectorRegistry()
         self.topics: dict[str, RecordingTopic] = recording_topics(auto_ack)
         metrics = Metrics(self.registry)
-        publisher = Publisher(self.topics, metrics)
-        self.hop = Hop("raise_alerts", SIGNALS.name, handler, publisher, metrics, lambda: T0, 16)
+        self.checkpoint = Checkpoint(Publisher(self.topics, metrics))
+        self.hop = Hop(
+            "raise_alerts", SIGNALS.name, handler, self.checkpoint, metrics, lambda: T0, 16
+        )
 
     def run(self) -> None:
-        asyncio.run(self.hop.run(_alert(), SRC, b"sig-1", RAW))
+        async def run() -> None:
+            await self.hop.run(_alert(), SRC, b"sig-1", RAW)
+            await self.checkpoint.settle()
+
+        asyncio.run(run())
 
     def dead_letters(self) -> list[DeadLetter]:
         return [decode(DeadLetter, s.value) for s in self.topics[DEAD_LETTERS.name].sent]
@@ -74,23 +84,29 @@ def test_outputs_are_published_and_then_the_state_is_committed() -> None:
     assert world.sample("yujing_stage_seconds_count", stage="raise_alerts") == 1
 
 
-def test_the_state_is_not_committed_before_the_broker_has_every_output() -> None:
+def test_the_next_event_does_not_wait_for_the_broker_unless_the_handler_asks() -> None:
     commits: list[str] = []
-    world = World(
-        lambda model, src: Result([_alert()], commit=lambda: commits.append("c")), auto_ack=False
-    )
+
+    def handler(model: Any, src: Source) -> Result:
+        return Result([_alert()], commit=lambda: commits.append("c"), settle=model.level == "x")
+
+    world = World(handler, auto_ack=False)
 
     async def run() -> None:
-        hop = asyncio.ensure_future(world.hop.run(_alert(), SRC, b"sig-1", RAW))
-        while not world.topics[ALERTS.name].sent:
+        await world.hop.run(_alert(), SRC, b"sig-1", RAW)  # returns with its output in flight
+        assert commits == ["c"] and world.checkpoint.in_flight == 1
+        settling = asyncio.ensure_future(
+            world.hop.run(_alert().model_copy(update={"level": "x"}), SRC, b"sig-1", RAW)
+        )
+        while len(world.topics[ALERTS.name].sent) < 2:
             await asyncio.sleep(0)
         await asyncio.sleep(0)
-        assert commits == [] and not hop.done()  # sent, not acknowledged: nothing moves on
+        assert commits == ["c"] and not settling.done()  # sent, not acknowledged: it waits
         world.topics[ALERTS.name].ack()
-        await hop
+        await settling
+        assert commits == ["c", "c"]
 
     asyncio.run(run())
-    assert commits == ["c"]
 
 
 def test_a_failing_handler_becomes_a_dead_letter_and_the_stream_goes_on() -> None:

@@ -177,23 +177,11 @@ def test_a_batch_goes_on_without_its_bad_and_misplaced_readings(
     async def run(model: Any, source: Any, key: Any, value: Any) -> None:
         handed.append(model)
 
-    async def dead_letter(
-        source: Any,
-        key: Any,
-        value: Any,
-        reason: Any,
-        detail: str,
-        pending: Any,
-        item: int | None = None,
-    ) -> None:
-        letters.append((item, reason.value, detail, value))
-
-    async def deliver(pending: Any) -> None:
-        return None
+    async def reject(source: Any, key: Any, bad: Any) -> None:
+        letters.extend((item, reason.value, detail, value) for value, reason, detail, item in bad)
 
     monkeypatch.setattr(hop, "run", run)
-    monkeypatch.setattr(hop, "dead_letter", dead_letter)
-    monkeypatch.setattr(hop, "deliver", deliver)
+    monkeypatch.setattr(hop, "reject", reject)
     message = SimpleNamespace(partition=1, offset=3)
     asyncio.run(pipe.wiring.process(topic, message, home[0].encode(), _batch_bytes(chosen, 1)))
     assert [r.sensor_id for r in handed[0].readings] == [home[0], home[2]]

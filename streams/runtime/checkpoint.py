@@ -1,0 +1,101 @@
+"""The checkpoint: outputs in flight are delivered, then state is written, then offsets commit.
+
+Where this sits: under every hop of the flow (reading → signal → alert → order →
+notification), between the agents and the consumer's offset commit. Awaiting each
+event's outputs before the next event made every output its own produce request
+and a round trip; instead an event's outputs are handed to the producer and left
+in flight, its state moves on in memory at once (live objects,
+:mod:`streams.runtime.live`; staged table writes, :mod:`streams.runtime.staged`),
+and the next event starts. What keeps that safe is the order at each checkpoint,
+which runs before every offset commit and when partitions are revoked:
+
+1. no event is half done: every hop holds :attr:`Checkpoint.gate` while it runs,
+   and the checkpoint takes it too, until the offsets are committed;
+2. every output in flight is delivered (:meth:`Checkpoint.settle`); one refused for
+   good stops the process at once (``os._exit``), before any state or offset of
+   its event is written, so after a restart the input is read again;
+3. only then the live state and the staged writes go to the tables' changelogs;
+4. then Faust flushes the producer (those changelogs) and commits the offsets.
+
+So a changelog never holds state whose outputs are not on the broker, and a
+committed offset never passes an event whose outputs or state could be lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
+
+from streams.runtime.publish import Pending, Publisher
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Store(Protocol):
+    """State held between checkpoints: written at each one, dropped when partitions move."""
+
+    def flush(self) -> int: ...
+
+    def forget(self) -> None: ...
+
+
+class Checkpoint:
+    """One per worker: the gate, the outputs in flight and the state to write."""
+
+    def __init__(self, publisher: Publisher, die_in_flight: int = 0) -> None:
+        """``die_in_flight``: test-only failpoint, exit like ``kill -9`` as soon as an event
+        leaves at least that many outputs in flight (0: never)."""
+        self.publisher = publisher
+        self.gate = asyncio.Lock()
+        self._in_flight = Pending()
+        self._live: list[Store] = []  # flushed first: they write into tables
+        self._tables: list[Store] = []
+        self._die_in_flight = die_in_flight
+        self.checkpoints = 0
+
+    def keep(self, store: Store, live: bool = False) -> None:
+        """Write ``store`` at every checkpoint (``live``: before the tables, which it fills)."""
+        (self._live if live else self._tables).append(store)
+
+    def leave(self, pending: Pending) -> None:
+        """Leave an event's outputs in flight; they are delivered by the next checkpoint."""
+        if self._die_in_flight and len(pending.futures) >= self._die_in_flight:
+            log.warning("failpoint die_with_outputs_in_flight: %d outputs", len(pending.futures))
+            logging.shutdown()
+            os._exit(137)
+        self._in_flight.futures.extend(pending.futures)
+        pending.futures = []
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight.futures)
+
+    async def settle(self) -> None:
+        """Wait until the broker has every output in flight (or exit: see the module)."""
+        await self.publisher.deliver(self._in_flight, "checkpoint")
+
+    async def commit(self, commit: Callable[[], Awaitable[T]]) -> T:
+        """Run ``commit`` (the consumer's offset commit) as the module describes."""
+        async with self.gate:
+            await self._write()
+            return await commit()
+
+    async def revoke(self, flush_producer: Callable[[], Awaitable[object]]) -> None:
+        """Partitions are moving: write everything, have it sent, forget the live state
+        (the tables are restored for whatever this worker is assigned next)."""
+        async with self.gate:
+            await self._write()
+            await flush_producer()  # the next owner restores the changelog: it must be there
+            for store in (*self._live, *self._tables):
+                store.forget()
+
+    async def _write(self) -> None:
+        await self.settle()
+        for store in (*self._live, *self._tables):
+            store.flush()
+        self.checkpoints += 1

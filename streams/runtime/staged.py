@@ -1,0 +1,122 @@
+"""Staged tables: an agent's state writes held in memory until the next checkpoint.
+
+Where this sits: under every agent that keeps state (reading → signal → alert →
+order → notification), between its handlers and the changelog-backed Faust table.
+An event's outputs are no longer awaited one by one (:mod:`streams.runtime.checkpoint`),
+so its state must not reach the changelog before they reach the broker: a restart
+would restore state that says "done" for an event whose outputs were lost. A
+:class:`StagedTable` reads like the table (a mutable mapping) but keeps every write
+here, with the partition of the event that made it; :meth:`StagedTable.flush` writes
+them to the table and its changelog at the checkpoint, once the outputs are
+delivered, just before the offsets are committed.
+
+>>> table = StagedTable(Plain(), partition=lambda key: 0)
+>>> table["order-1"] = {"status": "open"}
+>>> table["order-1"], "order-1" in table.table.data
+({'status': 'open'}, False)
+>>> table.flush(), table.table.data["order-1"]
+(1, {'status': 'open'})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, MutableMapping
+from typing import Any
+
+_DELETED = object()
+
+
+class StagedTable(MutableMapping[Any, Any]):
+    """A Faust table (or any table with ``data`` and ``send_changelog``) behind a write stage."""
+
+    def __init__(self, table: Any, partition: Callable[[Any], int | None] | None = None) -> None:
+        """``partition(key)`` is the changelog partition of a write made now (default: the
+        current event's, as Faust's own table decides)."""
+        self.table = table
+        self._partition = partition or table.partition_for_key
+        self._staged: dict[Any, tuple[Any, int | None]] = {}
+        self.written = 0  # writes sent to the changelog so far
+
+    # -- reads: the stage first, then the table ------------------------------------
+
+    def __getitem__(self, key: Any) -> Any:
+        staged = self._staged.get(key)
+        if staged is None:
+            return self.table.data[key]
+        if staged[0] is _DELETED:
+            raise KeyError(key)
+        return staged[0]
+
+    def __contains__(self, key: object) -> bool:
+        staged = self._staged.get(key)
+        if staged is None:
+            return key in self.table.data
+        return staged[0] is not _DELETED
+
+    def __iter__(self) -> Iterator[Any]:
+        for key in list(self.table.data):
+            if key not in self._staged:
+                yield key
+        for key, (value, _) in list(self._staged.items()):
+            if value is not _DELETED:
+                yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    # -- writes: staged, with the partition they belong to --------------------------
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.put(key, value, self._partition(key))
+
+    def __delitem__(self, key: Any) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self.put(key, _DELETED, self._partition(key))
+
+    def put(self, key: Any, value: Any, partition: int | None) -> None:
+        """Stage ``value`` for ``key``, to go to changelog ``partition`` at the flush."""
+        self._staged[key] = (value, partition)
+
+    @property
+    def staged(self) -> int:
+        return len(self._staged)
+
+    def flush(self) -> int:
+        """Write every staged key to the table and its changelog once; how many were sent."""
+        if not self._staged:
+            return 0
+        staged, self._staged = self._staged, {}
+        data, sent = self.table.data, 0
+        for key, (value, partition) in staged.items():
+            if value is _DELETED:
+                if key not in data:
+                    continue
+                del data[key]
+                self.table.send_changelog(partition, key, None, value_serializer="raw")
+            else:
+                if key in data and data[key] == value:
+                    continue
+                data[key] = value
+                self.table.send_changelog(partition, key, value)
+            sent += 1
+        self.written += sent
+        return sent
+
+    def forget(self) -> None:
+        """Drop what is staged (only after a flush: partitions are moving)."""
+        self._staged.clear()
+
+
+class Plain:
+    """A table without a broker (``data`` and a changelog list), for examples and tests."""
+
+    def __init__(self) -> None:
+        self.data: dict[Any, Any] = {}
+        self.changelog: list[tuple[int | None, Any, Any]] = []
+
+    def send_changelog(self, partition: int | None, key: Any, value: Any, **_: Any) -> None:
+        self.changelog.append((partition, key, value))
+
+    def partition_for_key(self, key: Any) -> int | None:
+        return None
