@@ -213,6 +213,11 @@ class Settings(EnvironmentSettings):
     #: Sensors whose detectors a worker keeps live in memory between commits; beyond it the
     #: least recently used unchanged ones are dropped and reload from the table when needed.
     live_keys: int = Field(100_000, ge=1)
+    #: How long the producer waits to fill a batch before sending it (ms). Outputs are
+    #: not awaited one by one, so batches also fill while a request is in flight.
+    producer_linger_ms: int = Field(2, ge=0, le=1000)
+    #: The most bytes the producer puts in one partition's batch.
+    producer_batch_bytes: int = Field(256 * 1024, ge=1024, le=1024 * 1024)
     catalogue: Path = CONFIG_DIR / "catalogue.yaml"
     routes: Path = CONFIG_DIR / "routes.yaml"
     #: The district model (streams/config/district.yaml): places, sensors and the directory

@@ -93,6 +93,7 @@ VALID_RAW = {
     "session_timeout_s": "45.5",
     "failpoint": "lose_handover:yujing.readings.v1",
     "home": "/srv/yujing-home",
+    "producer_linger_ms": "40",
 }
 
 
