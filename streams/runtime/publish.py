@@ -1,12 +1,14 @@
-"""Publishing from an agent: every output reaches the broker before its input is done.
+"""Publishing from an agent: every output reaches the broker before its input counts as done.
 
 Where this sits: under every hop of the flow (reading → signal → alert → order
 → notification), between an agent's :class:`~streams.runtime.agent.Result` and
 Kafka. Outputs are sent to the topic the registry binds to their schema, keyed
-by that topic's key field, as JSON; :meth:`Publisher.deliver` waits for the
-broker's acknowledgement of each. If the broker refuses one for good, the
-process stops at once: acking the input now would lose the output, and a clean
-shutdown would commit its offset; after a restart the input is read again.
+by that topic's key field, as JSON, and counted as the broker acknowledges each;
+:meth:`Publisher.deliver` waits for those acknowledgements (at the checkpoint,
+:mod:`streams.runtime.checkpoint`, or at once for what must be on the broker
+first). If the broker refuses one for good, the process stops at once: acking
+the input now would lose the output, and a clean shutdown would commit its
+offset; after a restart the input is read again.
 Dead letters are built here too, with the reason, the source position and the
 original bytes, bounded: at most ``max_payload`` of them are copied (the dead
 letter must itself fit on the broker); ``payload_size`` keeps the original size.
@@ -14,7 +16,9 @@ letter must itself fit on the broker); ``payload_size`` keeps the original size.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import functools
 import logging
 import os
 from collections.abc import Awaitable, Sequence
@@ -54,19 +58,25 @@ class Publisher:
             fut = await self.topics[spec.name].send(
                 key=spec.key_of(out), value=encode(out), force=True
             )
+            assert isinstance(fut, asyncio.Future)  # Faust's FutureMessage is one
+            fut.add_done_callback(functools.partial(self._count, spec, out))
             pending.futures.append((spec, out, fut))
+
+    def _count(self, spec: TopicSpec, out: Event, fut: asyncio.Future[object]) -> None:
+        """Count an output as its acknowledgement arrives, whoever awaits it and when."""
+        if not fut.cancelled() and fut.exception() is None:
+            self.metrics.observe_out(spec, out)
 
     async def deliver(self, pending: Pending, stage: str) -> None:
         """Wait for every output in flight; exit the process if one is refused for good."""
         futures, pending.futures = pending.futures, []
-        for spec, out, fut in futures:
+        for spec, _, fut in futures:
             try:
                 await fut
             except Exception:  # pragma: no cover - needs a broker that fails for good
                 log.critical("%s: output to %s not delivered; exiting to re-read", stage, spec.name)
                 logging.shutdown()
                 os._exit(70)
-            self.metrics.observe_out(spec, out)
 
     async def publish(self, outputs: Sequence[Event], stage: str = "publish") -> None:
         """Send and wait: for outputs made outside an event (a tick's read-back, say)."""

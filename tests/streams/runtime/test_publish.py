@@ -123,6 +123,8 @@ def test_outputs_go_to_their_registry_topic_keyed_and_counted_once_acknowledged(
         await asyncio.sleep(0)
         assert not delivering.done()  # waits for the acknowledgements
         topics[ALERTS.name].ack()
+        await asyncio.sleep(0)
+        assert out(ALERTS.name) == 2  # counted as acknowledged, whoever awaits them
         await delivering
         assert pending.futures == []
 
