@@ -32,9 +32,11 @@ if TYPE_CHECKING:
 class Result:
     """What the core made of one event: outputs to publish, then state to commit.
 
-    The commit runs at once, in memory; tables write it at the next checkpoint, once
-    the broker has the outputs. ``settle``: wait for this event's outputs before the
-    commit and before the next event (for a handler whose next step reads them back).
+    In an agent that leaves outputs in flight (:attr:`Agent.in_flight`) the commit
+    runs at once, in memory, and its staged tables write it at the next checkpoint,
+    once the broker has the outputs; ``settle`` then waits for this event's outputs
+    before its commit and the next event. Elsewhere the outputs are always awaited
+    first.
     """
 
     outputs: Sequence[Event] = ()
@@ -62,11 +64,16 @@ class Agent:
     """One verb of the flow: its name and how to build its handlers from the context.
 
     ``build`` is called once per worker; the topics the agent reads are the keys
-    of the mapping it returns, in order.
+    of the mapping it returns, in order. ``in_flight``: its events' outputs are left
+    in flight and its state staged until the checkpoint (:mod:`streams.runtime.checkpoint`),
+    for the high-volume first hop, whose outputs every later hop takes once by id;
+    else each event's outputs are awaited and its tables written at once, so a
+    restart never publishes a later hop's record twice (an order, a breach).
     """
 
     name: str
     build: Callable[[Context], Handlers]
+    in_flight: bool = False
 
 
 def store(table: Any, key: str, new: Any, old: Any = None) -> Callable[[], None]:

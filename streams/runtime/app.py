@@ -110,9 +110,11 @@ def create_pipeline(
     context = Context(settings, clock, metrics, config, app, checkpoint)
     events_in = {name: metrics.events_in.labels(name) for name in TOPICS}
 
-    def make_hop(stage: str, spec: TopicSpec, handler: Handler) -> Hop:
+    def make_hop(stage: str, spec: TopicSpec, handler: Handler, in_flight: bool) -> Hop:
         max_payload = settings.max_message_bytes
-        return Hop(stage, spec.name, handler, checkpoint, metrics, clock, max_payload)
+        hop = Hop(stage, spec.name, handler, checkpoint, metrics, clock, max_payload)
+        hop.in_flight = in_flight
+        return hop
 
     wiring = Wiring(
         app=app,

@@ -86,9 +86,11 @@ class Context:
     _tables: dict[str, Table] = field(default_factory=dict, repr=False)
     _shared: dict[str, object] = field(default_factory=dict, repr=False)
 
-    def table(self, name: str) -> Table:
-        """The changelog-backed table ``name`` (JSON keys and values, never pickle); what
-        is written to it reaches the changelog at the next checkpoint."""
+    def table(self, name: str, staged: bool = False) -> Table:
+        """The changelog-backed table ``name`` (JSON keys and values, never pickle).
+
+        ``staged`` (for an agent that leaves outputs in flight): what is written to it
+        reaches the changelog at the next checkpoint; else at once."""
         if name not in self._tables:
             table = self._app.Table(
                 name,
@@ -96,8 +98,8 @@ class Context:
                 partitions=self.settings.partitions,
                 schema=faust.Schema(key_serializer="json", value_serializer="json"),
             )
-            staged = self._tables[name] = StagedTable(table)
-            self._checkpoint.keep(staged)
+            staging = self._tables[name] = StagedTable(table, write_through=not staged)
+            self._checkpoint.keep(staging)
         return self._tables[name]
 
     async def send(self, outputs: Sequence[Event]) -> None:

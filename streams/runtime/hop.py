@@ -49,6 +49,8 @@ class Hop:
         self.handler = handler
         self._checkpoint = checkpoint
         self._publisher: Publisher = checkpoint.publisher
+        #: leave outputs in flight until the checkpoint (else await them per event)
+        self.in_flight = True
         self._metrics = metrics
         self._clock = clock
         self._max_payload = max_payload
@@ -78,7 +80,7 @@ class Hop:
         if result.dead_letter is not None:
             await self.dead_letter(source, key, value, *result.dead_letter, pending)
         await self._publisher.send(result.outputs, pending)
-        if result.settle:
+        if result.settle or not self.in_flight:
             await self._publisher.deliver(pending, self.stage)
         if result.commit is not None:
             result.commit()  # in memory; written at the checkpoint, after the outputs

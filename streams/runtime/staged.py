@@ -29,11 +29,19 @@ _DELETED = object()
 class StagedTable(MutableMapping[Any, Any]):
     """A Faust table (or any table with ``data`` and ``send_changelog``) behind a write stage."""
 
-    def __init__(self, table: Any, partition: Callable[[Any], int | None] | None = None) -> None:
+    def __init__(
+        self,
+        table: Any,
+        partition: Callable[[Any], int | None] | None = None,
+        write_through: bool = False,
+    ) -> None:
         """``partition(key)`` is the changelog partition of a write made now (default: the
-        current event's, as Faust's own table decides)."""
+        current event's, as Faust's own table decides). ``write_through``: no stage, each
+        write goes to the table and its changelog at once (for agents that await each
+        event's outputs before its state moves)."""
         self.table = table
         self._partition = partition or table.partition_for_key
+        self.write_through = write_through
         self._staged: dict[Any, tuple[Any, int | None]] = {}
         self.written = 0  # writes sent to the changelog so far
 
@@ -67,16 +75,24 @@ class StagedTable(MutableMapping[Any, Any]):
     # -- writes: staged, with the partition they belong to --------------------------
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self.put(key, value, self._partition(key))
+        if self.write_through:
+            self.table[key] = value  # Faust's own path: changelog and table sensors
+        else:
+            self.put(key, value, self._partition(key))
 
     def __delitem__(self, key: Any) -> None:
         if key not in self:
             raise KeyError(key)
-        self.put(key, _DELETED, self._partition(key))
+        if self.write_through:
+            del self.table[key]
+        else:
+            self.put(key, _DELETED, self._partition(key))
 
     def put(self, key: Any, value: Any, partition: int | None) -> None:
         """Stage ``value`` for ``key``, to go to changelog ``partition`` at the flush."""
         self._staged[key] = (value, partition)
+        if self.write_through:
+            self.flush()  # a live layer over a write-through table: no stage either
 
     @property
     def staged(self) -> int:
@@ -114,6 +130,14 @@ class Plain:
     def __init__(self) -> None:
         self.data: dict[Any, Any] = {}
         self.changelog: list[tuple[int | None, Any, Any]] = []
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.data[key] = value
+        self.send_changelog(self.partition_for_key(key), key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        del self.data[key]
+        self.send_changelog(self.partition_for_key(key), key, None)
 
     def send_changelog(self, partition: int | None, key: Any, value: Any, **_: Any) -> None:
         self.changelog.append((partition, key, value))

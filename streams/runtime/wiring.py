@@ -31,7 +31,7 @@ from streams.runtime.agent import Agent, Handlers, Source
 from streams.runtime.hop import Hop
 from streams.runtime.partitioning import partition_of
 
-HopFactory = Callable[[str, TopicSpec, Any], Hop]
+HopFactory = Callable[[str, TopicSpec, Any, bool], Hop]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -109,7 +109,8 @@ class Wiring:
             if spec.name not in TOPICS:
                 raise KeyError(f"{agent.name}: {spec.name} is not a registry topic")
             topic = self._topics.setdefault(self.topic_of(spec.name), _Topic(spec))
-            topic.hops.append(self.make_hop(stage_name(agent.name, spec, handlers), spec, handler))
+            stage = stage_name(agent.name, spec, handlers)
+            topic.hops.append(self.make_hop(stage, spec, handler, agent.in_flight))
             self._readers.setdefault(self.topic_of(spec.name), []).append(agent.name)
 
     def topics(self) -> list[str]:

@@ -54,7 +54,7 @@ def sensor_states(ctx: Context, detection: Detection) -> LiveTable[Live]:
     partitions move)."""
     baselines = ctx.config.baselines
     live = LiveTable(
-        ctx.table("sensor-detector-state"),
+        ctx.table("sensor-detector-state", staged=True),
         ctx.settings.partitions,
         load=lambda sid, stored: detection.load(stored or baselines.sensor(sid)),
         dump=detection.dump,
@@ -65,4 +65,4 @@ def sensor_states(ctx: Context, detection: Detection) -> LiveTable[Live]:
     return live
 
 
-AGENT = Agent("detect", build)
+AGENT = Agent("detect", build, in_flight=True)

@@ -109,6 +109,27 @@ def test_the_next_event_does_not_wait_for_the_broker_unless_the_handler_asks() -
     asyncio.run(run())
 
 
+def test_a_hop_not_in_flight_commits_only_once_the_broker_has_every_output() -> None:
+    commits: list[str] = []
+    world = World(
+        lambda model, src: Result([_alert()], commit=lambda: commits.append("c")), auto_ack=False
+    )
+    world.hop.in_flight = False  # a later hop: an order, a breach must not be published twice
+
+    async def run() -> None:
+        hop = asyncio.ensure_future(world.hop.run(_alert(), SRC, b"sig-1", RAW))
+        while not world.topics[ALERTS.name].sent:
+            await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert commits == [] and not hop.done()  # sent, not acknowledged: nothing moves on
+        world.topics[ALERTS.name].ack()
+        await hop
+        assert world.checkpoint.in_flight == 0
+
+    asyncio.run(run())
+    assert commits == ["c"]
+
+
 def test_a_failing_handler_becomes_a_dead_letter_and_the_stream_goes_on() -> None:
     def broken(model: Any, src: Source) -> Result:
         raise ZeroDivisionError("baseline of zero")

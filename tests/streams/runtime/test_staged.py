@@ -62,3 +62,12 @@ def test_an_unchanged_value_is_not_sent_again() -> None:
     assert table.flush() == 0 and len(plain.changelog) == 1
     del table["a"]
     assert table.flush() == 1 and plain.changelog[-1] == (0, "a", None)
+
+
+def test_a_write_through_table_writes_at_once_as_faust_would() -> None:
+    plain = Plain()
+    table = StagedTable(plain, write_through=True)
+    table["a"] = 1
+    assert plain.data == {"a": 1} and plain.changelog == [(None, "a", 1)] and table.staged == 0
+    del table["a"]
+    assert plain.data == {} and plain.changelog[-1] == (None, "a", None)
