@@ -34,15 +34,13 @@ class Result:
 
     In an agent that leaves outputs in flight (:attr:`Agent.in_flight`) the commit
     runs at once, in memory, and its staged tables write it at the next checkpoint,
-    once the broker has the outputs; ``settle`` then waits for this event's outputs
-    before its commit and the next event. Elsewhere the outputs are always awaited
-    first.
+    once the broker has the outputs; elsewhere it runs once the outputs are
+    acknowledged, and its tables write it at once.
     """
 
     outputs: Sequence[Event] = ()
     commit: Callable[[], None] | None = None
     dead_letter: tuple[DeadLetterReason, str] | None = None
-    settle: bool = False
 
 
 @dataclass(frozen=True)

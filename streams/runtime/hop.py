@@ -9,8 +9,8 @@ original bytes, and the stream goes on (an exception escaping an agent would
 ack the message and lose it); the outputs are handed to the producer and left in
 flight, and the handler's state moves on in memory at once: it reaches a table's
 changelog only at the next checkpoint, after the broker has every output
-(:mod:`streams.runtime.checkpoint`). A handler that must see its outputs on the
-broker first (:attr:`~streams.runtime.agent.Result.settle`) gets them awaited.
+(:mod:`streams.runtime.checkpoint`); in a hop not in flight they are awaited
+first, and the state moves on once the broker has them all.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class Hop:
         if result.dead_letter is not None:
             await self.dead_letter(source, key, value, *result.dead_letter, pending)
         await self._publisher.send(result.outputs, pending)
-        if result.settle or not self.in_flight:
+        if not self.in_flight:
             await self._publisher.deliver(pending, self.stage)
         if result.commit is not None:
             result.commit()  # in memory; written at the checkpoint, after the outputs

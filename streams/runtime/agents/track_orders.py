@@ -40,10 +40,7 @@ def build(ctx: Context) -> Handlers:
             tracker.commit(plan, known)
             ctx.metrics.observe_orders(plan)
 
-        # a breach is on the broker before its mark moves: the read-back after a
-        # restart is what keeps it from being published twice
-        settle = bool(plan.breaches)
-        return Result(plan.outputs, commit, dead_letter=plan.dead_letter, settle=settle)
+        return Result(outputs=plan.outputs, commit=commit, dead_letter=plan.dead_letter)
 
     async def on_tick(tick: Tick, src: Source) -> Result:
         known = await readback.known(src.partition)  # None: the broker cannot say yet
