@@ -9,8 +9,10 @@ in flight, its state moves on in memory at once (live objects,
 and the next event starts. What keeps that safe is the order at each checkpoint,
 which runs before every offset commit and when partitions are revoked:
 
-1. no event is half done: every hop holds :attr:`Checkpoint.gate` while it runs,
-   and the checkpoint takes it too, until the offsets are committed;
+1. no event is half done: every hop that leaves outputs in flight holds
+   :attr:`Checkpoint.gate` while it runs, and the checkpoint takes it too, until
+   the offsets are committed (a hop that awaits its outputs needs no gate: its
+   event is acked only once it returns, its state written after its outputs);
 2. every output in flight is delivered (:meth:`Checkpoint.settle`); one refused for
    good stops the process at once (``os._exit``), before any state or offset of
    its event is written, so after a restart the input is read again;

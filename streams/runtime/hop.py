@@ -58,9 +58,15 @@ class Hop:
         self._seconds = metrics.stage_seconds.labels(stage)
 
     async def run(self, model: Event, source: Source, key: Any, value: Any) -> None:
-        """Handle one decoded event: outputs in flight, state moved on (see the module).
+        """Handle one decoded event: outputs published, state moved on (see the module).
 
-        Runs under the checkpoint's gate, so a checkpoint never sees half an event."""
+        In flight it runs under the checkpoint's gate, so a checkpoint never sees half
+        an event. A hop not in flight needs none: its event counts as processed (acked)
+        only once it returns, its state written after its outputs are delivered; and it
+        must not hold the other agents up while it waits for the broker."""
+        if not self.in_flight:
+            await self._run(model, source, key, value)
+            return
         async with self._checkpoint.gate:
             await self._run(model, source, key, value)
 
@@ -109,6 +115,11 @@ class Hop:
         """Dead-letter input that never reached a handler: ``(value, reason, detail, item)``
         each (``item``: its index in a batch record, or ``None`` for the whole record)."""
         pending = Pending()
+        if not self.in_flight:
+            for value, reason, detail, item in bad:
+                await self.dead_letter(source, key, value, reason, detail, pending, item)
+            await self._publisher.deliver(pending, self.stage)
+            return
         async with self._checkpoint.gate:
             for value, reason, detail, item in bad:
                 await self.dead_letter(source, key, value, reason, detail, pending, item)
