@@ -17,7 +17,8 @@ which runs before every offset commit and when partitions are revoked:
    good stops the process at once (``os._exit``), before any state or offset of
    its event is written, so after a restart the input is read again;
 3. only then the live state and the staged writes go to the tables' changelogs;
-4. then Faust flushes the producer (those changelogs) and commits the offsets.
+4. the offsets to commit are worked out, still under the gate; then (the agents
+   going on) Faust flushes the producer, those changelogs too, and commits them.
 
 So a changelog never holds state whose outputs are not on the broker, and a
 committed offset never passes an event whose outputs or state could be lost.
@@ -81,11 +82,12 @@ class Checkpoint:
         """Wait until the broker has every output in flight (or exit: see the module)."""
         await self.publisher.deliver(self._in_flight, "checkpoint")
 
-    async def commit(self, commit: Callable[[], Awaitable[T]]) -> T:
-        """Run ``commit`` (the consumer's offset commit) as the module describes."""
+    async def commit(self, offsets: Callable[[], T]) -> T:
+        """Write what is in flight and staged, then work out ``offsets`` (the consumer's
+        offsets to commit), under the gate, as the module describes."""
         async with self.gate:
             await self._write()
-            return await commit()
+            return offsets()
 
     async def revoke(self, flush_producer: Callable[[], Awaitable[object]]) -> None:
         """Partitions are moving: write everything, have it sent, forget the live state

@@ -49,6 +49,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
+from faust.exceptions import ProducerSendError
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
@@ -62,8 +63,9 @@ log = logging.getLogger(__name__)
 YIELD_EVERY = 100
 
 OnReseek = Callable[[TP, int], None]
-#: Runs the offset commit it is given, around whatever must come first (a checkpoint).
-CommitGuard = Callable[[Callable[[], Awaitable[bool]]], Awaitable[bool]]
+#: Works out the offsets to commit with the function it is given, after whatever must
+#: come first (a checkpoint).
+CommitGuard = Callable[[Callable[[], dict[TP, int]]], Awaitable[dict[TP, int]]]
 
 
 def guard_commits(app: Any, guard: CommitGuard) -> None:
@@ -100,17 +102,24 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
         return offset
 
     async def _commit_tps(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
-        # Outputs in flight and state kept between commits go out first (the
-        # checkpoint): Faust's commit then flushes the producer, changelogs included,
-        # before it works out and commits the offsets, all under the guard.
-        tps = list(tps)
-        faust_commit = super()._commit_tps
-
-        async def commit() -> bool:
-            return bool(await faust_commit(tps, start_new_transaction))
-
+        # Faust's own steps, but the offsets are worked out inside the guard: outputs
+        # in flight and state kept between commits go out first (the checkpoint), and
+        # the offsets then cover only events whose outputs and state are out. Faust
+        # flushes the producer (changelogs included) before it commits them, outside
+        # the guard, so the agents need not wait for that.
         guard: CommitGuard | None = self.app.__dict__.get("_yujing_commit_guard")
-        return await commit() if guard is None else await guard(commit)
+        if guard is None:
+            return bool(await super()._commit_tps(tps, start_new_transaction))
+        tps = list(tps)
+        offsets = await guard(lambda: self._filter_committable_offsets(tps))
+        if not offsets:
+            return False
+        try:
+            await self._handle_attached(offsets)
+        except ProducerSendError as exc:
+            await self.crash(exc)
+            return False
+        return bool(await self._commit_offsets(offsets, start_new_transaction))
 
     # -- seeks: each one forgets what was handed over before it ------------------
 
