@@ -144,7 +144,7 @@ def create_pipeline(
 
 def _faust_app(settings: Settings) -> faust.App:
     """The Faust app: JSON bytes in and out, acks from every replica, web on localhost,
-    the producer batching what the checkpoint leaves in flight."""
+    the producer's linger and batch size from the settings."""
     options: dict[str, Any] = {
         "broker": [f"kafka://{b.strip()}" for b in settings.kafka_bootstrap.split(",")],
         "store": "memory://",

@@ -218,8 +218,10 @@ class Settings(EnvironmentSettings):
     #: are not awaited one by one); measured, 2 ms put ~700 ms on the p50 from a single
     #: reading to its order, every later hop awaiting its outputs one event at a time.
     producer_linger_ms: int = Field(0, ge=0, le=1000)
-    #: The most bytes the producer puts in one partition's batch.
-    producer_batch_bytes: int = Field(256 * 1024, ge=1024, le=1024 * 1024)
+    #: The most bytes the producer puts in one partition's batch (Faust's default).
+    #: Measured: 256 KiB took the p50 from a single reading to its order from 40 to
+    #: 149 ms, the p99 from 534 to 1,369 ms.
+    producer_batch_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024)
     catalogue: Path = CONFIG_DIR / "catalogue.yaml"
     routes: Path = CONFIG_DIR / "routes.yaml"
     #: The district model (streams/config/district.yaml): places, sensors and the directory
