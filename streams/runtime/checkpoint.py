@@ -9,16 +9,17 @@ in flight, its state moves on in memory at once (live objects,
 and the next event starts. What keeps that safe is the order at each checkpoint,
 which runs before every offset commit and when partitions are revoked:
 
-1. no event is half done: every hop that leaves outputs in flight holds
-   :attr:`Checkpoint.gate` while it runs, and the checkpoint takes it too, until
-   the offsets are committed (a hop that awaits its outputs needs no gate: its
-   event is acked only once it returns, its state written after its outputs);
-2. every output in flight is delivered (:meth:`Checkpoint.settle`); one refused for
-   good stops the process at once (``os._exit``), before any state or offset of
-   its event is written, so after a restart the input is read again;
-3. only then the live state and the staged writes go to the tables' changelogs;
-4. the offsets to commit are worked out, still under the gate; then (the agents
-   going on) Faust flushes the producer, those changelogs too, and commits them.
+1. under :attr:`Checkpoint.gate`, which every hop that leaves outputs in flight
+   holds while it runs (so no event is half done): the live state is staged in
+   its tables, what the tables have staged and the outputs in flight are taken,
+   and the offsets to commit are worked out (a hop that awaits its outputs needs
+   no gate: its event is acked only once it returns, its state written after its
+   outputs);
+2. the agents go on, while every output taken is awaited; one refused for good
+   stops the process at once (``os._exit``), before any state or offset of its
+   event is written, so after a restart the input is read again;
+3. only then is the state taken written to the tables' changelogs;
+4. then Faust flushes the producer (those changelogs) and commits the offsets.
 
 So a changelog never holds state whose outputs are not on the broker, and a
 committed offset never passes an event whose outputs or state could be lost.
@@ -47,6 +48,12 @@ class Store(Protocol):
     def forget(self) -> None: ...
 
 
+class Table(Store, Protocol):
+    """A store whose writes can be taken at once and written later (a staged table)."""
+
+    def take(self) -> Callable[[], int]: ...
+
+
 class Checkpoint:
     """One per worker: the gate, the outputs in flight and the state to write."""
 
@@ -57,13 +64,18 @@ class Checkpoint:
         self.gate = asyncio.Lock()
         self._in_flight = Pending()
         self._live: list[Store] = []  # flushed first: they write into tables
-        self._tables: list[Store] = []
+        self._tables: list[Table] = []
+        self._committing = asyncio.Lock()  # one checkpoint at a time, revokes included
         self._die_in_flight = die_in_flight
         self.checkpoints = 0
 
-    def keep(self, store: Store, live: bool = False) -> None:
-        """Write ``store`` at every checkpoint (``live``: before the tables, which it fills)."""
-        (self._live if live else self._tables).append(store)
+    def keep_live(self, store: Store) -> None:
+        """Write live ``store`` into its tables at every checkpoint, before the tables."""
+        self._live.append(store)
+
+    def keep(self, table: Table) -> None:
+        """Write ``table`` at every checkpoint."""
+        self._tables.append(table)
 
     def leave(self, pending: Pending) -> None:
         """Leave an event's outputs in flight; they are delivered by the next checkpoint."""
@@ -83,23 +95,31 @@ class Checkpoint:
         await self.publisher.deliver(self._in_flight, "checkpoint")
 
     async def commit(self, offsets: Callable[[], T]) -> T:
-        """Write what is in flight and staged, then work out ``offsets`` (the consumer's
-        offsets to commit), under the gate, as the module describes."""
-        async with self.gate:
-            await self._write()
-            return offsets()
+        """Work out ``offsets`` (the consumer's offsets to commit) as the module describes.
+
+        Under the gate only what must be: the live state staged, what is staged and in
+        flight taken, the offsets worked out. The agents go on while the outputs taken
+        are delivered, and only then is the state taken written."""
+        async with self._committing:
+            async with self.gate:
+                for store in self._live:
+                    store.flush()
+                writes = [table.take() for table in self._tables]
+                in_flight, self._in_flight = self._in_flight, Pending()
+                found = offsets()
+            await self.publisher.deliver(in_flight, "checkpoint")
+            for write in writes:
+                write()
+            self.checkpoints += 1
+            return found
 
     async def revoke(self, flush_producer: Callable[[], Awaitable[object]]) -> None:
         """Partitions are moving: write everything, have it sent, forget the live state
         (the tables are restored for whatever this worker is assigned next)."""
-        async with self.gate:
-            await self._write()
+        async with self._committing, self.gate:
+            await self.settle()
+            for store in (*self._live, *self._tables):
+                store.flush()
             await flush_producer()  # the next owner restores the changelog: it must be there
             for store in (*self._live, *self._tables):
                 store.forget()
-
-    async def _write(self) -> None:
-        await self.settle()
-        for store in (*self._live, *self._tables):
-            store.flush()
-        self.checkpoints += 1

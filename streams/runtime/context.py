@@ -126,7 +126,7 @@ class Context:
     def keep(self, store: Store) -> None:
         """Write live state ``store`` (into its tables) at every checkpoint, and make it
         forget when partitions move."""
-        self._checkpoint.keep(store, live=True)
+        self._checkpoint.keep_live(store)
 
     def on_shutdown(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Await ``callback`` before the worker shuts down (close sessions, say)."""

@@ -42,13 +42,19 @@ class StagedTable(MutableMapping[Any, Any]):
         self.table = table
         self._partition = partition or table.partition_for_key
         self.write_through = write_through
+        #: taken at a checkpoint, written once its outputs are delivered (reads see it)
+        self._writing: dict[Any, tuple[Any, int | None]] = {}
         self._staged: dict[Any, tuple[Any, int | None]] = {}
         self.written = 0  # writes sent to the changelog so far
 
     # -- reads: the stage first, then the table ------------------------------------
 
-    def __getitem__(self, key: Any) -> Any:
+    def _get(self, key: Any) -> tuple[Any, int | None] | None:
         staged = self._staged.get(key)
+        return self._writing.get(key) if staged is None else staged
+
+    def __getitem__(self, key: Any) -> Any:
+        staged = self._get(key)
         if staged is None:
             return self.table.data[key]
         if staged[0] is _DELETED:
@@ -56,16 +62,17 @@ class StagedTable(MutableMapping[Any, Any]):
         return staged[0]
 
     def __contains__(self, key: object) -> bool:
-        staged = self._staged.get(key)
+        staged = self._get(key)
         if staged is None:
             return key in self.table.data
         return staged[0] is not _DELETED
 
     def __iter__(self) -> Iterator[Any]:
+        pending = {**self._writing, **self._staged}
         for key in list(self.table.data):
-            if key not in self._staged:
+            if key not in pending:
                 yield key
-        for key, (value, _) in list(self._staged.items()):
+        for key, (value, _) in pending.items():
             if value is not _DELETED:
                 yield key
 
@@ -98,11 +105,25 @@ class StagedTable(MutableMapping[Any, Any]):
     def staged(self) -> int:
         return len(self._staged)
 
+    def take(self) -> Callable[[], int]:
+        """Take what is staged now, to be written by the function returned (once the
+        outputs of the events that staged it are delivered); reads see it meanwhile."""
+        self._writing.update(self._staged)
+        self._staged = {}
+
+        def write() -> int:
+            writing, self._writing = self._writing, {}
+            return self._write(writing)
+
+        return write
+
     def flush(self) -> int:
         """Write every staged key to the table and its changelog once; how many were sent."""
-        if not self._staged:
+        return self.take()()
+
+    def _write(self, staged: dict[Any, tuple[Any, int | None]]) -> int:
+        if not staged:
             return 0
-        staged, self._staged = self._staged, {}
         data, sent = self.table.data, 0
         for key, (value, partition) in staged.items():
             if value is _DELETED:
@@ -122,6 +143,7 @@ class StagedTable(MutableMapping[Any, Any]):
     def forget(self) -> None:
         """Drop what is staged (only after a flush: partitions are moving)."""
         self._staged.clear()
+        self._writing.clear()
 
 
 class Plain:

@@ -71,3 +71,15 @@ def test_a_write_through_table_writes_at_once_as_faust_would() -> None:
     assert plain.data == {"a": 1} and plain.changelog == [(None, "a", 1)] and table.staged == 0
     del table["a"]
     assert plain.data == {} and plain.changelog[-1] == (None, "a", None)
+
+
+def test_what_a_checkpoint_took_is_read_until_it_is_written() -> None:
+    plain = Plain()
+    table = StagedTable(plain, partition=lambda key: 0)
+    table["a"], table["b"] = 1, 2
+    write = table.take()  # the checkpoint waits for the outputs of the events that wrote them
+    table["b"] = 3  # a later event, for the next checkpoint
+    assert (table["a"], table["b"], sorted(table)) == (1, 3, ["a", "b"])
+    assert plain.data == {} and table.staged == 1
+    assert write() == 2 and plain.data == {"a": 1, "b": 2} and table["b"] == 3
+    assert table.flush() == 1 and plain.data == {"a": 1, "b": 3}
