@@ -107,7 +107,16 @@ def create_pipeline(
         await checkpoint.revoke(app.producer.flush)
 
     app.on_partitions_revoked.connect(revoked)
-    context = Context(settings, clock, metrics, config, app, checkpoint)
+    context = Context(
+        settings,
+        clock,
+        metrics,
+        config,
+        app,
+        checkpoint.publisher.publish,
+        checkpoint.keep,
+        checkpoint.keep_live,
+    )
     events_in = {name: metrics.events_in.labels(name) for name in TOPICS}
 
     def make_hop(stage: str, spec: TopicSpec, handler: Handler, in_flight: bool) -> Hop:

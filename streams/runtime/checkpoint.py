@@ -34,18 +34,11 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
 from streams.runtime.publish import Pending, Publisher
+from streams.runtime.staged import Store
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-class Store(Protocol):
-    """State held between checkpoints: written at each one, dropped when partitions move."""
-
-    def flush(self) -> int: ...
-
-    def forget(self) -> None: ...
 
 
 class Table(Store, Protocol):

@@ -102,11 +102,8 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
         return offset
 
     async def _commit_tps(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
-        # Faust's own steps, but the offsets are worked out inside the guard: outputs
-        # in flight and state kept between commits go out first (the checkpoint), and
-        # the offsets then cover only events whose outputs and state are out. Faust
-        # flushes the producer (changelogs included) before it commits them, outside
-        # the guard, so the agents need not wait for that.
+        # Faust's own steps, but the offsets are worked out by the guard (the
+        # checkpoint), to cover only events whose outputs and state go out first.
         guard: CommitGuard | None = self.app.__dict__.get("_yujing_commit_guard")
         if guard is None:
             return bool(await super()._commit_tps(tps, start_new_transaction))

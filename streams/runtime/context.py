@@ -31,10 +31,9 @@ from streams.core.shared.district_gen import load_district
 from streams.core.shared.regions import RegionIndex
 from streams.core.signals import baseline
 from streams.core.signals.detect import Detection
-from streams.runtime.checkpoint import Checkpoint, Store
 from streams.runtime.metrics import Metrics
 from streams.runtime.settings import Settings
-from streams.runtime.staged import StagedTable
+from streams.runtime.staged import StagedTable, Store
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -82,7 +81,10 @@ class Context:
     metrics: Metrics
     config: Config
     _app: faust.App = field(repr=False)
-    _checkpoint: Checkpoint = field(repr=False)
+    _send: Callable[[Sequence[Event]], Awaitable[None]] = field(repr=False)
+    #: the checkpoint's: write a table, or live state, at every checkpoint
+    _keep: Callable[[StagedTable], None] = field(repr=False)
+    _keep_live: Callable[[Store], None] = field(repr=False)
     _tables: dict[str, Table] = field(default_factory=dict, repr=False)
     _shared: dict[str, object] = field(default_factory=dict, repr=False)
 
@@ -99,12 +101,12 @@ class Context:
                 schema=faust.Schema(key_serializer="json", value_serializer="json"),
             )
             staging = self._tables[name] = StagedTable(table, write_through=not staged)
-            self._checkpoint.keep(staging)
+            self._keep(staging)
         return self._tables[name]
 
     async def send(self, outputs: Sequence[Event]) -> None:
         """Publish ``outputs`` to their topics and wait until the broker has them all."""
-        await self._checkpoint.publisher.publish(outputs)
+        await self._send(outputs)
 
     def shared(self, name: str, make: Callable[[], T]) -> T:
         """One object per worker under ``name``, made on first use, for agents that share it."""
@@ -126,7 +128,7 @@ class Context:
     def keep(self, store: Store) -> None:
         """Write live state ``store`` (into its tables) at every checkpoint, and make it
         forget when partitions move."""
-        self._checkpoint.keep_live(store)
+        self._keep_live(store)
 
     def on_shutdown(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Await ``callback`` before the worker shuts down (close sessions, say)."""

@@ -21,9 +21,17 @@ delivered, just before the offsets are committed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, MutableMapping
-from typing import Any
+from typing import Any, Protocol
 
 _DELETED = object()
+
+
+class Store(Protocol):
+    """State held between checkpoints: written at each one, dropped when partitions move."""
+
+    def flush(self) -> int: ...
+
+    def forget(self) -> None: ...
 
 
 class StagedTable(MutableMapping[Any, Any]):
