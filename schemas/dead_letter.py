@@ -29,6 +29,12 @@ class DeadLetterReason(StrEnum):
     UNKNOWN_ORDER = "unknown_order"
     #: An event older than its window's allowed lateness (event time); never silently dropped.
     LATE = "late"
+    #: An input's event time further ahead of the worker's clock than the allowed skew, or
+    #: older than the configured horizon: it would move watermarks and windows wrongly.
+    IMPLAUSIBLE_TIME = "implausible_time"
+    #: An id already seen with other content (a reading, a record, a signal): the first
+    #: content stands; the second is kept here rather than published under the same id.
+    CONFLICT = "conflict"
 
 
 class DeadLetter(Event):
@@ -44,12 +50,23 @@ class DeadLetter(Event):
     source_topic: str = Field(max_length=249)
     partition: int = Field(ge=0)
     offset: int = Field(ge=0)
-    key_b64: str | None = Field(default=None, description="Original key bytes, base64.")
+    key_b64: str | None = Field(
+        default=None,
+        description="Original key bytes, base64; at most the first 1024 of them (compare "
+        "key_size).",
+    )
     payload_b64: str = Field(
         description="Original value bytes, base64; at most the first YUJING_MAX_MESSAGE_BYTES "
         "of them (compare payload_size).",
     )
     payload_size: int = Field(ge=0)
+    payload_sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 (hex) of the whole original value, so a truncated payload can "
+        "still be matched to its original.",
+    )
+    key_size: int | None = Field(default=None, ge=0, description="Original key's size in bytes.")
     item: int | None = Field(
         default=None,
         ge=0,

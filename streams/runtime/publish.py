@@ -10,8 +10,10 @@ first). If the broker refuses one for good, the process stops at once: acking
 the input now would lose the output, and a clean shutdown would commit its
 offset; after a restart the input is read again.
 Dead letters are built here too, with the reason, the source position and the
-original bytes, bounded: at most ``max_payload`` of them are copied (the dead
-letter must itself fit on the broker); ``payload_size`` keeps the original size.
+original bytes, bounded: at most ``max_payload`` of the value and ``MAX_KEY`` of
+the key are copied (the dead letter must itself fit on the broker, whatever came
+in: a record too large to dead-letter would stop the worker on every restart);
+``payload_size``, ``key_size`` and ``payload_sha256`` describe the whole original.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
+import hashlib
 import logging
 import os
 from collections.abc import Awaitable, Sequence
@@ -36,6 +39,9 @@ from streams.runtime.agent import Source
 from streams.runtime.metrics import Metrics
 
 log = logging.getLogger(__name__)
+
+#: The most key bytes a dead letter copies (keys are ids: far shorter when well formed).
+MAX_KEY = 1024
 
 
 @dataclass
@@ -119,9 +125,11 @@ def dead_letter(
         source_topic=source.topic,
         partition=source.partition,
         offset=source.offset,
-        key_b64=base64.b64encode(raw_key).decode() if raw_key is not None else None,
+        key_b64=base64.b64encode(raw_key[:MAX_KEY]).decode() if raw_key is not None else None,
+        key_size=len(raw_key) if raw_key is not None else None,
         payload_b64=base64.b64encode(raw[:max_payload]).decode(),
         payload_size=len(raw),
+        payload_sha256=hashlib.sha256(raw).hexdigest(),
         item=item,
         event_time=now,
     )

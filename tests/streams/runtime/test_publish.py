@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 from datetime import UTC, datetime
 
 from hypothesis import given
@@ -24,7 +25,7 @@ from schemas.codec import decode, encode
 from schemas.registry import ALERTS, DEAD_LETTERS, spec_for
 from streams.runtime.agent import Source
 from streams.runtime.metrics import Metrics
-from streams.runtime.publish import Pending, Publisher, dead_letter
+from streams.runtime.publish import MAX_KEY, Pending, Publisher, dead_letter
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 SRC = Source("qa.yujing.readings.v1", 1, 42)
@@ -45,12 +46,15 @@ def test_a_dead_letter_keeps_the_first_max_payload_bytes_and_the_whole_size(
     assert len(kept) <= max_payload
     assert dl.payload_size == len(raw)
     assert (dl.payload_size == len(kept)) == (len(raw) <= max_payload)  # complete or not
+    assert dl.payload_sha256 == hashlib.sha256(raw).hexdigest()  # of the whole original
 
 
-@given(key=st.one_of(st.none(), st.binary(max_size=300)))
-def test_a_dead_letter_keeps_the_original_key(key: bytes | None) -> None:
+@given(key=st.one_of(st.none(), st.binary(max_size=3000)))
+def test_a_dead_letter_keeps_the_original_key_up_to_its_bound(key: bytes | None) -> None:
     dl = _dl(b"{}", key=key)
-    assert (base64.b64decode(dl.key_b64) if dl.key_b64 is not None else None) == key
+    kept = base64.b64decode(dl.key_b64) if dl.key_b64 is not None else None
+    assert kept == (None if key is None else key[:MAX_KEY])
+    assert dl.key_size == (None if key is None else len(key))
 
 
 def test_a_dead_letter_names_where_it_was_read_and_is_published_keyed_by_source_topic() -> None:
@@ -70,7 +74,7 @@ def test_a_dead_letter_of_the_largest_allowed_input_fits_one_produce_request() -
 
     largest = Settings.model_fields["max_message_bytes"].metadata
     bound = next(m.le for m in largest if getattr(m, "le", None) is not None)
-    dl = _dl(b"x" * (bound * 2), max_payload=bound, key=b"k" * 200, detail="d" * 5000)
+    dl = _dl(b"x" * (bound * 2), max_payload=bound, key=b"k" * 10**6, detail="d" * 5000)
     assert len(encode(dl)) + len(DEAD_LETTERS.key_of(dl)) < 1024 * 1024 - 1024
 
 
