@@ -35,6 +35,9 @@ class TopicSpec:
     #: a list field whose items are events checked one by one: a bad item is
     #: dead-lettered alone (:func:`schemas.codec.decode_items`); ``None``: none
     items: str | None = None
+    #: written by systems outside the pipeline (gateways, departments, field crews):
+    #: their event times are judged for plausibility before any agent sees them
+    external: bool = False
 
     def key_of(self, event: Event) -> bytes:
         """The Kafka key for ``event`` on this topic."""
@@ -47,7 +50,11 @@ class TopicSpec:
 
 _SPECS = [
     TopicSpec(
-        "yujing.readings.v1", SensorReading, "sensor_id", "IoT sensor readings from gateways."
+        "yujing.readings.v1",
+        SensorReading,
+        "sensor_id",
+        "IoT sensor readings from gateways.",
+        external=True,
     ),
     TopicSpec(
         "yujing.reading-batches.v1",
@@ -56,12 +63,14 @@ _SPECS = [
         "IoT sensor readings uploaded in batches by gateways: up to 500 a record, of sensors "
         "of one partition.",
         items="readings",
+        external=True,
     ),
     TopicSpec(
         "yujing.department-events.v1",
         DepartmentEvent,
         "place_id",
         "Records from government departments.",
+        external=True,
     ),
     TopicSpec(
         "yujing.signals.v1",
@@ -92,6 +101,7 @@ _SPECS = [
         DispatchUpdate,
         "order_id",
         "Lifecycle updates sent back by downstream systems.",
+        external=True,
     ),
     TopicSpec(
         "yujing.sla-breaches.v1",

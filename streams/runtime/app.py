@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry
 
 from schemas.registry import SCOPED_SIGNALS, TICKS, TOPICS, TopicSpec
 from streams.core.shared.clock import make_clock
+from streams.core.shared.eventtime import TimeBounds
 from streams.runtime import failpoints, lag, web
 from streams.runtime.agent import Handler
 from streams.runtime.agents import AGENTS
@@ -125,6 +126,9 @@ def create_pipeline(
         hop.in_flight = in_flight
         return hop
 
+    # a simulated clock N times the wall's speed: two processes a wall second apart are N apart
+    ahead = settings.max_clock_skew_s * max(1.0, settings.clock_speed)
+    bounds = TimeBounds(ahead_s=ahead, horizon_s=settings.event_horizon_s)
     wiring = Wiring(
         app=app,
         topic_of=settings.topic,
@@ -133,6 +137,7 @@ def create_pipeline(
         max_batch_bytes=settings.max_batch_bytes,
         partitions=settings.partitions,
         on_event=lambda name: events_in[name].inc(),
+        judge_time=lambda t: bounds.judge(t, clock()),
     )
     for agent in AGENTS:
         wiring.add(agent, agent.build(context))

@@ -245,6 +245,13 @@ class Settings(EnvironmentSettings):
     clock_speed: float = Field(1.0, gt=0, allow_inf_nan=False)
     #: Where a simulated clock stops (a simulated day that ends); empty: it never stops.
     clock_until: str = ""
+    #: How far ahead of the worker's clock an input's event time may be (clock seconds;
+    #: with a simulated clock, times its speed). Further ahead: dead-lettered as
+    #: ``implausible_time``, before it can move a watermark or a window.
+    max_clock_skew_s: Annotated[Seconds, Field(le=7 * 86400)] = 300.0
+    #: How far behind the worker's clock an input's event time may be (clock seconds);
+    #: unset: any age (replaying history). Older: dead-lettered as ``implausible_time``.
+    event_horizon_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     #: When the pipeline began watching the district (ISO-8601 with offset or Unix seconds;
     #: empty: unknown). Rules judged against their past then count a scope's silent windows
     #: since as zeros and judge no window without a watched one before it.

@@ -7,8 +7,10 @@ per group of topics that share a reader. Two Faust agents subscribed to one
 topic can deadlock a rebalance: a message is acked only when every agent has
 taken it, and a paused stream never does (measured: with two workers a reading
 stayed in flight forever and the group never settled). For every event the
-wiring decodes the value once with the topic's schema and checks its key (bad
-input goes to the dead-letter topic once, whoever reads it), then runs each
+wiring decodes the value once with the topic's schema, checks its key and, for
+input from outside the pipeline, that its event time is plausible
+(:mod:`streams.core.shared.eventtime`; bad input goes to the dead-letter topic
+once, whoever reads it), then runs each
 handler of that topic in declaration order through its
 :class:`~streams.runtime.hop.Hop`. Each Faust agent runs with concurrency 1, so
 no offset is committed past an unfinished event (faust-streaming #606).
@@ -20,6 +22,7 @@ import functools
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import faust
@@ -32,6 +35,25 @@ from streams.runtime.hop import Hop
 from streams.runtime.partitioning import partition_of
 
 HopFactory = Callable[[str, TopicSpec, Any, bool], Hop]
+#: Why an input's event time is not to be believed now (a dead-letter detail), or None.
+TimeJudge = Callable[[datetime], str | None]
+
+
+def any_time(_: datetime) -> str | None:
+    return None
+
+
+def judged(check: Callable[[Any], DecodeError | None], judge: TimeJudge) -> Callable[[Any], Any]:
+    """``check`` of a batch's items, and then the plausibility of each item's event time."""
+
+    def both(item: Any) -> DecodeError | None:
+        problem = check(item)
+        if problem is not None:
+            return problem
+        why = judge(item.event_time)
+        return None if why is None else DecodeError(DeadLetterReason.IMPLAUSIBLE_TIME, why)
+
+    return both
 
 
 @functools.lru_cache(maxsize=1024)
@@ -95,6 +117,8 @@ class Wiring:
     max_batch_bytes: int  # a record of a topic whose items are events (gateway batches)
     partitions: int  # of every topic: where a batch's items must fall
     on_event: Callable[[str], None]  # counts an event read from a registry topic
+    #: judges the event time of input from outside (``TopicSpec.external``)
+    judge_time: TimeJudge = any_time
     agents: list[str] = field(default_factory=list)
     _topics: dict[str, _Topic] = field(default_factory=dict)
     _readers: dict[str, list[str]] = field(default_factory=dict)
@@ -162,14 +186,18 @@ class Wiring:
         try:
             if spec.items is None:
                 model = decode(spec.schema, value, max_bytes=self.max_message_bytes)
+                self._judge(spec, model)
             else:
+                check = same_partition(spec, message.partition, self.partitions)
                 found, bad = decode_items(
                     spec.schema,
                     value,
                     spec.items,
                     max_bytes=self.max_batch_bytes,
-                    check=same_partition(spec, message.partition, self.partitions),
+                    check=judged(check, self.judge_time) if spec.external else check,
                 )
+                if found is not None:
+                    self._judge(spec, found)  # the record's own time: all of it goes
                 if bad:  # each bad item on its own; the good ones go on
                     errors = [(b.raw, b.error.reason, b.error.detail, b.index) for b in bad]
                     await first.reject(source, key, errors)
@@ -188,3 +216,9 @@ class Wiring:
             return
         for hop in entry.hops:
             await hop.run(model, source, key, value)
+
+    def _judge(self, spec: TopicSpec, model: Any) -> None:
+        if spec.external:
+            why = self.judge_time(model.event_time)
+            if why is not None:
+                raise DecodeError(DeadLetterReason.IMPLAUSIBLE_TIME, why)

@@ -15,8 +15,10 @@ scope key lives in:
   place (compound) or module (trend); its evidence by signal id and the alert
   last published for it.
 
-Time is event time only. The watermark is the newest event time the scope has
-accepted; it is stored data, recovered with the table. A window is kept while
+Time is event time only. The watermark is the second newest event time the
+scope has accepted (one outlier moves nothing:
+:func:`~streams.core.alerts.windows.advance`); it is stored data, recovered with
+the table. A window is kept while
 ``end + allowed lateness + keep`` is after the watermark (:class:`Retention`):
 a signal for a window already collected is late (the caller dead-letters it),
 and :meth:`WindowStore.collect` drops the windows the watermark has left
@@ -32,7 +34,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from streams.core.alerts.evidence import Evidence, Signals
-from streams.core.alerts.windows import window_start
+from streams.core.alerts.windows import advance, window_start
 
 Json = dict[str, Any]
 Reader = Callable[[str], Json | None]
@@ -148,6 +150,8 @@ class ScopeMeta(BaseModel):
     model_config = _FROZEN
 
     wm: float | None = None
+    #: the newest event time seen; ``wm`` is the second newest (one outlier moves nothing)
+    head: float | None = None
     since: float | None = None
     #: Table keys of the open windows, sorted (the order rules and inhibition visit them).
     windows: list[str] = Field(default_factory=list)
@@ -163,9 +167,11 @@ class ScopeMeta(BaseModel):
 
     def observing(self, t: float) -> ScopeMeta:
         """The watermark and earliest time after accepting evidence at event time ``t``."""
+        head, wm = advance(self.head, self.wm, t)
         return self.model_copy(
             update={
-                "wm": t if self.wm is None else max(self.wm, t),
+                "wm": wm,
+                "head": head,
                 "since": t if self.since is None else min(self.since, t),
             }
         )

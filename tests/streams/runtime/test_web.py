@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import faust
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from districts import small_regions
 from prometheus_client import CollectorRegistry
@@ -133,3 +134,31 @@ def test_scope_and_alert_pages_answer_404_with_what_is_held() -> None:
         assert (await missing.json())["partitions"] == [0]
 
     _serve(_map_app([0]), check)
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59+00:00"],
+)
+def test_every_page_answers_200_whatever_time_is_stored(stamp: str) -> None:
+    """A time from a broken clock stored before plausibility was judged (or from a
+    restored changelog) shows clamped to what a datetime holds: no page answers 500."""
+    from datetime import datetime
+
+    odd = signal("smoke_in_rental_flat", C2, 10).model_copy(
+        update={"event_time": datetime.fromisoformat(stamp)}
+    )
+    run = Run().feed(signal("smoke_in_rental_flat", C2, 5, n=1), odd)
+    app = faust.App("map-test", web_host="127.0.0.1")
+    web.add_map_pages(app, dict(run.table), small_regions(), lambda: [0])
+
+    async def check(client: TestClient) -> None:
+        assert (await client.get("/map")).status == 200
+        town = await client.get("/map/wuchang/alerts")
+        assert town.status == 200
+        ids = [a["alert_id"] for a in (await town.json())["alerts"]]
+        assert ids, "the map holds the alerts of both signals"
+        for alert_id in ids:
+            assert (await client.get(f"/alerts/{alert_id}")).status == 200, alert_id
+
+    _serve(app, check)

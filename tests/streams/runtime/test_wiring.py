@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -193,3 +193,96 @@ def test_a_batch_goes_on_without_its_bad_and_misplaced_readings(
     asyncio.run(pipe.wiring.process(topic, message, b"other", _batch_bytes([home[0]])))
     assert [(i, reason) for i, reason, _, _ in letters] == [(None, "wrong_key")]
     assert len(handed) == 1
+
+
+def _hooked(pipe: Any, topic: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list, list]:
+    """Every hop of ``topic`` records what it is handed and what it is asked to reject."""
+    handed: list[Any] = []
+    letters: list[tuple[Any, ...]] = []
+    for hop in pipe.wiring._topics[topic].hops:
+
+        async def run(model: Any, source: Any, key: Any, value: Any) -> None:
+            handed.append(model)
+
+        async def reject(source: Any, key: Any, bad: Any) -> None:
+            letters.extend((item, reason.value, detail) for _, reason, detail, item in bad)
+
+        monkeypatch.setattr(hop, "run", run)
+        monkeypatch.setattr(hop, "reject", reject)
+    return handed, letters
+
+
+def _reading(at: datetime, sensor: str = "gas-1") -> bytes:
+    from schemas import SensorReading
+
+    r = SensorReading(
+        reading_id=f"{sensor}-{at.timestamp():.0f}",
+        sensor_id=sensor,
+        sensor_kind="gas_lel",
+        place_id="site.a",
+        value=1.0,
+        event_time=at,
+    )
+    return encode(r)
+
+
+def test_an_input_stamped_beyond_the_allowed_skew_reaches_no_agent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reading from a gateway whose clock says 9999 (in UTC, the year 10000) is a dead
+    letter ``implausible_time`` before any agent sees it; four minutes ahead is believed.
+    Times the pipeline stamps itself (a signal's) are not judged again."""
+    pipe = _pipeline(tmp_path)
+    topic = f"t.{READINGS.name}"
+    handed, letters = _hooked(pipe, topic, monkeypatch)
+    message = SimpleNamespace(partition=0, offset=1)
+    far = datetime.fromisoformat("9999-12-31T23:59:59-12:00")
+    soon = datetime.now(UTC) + timedelta(minutes=4)
+    asyncio.run(pipe.wiring.process(topic, message, b"gas-1", _reading(far)))
+    asyncio.run(pipe.wiring.process(topic, message, b"gas-1", _reading(soon)))
+    assert [(i, reason) for i, reason, _ in letters] == [(None, "implausible_time")]
+    assert "9999-12-31T23:59:59-12:00" in letters[0][2] and "at most 300 s" in letters[0][2]
+    assert [r.event_time for r in handed] == [soon]
+    assert not SIGNALS.external and READINGS.external
+
+
+def test_a_batch_loses_only_its_implausible_readings_unless_its_own_time_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from schemas.registry import READING_BATCHES
+    from streams.runtime.partitioning import partition_of
+
+    pipe = _pipeline(tmp_path)
+    topic = f"t.{READING_BATCHES.name}"
+    handed, letters = _hooked(pipe, topic, monkeypatch)
+    sensors = [s for s in (f"gas-{i:04d}" for i in range(40)) if partition_of(s.encode(), 2) == 1]
+    message = SimpleNamespace(partition=1, offset=3)
+    doc = json.loads(_batch_bytes(sensors[:3]))
+    doc["readings"][1]["event_time"] = "9999-12-31T23:59:59-12:00"
+    asyncio.run(pipe.wiring.process(topic, message, sensors[0].encode(), json.dumps(doc).encode()))
+    assert [(i, reason) for i, reason, _ in letters] == [(1, "implausible_time")]
+    assert [r.sensor_id for r in handed[0].readings] == [sensors[0], sensors[2]]
+    letters.clear()
+    doc["event_time"] = "2999-01-01T00:00:00+00:00"  # the upload itself: all of it goes
+    asyncio.run(pipe.wiring.process(topic, message, sensors[0].encode(), json.dumps(doc).encode()))
+    assert [(i, reason) for i, reason, _ in letters] == [(None, "implausible_time")]
+    assert len(handed) == 1
+
+
+def test_a_configured_horizon_refuses_readings_from_a_reset_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings.from_env(
+        environ={"YUJING_EVENT_HORIZON_S": "604800"}, data_dir=tmp_path, topic_prefix="t."
+    )
+    pipe = create_pipeline(settings, registry=CollectorRegistry())
+    topic = f"t.{READINGS.name}"
+    handed, letters = _hooked(pipe, topic, monkeypatch)
+    message = SimpleNamespace(partition=0, offset=1)
+    asyncio.run(
+        pipe.wiring.process(topic, message, b"gas-1", _reading(datetime(1970, 1, 1, tzinfo=UTC)))
+    )
+    assert [reason for _, reason, _ in letters] == ["implausible_time"]
+    assert "the horizon is 604800 s" in letters[0][2] and handed == []

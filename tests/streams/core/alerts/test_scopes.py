@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -102,9 +103,13 @@ def test_aggregation_is_independent_of_arrival_order_within_lateness(order: list
 
 def test_a_signal_beyond_the_lateness_of_its_place_is_late_and_changes_nothing() -> None:
     base = [signal("underpass_waterlogging", C3, 40), signal("overloaded_truck", C3, 20)]
-    advance = signal("smoke_in_rental_flat", C3, 110)  # 09:50: the place's watermark
+    # 09:50 and 09:55: two signals agree, so 09:50 is the place's watermark
+    advance = [
+        signal("smoke_in_rental_flat", C3, 110),
+        signal("smoke_in_rental_flat", C3, 115, n=1),
+    ]
     late = signal("tower_crane_wind", C3, 15)  # 08:15 < 09:50 - 30 min
-    run = Run().feed(*base, advance, late)
+    run = Run().feed(*base, *advance, late)
     assert run.late == [late.signal_id]
     flood = run.by_rule()[("flood_and_traffic", C3)]
     assert flood.portrait is not None and sorted(flood.portrait.members) == [
@@ -112,7 +117,22 @@ def test_a_signal_beyond_the_lateness_of_its_place_is_late_and_changes_nothing()
         "road_traffic",
     ]
     within = signal("tower_crane_wind", C3, 85)  # 09:25: within 30 min of 09:50 → accepted
-    assert Run().feed(*base, advance, within).late == []
+    assert Run().feed(*base, *advance, within).late == []
+    # one signal alone at 09:50 is not confirmed: the watermark stays at 08:40
+    assert Run().feed(*base, advance[0], late).late == []
+
+
+def test_one_outlier_time_moves_no_watermark_and_blinds_nothing() -> None:
+    """A signal stamped in the year 9999 (a broken gateway clock) is accepted, but every
+    real signal after it is still judged on time and still counted in its windows."""
+    base = [signal("underpass_waterlogging", C3, 40), signal("overloaded_truck", C3, 20)]
+    outlier = signal("smoke_in_rental_flat", C3, 50).model_copy(
+        update={"event_time": datetime.fromisoformat("9999-12-31T23:59:59-12:00")}
+    )
+    after = signal("tower_crane_wind", C3, 45)
+    run = Run().feed(*base, outlier, after)
+    assert run.late == []
+    assert ("flood_and_traffic", C3) in run.by_rule()
 
 
 @given(st.integers(-(10**15), 10**16).map(lambda us: us / 1e6), st.sampled_from([60, 3600, 86400]))
@@ -125,12 +145,14 @@ def test_window_assignment_contains_the_time(t: float, size: int) -> None:
 def test_place_clock_is_late_beyond_lateness_and_replays_give_the_first_decisions(
     times: list[float],
 ) -> None:
-    state, first, newest = None, [], None
+    state, first, accepted = None, [], []
     for off, t in enumerate(times):
         state, late = judge_place(state, t, off, 600)
-        assert late == (newest is not None and t < newest - 600)
+        # the watermark: the second newest accepted time (one outlier moves nothing)
+        second = sorted(accepted)[-2] if len(accepted) >= 2 else None
+        assert late == (second is not None and t < second - 600)
         if not late:
-            newest = t if newest is None else max(newest, t)
+            accepted.append(t)
         first.append(late)
     # a crash left the table ahead of the committed offsets: replays decide as before
     assert [judge_place(state, t, off, 600)[1] for off, t in enumerate(times)] == first
@@ -152,7 +174,8 @@ def test_trend_fires_when_a_module_rate_rises_against_its_history() -> None:
 def test_windows_are_collected_by_event_time_and_stragglers_are_dead_lettered() -> None:
     run = Run().feed(signal("smoke_in_rental_flat", C2, 10))
     assert any(k.endswith(f"|{int(T0.timestamp())}") for k in run.table)
-    run.feed(signal("elderly_fall", C4, 60 * 5))  # 13:00 in another place: 08:00's window goes
+    # 13:00 in another place, confirmed by a second signal: 08:00's window goes
+    run.feed(signal("elderly_fall", C4, 60 * 5), signal("elderly_fall", C4, 60 * 5 + 1, n=1))
     assert not any(k.endswith(f"|{int(T0.timestamp())}") and "town:" in k for k in run.table)
     run.feed(signal("overloaded_truck", C3, 20))  # C3's own clock accepts it; the town cannot
     # too late for the town's and the district's windows: one dead letter from each scope
