@@ -41,6 +41,9 @@ class Result:
     outputs: Sequence[Event] = ()
     commit: Callable[[], None] | None = None
     dead_letter: tuple[DeadLetterReason, str] | None = None
+    #: items of a batch record refused on their own: ``(item, reason, detail, index)``, the
+    #: item's JSON as its dead letter's payload (the rest of the record goes on)
+    refused: Sequence[tuple[bytes, DeadLetterReason, str, int]] = ()
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,8 @@ class Hop:
             return
         if result.dead_letter is not None:
             await self.dead_letter(source, key, value, *result.dead_letter, pending)
+        for item, reason, detail, index in result.refused:
+            await self.dead_letter(source, key, item, reason, detail, pending, index)
         await self._publisher.send(result.outputs, pending)
         if not self.in_flight:
             await self._publisher.deliver(pending, self.stage)

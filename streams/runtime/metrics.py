@@ -48,6 +48,13 @@ class Metrics:
             "ones included; yujing_events_in_total counts the records.",
             registry=registry,
         )
+        self.repeats = Counter(
+            "yujing_inputs_repeated_total",
+            "Inputs taken once already (the same id and content again, as an at-least-once "
+            "producer may send them): skipped, by stage.",
+            ["stage"],
+            registry=registry,
+        )
         self.events_out = Counter(
             "yujing_events_out_total", "Events written to a topic.", ["topic"], registry=registry
         )

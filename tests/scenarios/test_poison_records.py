@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType
 from support import Stack, committed_offsets, end_offsets, wait_for
 
-from schemas import DeadLetter, RiskSignal, SensorReading
-from schemas.registry import DEAD_LETTERS, READINGS, SIGNALS
+from schemas import Alert, DeadLetter, DispatchOrder, RiskSignal, SensorReading
+from schemas.registry import ALERTS, DEAD_LETTERS, DISPATCH_ORDERS, READINGS, SIGNALS
+from streams.dev.runner import get_json
 
 pytestmark = pytest.mark.integration
 
@@ -129,3 +130,42 @@ def test_a_dead_letter_the_broker_refuses_stops_the_worker_before_its_offset_com
     assert len(behind) == 1, (committed, ends)  # the refused record is read again on restart
     assert stack.read(DEAD_LETTERS, DeadLetter) == []
     stack.worker = None  # it has stopped; nothing to stop at teardown
+
+
+def test_an_implausible_time_and_a_reused_id_are_dead_lettered_and_blind_nothing(
+    make_stack_env: Callable[..., Stack],
+) -> None:
+    """A reading stamped 9999-12-31T23:59:59-12:00 (the year 10000 in UTC) and one a month
+    ahead (beyond the skew, 5 min times the test clock's speed) are dead-lettered ``implausible_time``; an alarm's id sent again with another
+    value is ``conflict``, the same reading sent again is taken once. After them the next
+    alarm still makes exactly one signal, one alert and one order, no watermark has moved
+    past today, and every map page answers."""
+    stack = make_stack_env()
+    first = reading(1, 26.0)
+    stack.produce(
+        reading(0, 30.0, at=datetime.fromisoformat("9999-12-31T23:59:59-12:00")),
+        reading(2, 31.0, at=datetime.now(UTC) + timedelta(days=30)),
+        first,
+        reading(1, 27.0),  # the same id, another value
+        first,  # sent again, as an at-least-once producer may
+    )
+    dead_letters(stack, 3)
+    stack.settle()
+    dead = stack.read(DEAD_LETTERS, DeadLetter)
+    reasons = sorted(d.reason.value for d in dead)
+    assert reasons == ["conflict", "implausible_time", "implausible_time"], dead
+    conflict = next(d for d in dead if d.reason.value == "conflict")
+    assert "value 26.0" in conflict.detail and "27.0" in conflict.detail
+    signals = stack.read(SIGNALS, RiskSignal)
+    assert [s.source_event_ids for s in signals] == [[first.reading_id]]
+    alerts = stack.read(ALERTS, Alert)
+    assert len(alerts) == 1 and len({(a.alert_id, a.version) for a in alerts}) == 1
+    assert len(stack.read(DISPATCH_ORDERS, DispatchOrder)) == 1
+    assert stack.metric("yujing_inputs_repeated_total", {"stage": "detect"}) == 1
+    status, body = get_json(f"{stack.web}/map")
+    assert status == 200
+    assert all(wm < "2100" for wm in body["watermarks"].values()), body["watermarks"]
+    for scope in body["scopes"]:
+        assert get_json(f"{stack.web}/map/{scope}/alerts")[0] in (200, 404)
+    for alert in alerts:
+        assert get_json(f"{stack.web}/alerts/{alert.alert_id}")[0] == 200

@@ -2,15 +2,26 @@
 
 (reading → signal → **alert** → order → notification.) Compound and systemic
 rules join many signals; this rule is the one-signal case they build on.
+
+An alert's id derives from its signal's, so one signal id must never raise two
+different alerts: :func:`first_content` remembers, per place, the digest of the
+alert each recent signal raised; the same signal again is a repeat (published
+already), the same id with other content a conflict (the first alert stands).
 """
 
 from __future__ import annotations
 
+import hashlib
+from typing import Literal
+
 from schemas import Alert, AlertKind, RiskSignal
+from schemas.codec import encode
 from streams.core.shared.catalogue import Catalogue
 from streams.core.shared.ids import stable_id
 
 RULE_ID = "single"
+#: How many of a place's latest signals are remembered with their alert's digest.
+KEEP_RAISED = 256
 
 
 def alert_id_for(signal_id: str) -> str:
@@ -59,3 +70,29 @@ class SingleRiskRule:
             summary=summary if len(summary) <= 2000 else summary[:1999] + "…",
             event_time=signal.event_time,
         )
+
+
+def first_content(
+    raised: dict[str, str] | None, alert: Alert
+) -> tuple[dict[str, str] | None, Literal["new", "repeat", "conflict"]]:
+    """What ``alert`` is to its place's remembered alerts ``raised`` (signal id → digest of
+    the alert it raised, oldest first), and the place's new memory (``None``: unchanged).
+
+    >>> from datetime import UTC, datetime
+    >>> a = Alert(alert_id="a1", kind=AlertKind.SINGLE, rule_id=RULE_ID, level="high",
+    ...           emergency=True, scope="p1", module="gas_safety", risk_points=["gas_leak"],
+    ...           signal_ids=["s1"], summary="gas", event_time=datetime(2026, 1, 1, tzinfo=UTC))
+    >>> memory, verdict = first_content(None, a); verdict
+    'new'
+    >>> first_content(memory, a)[1], first_content(memory, a.model_copy(update={"level": "low"}))[1]
+    ('repeat', 'conflict')
+    """
+    signal_id = alert.signal_ids[0]
+    digest = hashlib.sha256(encode(alert)).hexdigest()[:16]
+    before = (raised or {}).get(signal_id)
+    if before is not None:
+        return None, "repeat" if before == digest else "conflict"
+    memory = {**(raised or {}), signal_id: digest}
+    if len(memory) > KEEP_RAISED:
+        memory = dict(list(memory.items())[-KEEP_RAISED:])
+    return memory, "new"

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +50,21 @@ class Observed:
     state: KeyState
     signals: list[RiskSignal]
     health: list[SensorHealth]
+
+
+class Conflict(ValueError):
+    """An input whose id its key has seen with other content: the first content stands,
+    this one is refused (dead-lettered as ``conflict``)."""
+
+
+@dataclass
+class Observations:
+    """What a run of readings did: the outputs in order, the readings refused as
+    conflicts (their index and why), and how many were repeats taken once already."""
+
+    outputs: list[RiskSignal | SensorHealth] = field(default_factory=list)
+    conflicts: list[tuple[int, str]] = field(default_factory=list)
+    repeats: int = 0
 
 
 @dataclass(frozen=True)
@@ -110,29 +126,53 @@ class Detection:
     def observe_reading(
         self, reading: SensorReading, state: KeyState | None, now: datetime
     ) -> Observed:
-        """:meth:`on_reading`, with the re-check verdicts for orders watching the sensor."""
-        x = self._point(reading)
-        bounds = self._by_kind.get(reading.sensor_kind, [])
-        return self._run(
-            bounds, x, state, now, reading.sensor_id, reading.place_id, reading.sensor_id
-        )
+        """:meth:`on_reading`, with the re-check verdicts for orders watching the sensor
+        (a repeat changes nothing; a :class:`Conflict` is raised)."""
+        live = self.load(state)
+        seen = self.observe_many([reading], lambda _: live, now)
+        if seen.conflicts:
+            raise Conflict(seen.conflicts[0][1])
+        signals = [o for o in seen.outputs if isinstance(o, RiskSignal)]
+        health = [o for o in seen.outputs if isinstance(o, SensorHealth)]
+        return Observed(self.dump(live), signals, health)
 
     def observe_many(
         self, readings: Iterable[SensorReading], live_of: Callable[[str], Live], now: datetime
-    ) -> list[RiskSignal | SensorHealth]:
+    ) -> Observations:
         """:meth:`observe_live` over ``readings`` in order, each on ``live_of(sensor_id)``:
-        every signal and re-check verdict, in order."""
-        outputs: list[RiskSignal | SensorHealth] = []
-        for reading in readings:
-            signals, health = self.observe_live(reading, live_of(reading.sensor_id), now)
+        every signal and re-check verdict, in order; a reading its sensor has seen
+        already is skipped (a repeat) or refused (a :class:`Conflict`), the rest go on."""
+        seen = Observations()
+        outputs = seen.outputs
+        by_kind = self._by_kind
+        for i, reading in enumerate(readings):
+            if reading.sensor_kind not in by_kind:
+                continue  # no risk point watches it: nothing to learn, nothing to remember
+            live = live_of(reading.sensor_id)
+            content = _content(reading)
+            before = live.remember(reading.reading_id, content)
+            if before is not None:
+                if before == content:
+                    seen.repeats += 1
+                else:
+                    seen.conflicts.append((i, _conflict(reading, before)))
+                continue
+            signals, health = self.observe_live(reading, live, now)
             outputs += signals
             outputs += health
-        return outputs
+        return seen
 
     def observe_record(
         self, event: DepartmentEvent, state: KeyState | None, now: datetime
     ) -> Observed:
         """:meth:`on_department_event`, with the re-check verdicts for orders watching the place."""
+        live = self.load(state)
+        watched = event.event_type in self._by_type
+        before = live.remember(event.event_id, _digest(event)) if watched else None
+        if before is not None:
+            if before != _digest(event):
+                raise Conflict(f"event_id {event.event_id!r} was taken before with other content")
+            return Observed(self.dump(live), [], [])  # a repeat: taken once already
         x = Record(
             t=event.event_time,
             department=event.department,
@@ -143,7 +183,10 @@ class Detection:
         )
         bounds = self._by_type.get(event.event_type, [])
         source_key = event.subject_id or event.place_id
-        return self._run(bounds, x, state, now, source_key, event.place_id, event.place_id)
+        signals, health = self._step(
+            bounds, x, live, now, source_key, event.place_id, event.place_id
+        )
+        return Observed(self.dump(live), signals, health)
 
     def learn(
         self,
@@ -251,20 +294,6 @@ class Detection:
             event_id=reading.reading_id,
         )
 
-    def _run(
-        self,
-        bounds: list[Bound],
-        x: Point | Record,
-        state: KeyState | None,
-        now: datetime,
-        source_key: str,
-        place_id: str,
-        state_key: str,
-    ) -> Observed:
-        live = self.load(state)
-        signals, health = self._step(bounds, x, live, now, source_key, place_id, state_key)
-        return Observed(self.dump(live), signals, health)
-
     def _step(
         self,
         bounds: list[Bound],
@@ -329,3 +358,24 @@ class Detection:
             event_time=x.t,
             detected_at=now,
         )
+
+
+def _content(reading: SensorReading) -> list[Any]:
+    """What a reading says, as remembered with its id: its value(s) and its instant."""
+    out: list[Any] = [reading.value, reading.event_time.timestamp()]
+    if reading.values:
+        out.append(dict(sorted(reading.values.items())))
+    return out
+
+
+def _conflict(reading: SensorReading, before: list[Any]) -> str:
+    return (
+        f"reading_id {reading.reading_id!r} of sensor {reading.sensor_id!r} was taken before "
+        f"with value {before[0]!r} at {before[1]!r} (Unix s); this one says {reading.value!r} "
+        f"at {reading.event_time.isoformat()}"
+    )
+
+
+def _digest(event: DepartmentEvent) -> int:
+    """A department record's content as remembered with its id (records are few: all of it)."""
+    return zlib.crc32(event.model_dump_json().encode())

@@ -8,7 +8,9 @@ detection itself, so a caller that sees many observations of a key between two
 writes holds a :class:`Live` instead (:meth:`Detection.load`,
 :meth:`Detection.observe_live`, :meth:`Detection.dump`): the same state, its
 detectors as objects. The JSON path is this one with one load and one dump, so
-both give the same signals and the same state.
+both give the same signals and the same state. The same state remembers the
+key's last few event ids with their content (:meth:`Live.remember`), so that
+an input sent twice is taken once and an id reused for other content is refused.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from streams.core.signals.detectors import Detector
+
+#: Where a key's latest event ids are stored beside its risk points (never a risk point id).
+IDS = "~ids"
+#: How many of a key's latest event ids are remembered, to tell a repeat (skipped) from a
+#: conflict (an id sent again with other content: dead-lettered).
+KEEP_IDS = 8
 
 
 @dataclass
@@ -37,11 +45,32 @@ class Live:
     back (:meth:`Detection.dump`), risk points never observed as they were stored.
     """
 
-    __slots__ = ("_raw", "_slots")
+    __slots__ = ("_raw", "_slots", "ids")
 
     def __init__(self, raw: dict[str, Any]) -> None:
+        #: the key's latest event ids with their content, oldest first (:meth:`remember`)
+        self.ids: list[list[Any]] = raw.pop(IDS, None) or []
         self._raw = raw
         self._slots: dict[str, _Slot] = {}
+
+    def remember(self, event_id: str, content: Any) -> Any:
+        """The content ``event_id`` was seen with among the key's last :data:`KEEP_IDS`
+        events, or ``None`` if it was not (it is remembered now, the oldest forgotten).
+        The same content again is a repeat; other content, a conflict.
+
+        >>> live = Live({})
+        >>> live.remember("r1", [1.0, 0.0]), live.remember("r1", [2.0, 0.0])
+        (None, [1.0, 0.0])
+        >>> live.stored()
+        {'~ids': [['r1', [1.0, 0.0]]]}
+        """
+        for seen, was in self.ids:
+            if seen == event_id:
+                return was
+        self.ids.append([event_id, content])
+        if len(self.ids) > KEEP_IDS:
+            del self.ids[0]
+        return None
 
     def slot(
         self, rp_id: str, cls: type[Detector[Any]], params: Mapping[str, Any], seed: int
@@ -69,4 +98,6 @@ class Live:
             if slot.c:
                 new["c"] = slot.c
             out[rp_id] = new
+        if self.ids:
+            out[IDS] = self.ids
         return out

@@ -12,33 +12,46 @@ state carries the machine re-check of auto-disposal
 by sensor id too, attach orders to it, and each reading's verdicts go back keyed
 by order id. Gateway batches (``yujing.reading-batches.v1``, each of one
 partition's sensors) go through the same core, reading by reading in the
-gateway's order.
+gateway's order. A reading its sensor has just seen (among its last few) is
+taken once; one whose id comes again with another value or time is dead-lettered
+as ``conflict`` (in a batch, that reading alone).
 """
 
 from __future__ import annotations
 
-from schemas import DisposalWatch, ReadingBatch, RiskSignal, SensorReading
+from collections.abc import Callable
+
+from schemas import DeadLetterReason, DisposalWatch, ReadingBatch, RiskSignal, SensorReading
+from schemas.codec import encode as item_json
 from schemas.registry import DISPOSAL_WATCH, READING_BATCHES, READINGS
-from streams.core.signals.detect import Detection, Live
+from streams.core.signals.detect import Detection, Live, Observations
 from streams.runtime.agent import Agent, Handlers, Result, Source
 from streams.runtime.context import Context
 from streams.runtime.live import LiveTable
+
+CONFLICT = DeadLetterReason.CONFLICT
 
 
 def build(ctx: Context) -> Handlers:
     detection = ctx.config.detection(observe=ctx.metrics.observe_detector)
     live = sensor_states(ctx, detection)
 
+    def observe(readings: list[SensorReading]) -> tuple[Observations, Callable[[], None]]:
+        seen = detection.observe_many(readings, live.get, ctx.clock())
+        ctx.metrics.observe_signals([o for o in seen.outputs if isinstance(o, RiskSignal)])
+        ctx.metrics.repeats.labels("detect").inc(seen.repeats)
+        return seen, live.mark([r.sensor_id for r in readings])
+
     def on_reading(reading: SensorReading, _: Source) -> Result:
-        out = detection.observe_many([reading], live.get, ctx.clock())
-        ctx.metrics.observe_signals([o for o in out if isinstance(o, RiskSignal)])
-        return Result(outputs=out, commit=live.mark([reading.sensor_id]))
+        seen, commit = observe([reading])
+        refused = [(CONFLICT, why) for _, why in seen.conflicts]
+        return Result(outputs=seen.outputs, commit=commit, dead_letter=next(iter(refused), None))
 
     def on_batch(batch: ReadingBatch, _: Source) -> Result:
-        out = detection.observe_many(batch.readings, live.get, ctx.clock())
-        ctx.metrics.observe_signals([o for o in out if isinstance(o, RiskSignal)])
+        seen, commit = observe(batch.readings)
         ctx.metrics.batch_readings.inc(len(batch.readings))
-        return Result(outputs=out, commit=live.mark([r.sensor_id for r in batch.readings]))
+        refused = [(item_json(batch.readings[i]), CONFLICT, why, i) for i, why in seen.conflicts]
+        return Result(outputs=seen.outputs, commit=commit, refused=refused)
 
     def on_watch(req: DisposalWatch, _: Source) -> Result:
         new, verdicts = detection.attach(req, live.stored(req.sensor_id), ctx.clock())

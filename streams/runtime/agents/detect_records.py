@@ -13,8 +13,9 @@ keyed by order id.
 
 from __future__ import annotations
 
-from schemas import DepartmentEvent, PlaceWatch
+from schemas import DeadLetterReason, DepartmentEvent, PlaceWatch
 from schemas.registry import DEPARTMENT_EVENTS, PLACE_WATCH
+from streams.core.signals.detect import Conflict
 from streams.runtime.agent import Agent, Handlers, Result, Source, store
 from streams.runtime.context import Context
 
@@ -26,7 +27,12 @@ def build(ctx: Context) -> Handlers:
 
     def on_record(event: DepartmentEvent, _: Source) -> Result:
         old = state.get(event.place_id)
-        seen = detection.observe_record(event, old or baselines.place(event.place_id), ctx.clock())
+        try:
+            seen = detection.observe_record(
+                event, old or baselines.place(event.place_id), ctx.clock()
+            )
+        except Conflict as err:  # the id came before with other content: the first stands
+            return Result(dead_letter=(DeadLetterReason.CONFLICT, str(err)))
         ctx.metrics.observe_signals(seen.signals)
         commit = store(state, event.place_id, seen.state, old)
         return Result(outputs=[*seen.signals, *seen.health], commit=commit)

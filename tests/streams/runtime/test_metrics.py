@@ -22,6 +22,7 @@ EXPECTED = {
     "yujing_events_in": ["topic"],
     "yujing_events_out": ["topic"],
     "yujing_batch_readings": [],
+    "yujing_inputs_repeated": ["stage"],
     "yujing_dead_letters": ["reason", "topic"],
     "yujing_stage_seconds": ["stage"],
     "yujing_signals": ["module", "risk_point"],

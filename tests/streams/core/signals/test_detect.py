@@ -14,7 +14,8 @@ from schemas import DepartmentEvent, RiskSignal, SensorReading
 from schemas.codec import decode, encode
 from streams.core.shared.catalogue import Catalogue, load_catalogue
 from streams.core.shared.ids import stable_id
-from streams.core.signals.detect import Detection
+from streams.core.signals.detect import Conflict, Detection
+from streams.core.signals.live import IDS
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 NOW = T0 + timedelta(seconds=3)
@@ -75,7 +76,10 @@ def test_a_crossing_emits_one_explainable_signal(detection: Detection) -> None:
     assert sig.source_event_ids == ["rd-1"]
     assert sig.event_time == T0
     assert sig.detected_at == NOW
-    assert json.loads(state) == {"restaurant_gas_leak": {"d": {}, "g": {"a": True}}}
+    assert json.loads(state) == {
+        "restaurant_gas_leak": {"d": {}, "g": {"a": True}},
+        IDS: [["rd-1", [23.5, T0.timestamp()]]],  # what the sensor said, by reading id
+    }
     assert decode(RiskSignal, encode(sig)) == sig
 
 
@@ -91,7 +95,10 @@ def test_signal_ids_are_deterministic(detection: Detection) -> None:
 def test_below_the_limit_there_is_state_but_no_signal(detection: Detection) -> None:
     state, signals = detection.on_reading(reading(5.0), None, NOW)
     assert signals == []
-    assert json.loads(state) == {"restaurant_gas_leak": {"d": {}, "g": {"a": False}}}
+    assert json.loads(state) == {
+        "restaurant_gas_leak": {"d": {}, "g": {"a": False}},
+        IDS: [["rd-1", [5.0, T0.timestamp()]]],
+    }
 
 
 def test_hysteresis_is_carried_in_the_state(detection: Detection) -> None:
@@ -182,7 +189,7 @@ def test_every_risk_point_on_a_sensor_kind_is_evaluated_with_its_own_state() -> 
     assert [s.risk_point for s in signals] == ["low_gas"]
     state, signals = det.on_reading(reading(25.0, rid="rd-2"), state, NOW)
     assert [s.risk_point for s in signals] == ["high_gas"]
-    assert {k: v["g"] for k, v in json.loads(state).items()} == {
+    assert {k: v["g"] for k, v in json.loads(state).items() if k != IDS} == {
         "low_gas": {"a": True},
         "high_gas": {"a": True},
     }
@@ -212,7 +219,7 @@ def test_a_for_duration_waits_in_event_time() -> None:
 def test_the_caller_state_string_is_only_read(detection: Detection) -> None:
     state, _ = detection.on_reading(reading(5.0), None, NOW)
     before = state
-    new_state, signals = detection.on_reading(reading(25.0), state, NOW)
+    new_state, signals = detection.on_reading(reading(25.0, rid="rd-2"), state, NOW)
     assert state == before
     assert len(signals) == 1
     assert new_state != state
@@ -251,3 +258,42 @@ def test_state_is_json_round_trippable_and_small(steps: list[tuple[str, float]])
         for s in signals:
             assert s.score >= s.threshold
             assert s.source_event_ids == [r.reading_id]
+
+
+def test_a_reading_sent_again_is_taken_once_and_its_id_with_other_content_is_refused(
+    detection: Detection,
+) -> None:
+    """At-least-once producers send a reading twice: the detectors learn it once. A gateway
+    reusing an id for another value is a conflict: the first reading stands."""
+    first = reading(25.0)
+    state, signals = detection.on_reading(first, None, NOW)
+    assert len(signals) == 1
+    again = detection.observe_reading(first, state, NOW)
+    assert (again.signals, again.health, json.loads(again.state)) == ([], [], json.loads(state))
+    with pytest.raises(Conflict, match=r"rd-1.*value 25\.0.*this one says 26\.0"):
+        detection.observe_reading(reading(26.0), state, NOW)
+    with pytest.raises(Conflict):  # the same value at another time is another content too
+        detection.observe_reading(reading(25.0, t=T0 + timedelta(seconds=1)), state, NOW)
+
+
+def test_a_batch_refuses_only_its_conflicting_readings(detection: Detection) -> None:
+    from streams.core.signals.live import KEEP_IDS
+
+    live = detection.load(None)
+    first = [reading(1.0 + i, rid=f"rd-{i}", t=T0 + timedelta(minutes=i)) for i in range(3)]
+    assert detection.observe_many(first, lambda _: live, NOW).conflicts == []
+    again = [first[0], reading(9.0, rid="rd-1"), reading(4.0, rid="rd-9")]
+    seen = detection.observe_many(again, lambda _: live, NOW)
+    assert (seen.repeats, [i for i, _ in seen.conflicts]) == (1, [1])
+    # only the last KEEP_IDS ids are remembered: an older one is taken as new
+    more = [
+        reading(1.0, rid=f"m-{i}", t=T0 + timedelta(hours=1, minutes=i)) for i in range(KEEP_IDS)
+    ]
+    detection.observe_many(more, lambda _: live, NOW)
+    late = detection.observe_many([reading(7.0, rid="rd-0")], lambda _: live, NOW)
+    assert (late.repeats, late.conflicts) == (0, [])
+
+
+def test_keys_no_risk_point_watches_keep_no_ids(detection: Detection) -> None:
+    state, _ = detection.on_reading(reading(1.0, kind="co2_ppm"), None, NOW)
+    assert json.loads(state) == {}

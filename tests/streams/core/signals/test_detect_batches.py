@@ -79,7 +79,7 @@ def test_batches_raise_the_same_signals_and_leave_the_same_state(
                 live[sid] = DETECTION.load(states.get(sid))
             return live[sid]
 
-        got += DETECTION.observe_many(chunk, live_of, NOW)
+        got += DETECTION.observe_many(chunk, live_of, NOW).outputs
         states.update({sid: DETECTION.dump(key) for sid, key in live.items()})  # the commit
     assert got == want_out
     assert states == want_states
