@@ -22,7 +22,7 @@ from subprocess import Popen
 
 import pytest
 
-from streams.dev.broker import BrokerConfig, BrokerError, LocalCluster, check_java
+from streams.dev.broker import BrokerConfig, BrokerError, LocalCluster, check_java, find_free_port
 from streams.dev.broker.probe import port_in_use
 
 Cli = Callable[..., int]  # the ``yujing`` fixture: argv -> exit code
@@ -300,6 +300,54 @@ def test_a_topic_on_three_replicas_survives_losing_a_node(
     after = _start(cluster, yujing, capsys)
     assert victim not in after and set(before) < set(after) and len(after) == 3
     assert _consume(bootstrap, topic, f"{unique_prefix}-c", 4) == expected
+
+
+@pytest.mark.integration
+def test_a_worker_on_the_cluster_makes_its_topics_with_three_replicas_two_in_sync(
+    cluster: LocalCluster,
+    yujing: Cli,
+    capsys: pytest.CaptureFixture[str],
+    unique_prefix: str,
+    tmp_path: Path,
+) -> None:
+    from kafka import KafkaAdminClient
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    from schemas.registry import TOPICS
+    from streams.dev.runner import spawn, wait_http
+
+    _start(cluster, yujing, capsys)
+    prefix, port = unique_prefix + ".", find_free_port()
+    env = {
+        "YUJING_KAFKA_BOOTSTRAP": cluster.bootstrap,
+        "YUJING_REPLICATION_FACTOR": "3",
+        "YUJING_TOPIC_PREFIX": prefix,
+        "YUJING_WEB_PORT": str(port),
+        "XDG_DATA_HOME": str(tmp_path / "data-home"),
+    }
+    worker = spawn("worker", ["worker", "--loglevel", "warning"], env, tmp_path)
+    admin = KafkaAdminClient(bootstrap_servers=cluster.bootstrap.split(","))
+    try:
+        wait_http(worker, f"http://127.0.0.1:{port}/ready", timeout=120)
+        names = [n for n in admin.list_topics() if n.startswith(prefix)]
+        changelogs = [n for n in names if n.endswith("-changelog")]
+        assert {prefix + name for name in TOPICS} <= set(names) and len(changelogs) >= 6
+        for topic in admin.describe_topics(names):
+            assert {len(p["replica_nodes"]) for p in topic["partitions"]} == {3}, topic
+        resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+        described = admin.describe_configs(resources)["topic"]
+        assert sorted(described) == sorted(names)
+        own = {  # the topic's own min.insync.replicas, not the broker's default
+            name: (c["min.insync.replicas"]["value"], c["min.insync.replicas"]["config_source"])
+            for name, c in described.items()
+            if "min.insync.replicas" in c
+        }
+        # Faust's own leader-election topic (no data) keeps the broker's default, also 2
+        data = [name for name in names if not name.endswith("-__assignor-__leader")]
+        assert own == {name: ("2", "DYNAMIC_TOPIC_CONFIG") for name in data}
+    finally:
+        admin.close()
+        worker.stop()
 
 
 @pytest.mark.integration
