@@ -33,7 +33,7 @@ from streams.runtime.consumer import guard_commits, use_strict_offsets
 from streams.runtime.context import Config, Context
 from streams.runtime.hop import Hop
 from streams.runtime.metrics import Metrics
-from streams.runtime.provision import SHORT_RETENTION
+from streams.runtime.provision import SHORT_RETENTION, replica_configs
 from streams.runtime.publish import Publisher
 from streams.runtime.settings import Settings
 from streams.runtime.ticker import start_ticker
@@ -142,6 +142,9 @@ def create_pipeline(
     for agent in AGENTS:
         wiring.add(agent, agent.build(context))
     wiring.build()
+    for table in app.tables.values():  # Faust creates the changelogs: as safe as the rest
+        changelog = table.changelog_topic
+        changelog.config = {**changelog.config, **replica_configs(settings.replication_factor)}
 
     start_ticker(app, topics[TICKS.name], settings.partitions, settings.tick_interval_s, clock)
     setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")
@@ -157,14 +160,15 @@ def create_pipeline(
 
 
 def _faust_app(settings: Settings) -> faust.App:
-    """The Faust app: JSON bytes in and out, acks from every replica, web on localhost,
-    the producer's linger and batch size from the settings."""
+    """The Faust app: JSON bytes in and out, acks from every replica, the topics Faust
+    creates with the replicas of the settings, web on localhost, the producer's linger
+    and batch size from the settings."""
     options: dict[str, Any] = {
         "broker": [f"kafka://{b.strip()}" for b in settings.kafka_bootstrap.split(",")],
         "store": "memory://",
         "datadir": str(settings.data_path),
         "topic_partitions": settings.partitions,
-        "topic_replication_factor": 1,
+        "topic_replication_factor": settings.replication_factor,
         "consumer_auto_offset_reset": "earliest",
         "key_serializer": "raw",
         "value_serializer": "raw",

@@ -18,13 +18,15 @@ from schemas.registry import spec_for
 from streams.runtime import provision
 
 
-def ensure_topics(bootstrap: str, prefix: str, partitions: int) -> list[str]:
-    """Create every registry topic under ``prefix`` with ``partitions`` partitions if missing.
+def ensure_topics(bootstrap: str, prefix: str, partitions: int, replicas: int = 1) -> list[str]:
+    """Create every registry topic under ``prefix`` with ``partitions`` partitions (and
+    ``replicas`` replicas) if missing.
 
     An existing one with another partition count is an error
     (:class:`streams.runtime.provision.PartitionsMismatch`); see :mod:`streams.runtime.provision`.
     """
-    return provision.ensure_topics(bootstrap, provision.registry_plan(prefix, partitions))
+    plan = provision.registry_plan(prefix, partitions, replicas)
+    return provision.ensure_topics(bootstrap, plan)
 
 
 class Producer:

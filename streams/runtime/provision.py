@@ -14,6 +14,11 @@ Why refuse a mismatch rather than live with it: records keyed for two
 partitions land in one, a table's changelog stops lining up with its source,
 and the worker dies later with an assertion nobody can read. So an existing
 topic with another partition count stops the start with one line naming it.
+
+Replicas (``YUJING_REPLICATION_FACTOR``): every topic is created with that many, and
+above one with ``min.insync.replicas`` min(2, replicas) (:func:`replica_configs`), so
+that a write acked by all replicas (the only acks the pipeline uses) is on two
+brokers; a topic that exists keeps the replicas it has.
 """
 
 from __future__ import annotations
@@ -44,24 +49,38 @@ class PartitionsMismatch(OneLineError):
 
 @dataclass(frozen=True)
 class TopicPlan:
-    """One physical topic: its name, partition count and topic configs."""
+    """One physical topic: its name, partition count, topic configs and replicas."""
 
     name: str
     partitions: int
     configs: dict[str, str] = field(default_factory=dict)
+    replicas: int = 1
 
 
-def registry_plan(prefix: str, partitions: int) -> list[TopicPlan]:
+def replica_configs(replicas: int) -> dict[str, str]:
+    """The topic configs that go with ``replicas``: above one, two must be in sync
+    (one, with two replicas) to take a write acked by all.
+
+    >>> [replica_configs(n) for n in (1, 2, 3)]
+    [{}, {'min.insync.replicas': '2'}, {'min.insync.replicas': '2'}]
+    """
+    return {"min.insync.replicas": str(min(2, replicas))} if replicas > 1 else {}
+
+
+def registry_plan(prefix: str, partitions: int, replicas: int = 1) -> list[TopicPlan]:
     """Every registry topic under ``prefix``, ``partitions`` each; short retention where set.
 
-    >>> [p for p in registry_plan("qa.", 2) if p.configs]
-    [TopicPlan(name='qa.yujing.ticks.v1', partitions=2, configs={'retention.ms': '3600000'})]
+    >>> [(p.name, p.configs) for p in registry_plan("qa.", 2) if p.configs]
+    [('qa.yujing.ticks.v1', {'retention.ms': '3600000'})]
+    >>> {(p.replicas, p.configs["min.insync.replicas"]) for p in registry_plan("", 2, 3)}
+    {(3, '2')}
     """
     plans = []
     for name in TOPICS:
         retention = SHORT_RETENTION.get(name)
         configs = {"retention.ms": str(int(retention.total_seconds() * 1000))} if retention else {}
-        plans.append(TopicPlan(prefix + name, partitions, configs))
+        configs.update(replica_configs(replicas))
+        plans.append(TopicPlan(prefix + name, partitions, configs, replicas))
     return plans
 
 
@@ -90,7 +109,11 @@ def ensure_topics(
         # check what is there before creating anything: a refusal leaves the broker as it was
         _check(admin, wanted, [n for n in wanted if n in existing])
         new = {
-            p.name: {"num_partitions": p.partitions, "replication_factor": 1, "configs": p.configs}
+            p.name: {
+                "num_partitions": p.partitions,
+                "replication_factor": p.replicas,
+                "configs": p.configs,
+            }
             for p in plans
             if p.name not in existing
         }
@@ -159,4 +182,5 @@ __all__ = [
     "ensure_data_dir",
     "ensure_topics",
     "registry_plan",
+    "replica_configs",
 ]

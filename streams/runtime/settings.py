@@ -200,6 +200,9 @@ class Settings(EnvironmentSettings):
     app_id: Annotated[str, AfterValidator(_kafka_name)] = Field("yujing", min_length=1)
     topic_prefix: Annotated[str, AfterValidator(_kafka_name)] = ""
     partitions: int = Field(2, ge=1)
+    #: Replicas of every topic the pipeline creates (registry topics, changelogs); above 1,
+    #: ``min.insync.replicas`` min(2, it), so a write acked by all is on two brokers.
+    replication_factor: int = Field(1, ge=1, le=32767)
     web_host: str = Field("127.0.0.1", min_length=1)
     web_port: Port = 6066
     #: Inputs above this are dead-lettered (``too_large``), keeping their first this-many

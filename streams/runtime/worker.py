@@ -71,7 +71,7 @@ def prepare_worker(pipe: Pipeline) -> list[str]:
     ensure_data_dir(s.data_path)
     return ensure_topics(
         s.kafka_bootstrap,
-        registry_plan(s.topic_prefix, s.partitions),
+        registry_plan(s.topic_prefix, s.partitions, s.replication_factor),
         check=changelog_topics(pipe),
     )
 

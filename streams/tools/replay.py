@@ -138,7 +138,9 @@ def _replay(args: argparse.Namespace) -> int:
     due = schedule(events, args.speed)
     bootstrap = args.bootstrap or settings.kafka_bootstrap
     # the topics as the worker makes them, never the broker's one-partition default
-    ensure_topics(bootstrap, settings.topic_prefix, settings.partitions)
+    ensure_topics(
+        bootstrap, settings.topic_prefix, settings.partitions, settings.replication_factor
+    )
     producer = Producer(bootstrap, settings.topic_prefix)
     try:
         if args.speed == 0:

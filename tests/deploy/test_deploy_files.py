@@ -18,6 +18,8 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
+from streams.runtime.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[2]
 PROM = ROOT / "deploy" / "prometheus"
 GRAFANA = ROOT / "deploy" / "grafana"
@@ -80,6 +82,46 @@ def test_compose_wires_prometheus_rules_and_grafana() -> None:
         assert port.startswith("127.0.0.1:"), f"{port}: publish on loopback only"
 
 
+def test_compose_has_the_three_node_cluster_as_a_profile() -> None:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    # `docker compose up` alone starts what it did: no default service joined the profile
+    for name in ("kafka", "sinks", "worker", "prometheus", "grafana"):
+        assert "profiles" not in services[name], name
+    cluster = sorted(n for n, s in services.items() if "cluster" in s.get("profiles", []))
+    assert cluster == ["kafka-1", "kafka-2", "kafka-3", "worker-cluster"]
+    nodes = {name: services[name] for name in cluster[:3]}
+    envs = {name: node["environment"] for name, node in nodes.items()}
+    assert {node["image"] for node in nodes.values()} == {services["kafka"]["image"]}
+    assert len({env["CLUSTER_ID"] for env in envs.values()}) == 1  # formatted as one cluster
+    (voters,) = {env["KAFKA_CONTROLLER_QUORUM_VOTERS"] for env in envs.values()}
+    quorum = dict(voter.split("@") for voter in voters.split(","))
+    assert quorum == {env["KAFKA_NODE_ID"]: f"{name}:9093" for name, env in envs.items()}
+    for name, env in envs.items():
+        assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+        assert f"PLAINTEXT://{name}:9092" in env["KAFKA_ADVERTISED_LISTENERS"].split(",")
+        # every topic, the internal ones too, on three replicas; two in sync take a write
+        assert env["KAFKA_DEFAULT_REPLICATION_FACTOR"] == "3"
+        assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "3"
+        assert env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "3"
+        assert env["KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR"] == "3"
+        assert env["KAFKA_MIN_INSYNC_REPLICAS"] == "2"
+        assert env["KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"] == "2"
+        assert env["KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR"] == "2"
+        assert "test" in nodes[name]["healthcheck"]
+    # each node's host listener is published on its own port, as advertised
+    hosts = [e["KAFKA_ADVERTISED_LISTENERS"].split("HOST://localhost:")[1] for e in envs.values()]
+    assert [node["ports"] for node in nodes.values()] == [[f"127.0.0.1:{p}:{p}"] for p in hosts]
+
+    worker = services["worker-cluster"]
+    assert worker["command"] == services["worker"]["command"]
+    assert {n: c["condition"] for n, c in worker["depends_on"].items() if n in nodes} == {
+        name: "service_healthy" for name in nodes
+    }
+    settings = Settings.from_env({k: str(v) for k, v in worker["environment"].items()})
+    assert settings.kafka_bootstrap == ",".join(f"{name}:9092" for name in nodes)
+    assert settings.replication_factor == 3
+
+
 def dashboard_exprs() -> list[str]:
     dash = json.loads(DASHBOARD.read_text())
     return [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
@@ -93,7 +135,6 @@ def rule_exprs() -> list[str]:
 def exported_names() -> set[str]:
     """Every sample name a worker can export (families with their suffixes)."""
     from streams.runtime.app import create_pipeline
-    from streams.runtime.settings import Settings
 
     registry = CollectorRegistry()
     create_pipeline(Settings(), registry=registry)

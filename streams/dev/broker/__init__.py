@@ -1,7 +1,7 @@
 """Local Kafka broker for development and tests (infrastructure, not in the event flow).
 
-A single-node KRaft broker started from Apache Kafka's own jars from Maven Central,
-one concept per module:
+A single-node KRaft broker, or a three-node KRaft cluster, started from Apache
+Kafka's own jars from Maven Central, one concept per module:
 
 * :mod:`~streams.dev.broker.config`: the Kafka release, :class:`BrokerConfig`,
   :class:`BrokerError`;
@@ -11,9 +11,12 @@ one concept per module:
 * :mod:`~streams.dev.broker.process`: the broker process, its pid file, stopping it;
 * :mod:`~streams.dev.broker.probe`: does a broker answer, is a port free;
 * :mod:`~streams.dev.broker.local`: :class:`LocalBroker`, which puts them together;
+* :mod:`~streams.dev.broker.cluster`: :class:`LocalCluster`, three such nodes as one
+  cluster that keeps working with one of them lost;
 * :mod:`~streams.dev.broker.cli`: ``yujing broker install|start|stop|status``.
 """
 
+from streams.dev.broker.cluster import ClusterStatus, LocalCluster, NodeStatus
 from streams.dev.broker.config import KAFKA_VERSION, BrokerConfig, BrokerError
 from streams.dev.broker.jars import kafka_libs_dir
 from streams.dev.broker.java import check_java, java_executable
@@ -25,7 +28,10 @@ __all__ = [
     "BrokerConfig",
     "BrokerError",
     "BrokerStatus",
+    "ClusterStatus",
     "LocalBroker",
+    "LocalCluster",
+    "NodeStatus",
     "broker_answers",
     "check_java",
     "find_free_port",

@@ -1,9 +1,10 @@
 """The local Kafka broker's files under ``<home>/broker/``, and its cluster id.
 
 Where this sits: development infrastructure, not in the event flow (the local
-single-node KRaft broker started from Apache Kafka's own jars from Maven Central).
+KRaft broker started from Apache Kafka's own jars from Maven Central).
 
-Layout of ``<home>/broker/`` (:class:`BrokerFiles`):
+Layout of ``<home>/broker/`` (:class:`BrokerFiles`); each node of a local cluster
+has the same layout in ``<home>/cluster/node-<i>/`` (:mod:`~streams.dev.broker.cluster`):
 
 * ``server.properties`` and ``log4j2.properties``: rewritten on every start from the
   templates shipped next to this module, so a changed port takes effect;
@@ -28,7 +29,14 @@ from pathlib import Path
 
 from streams.dev.broker.config import KAFKA_VERSION, BrokerConfig
 
-__all__ = ["BrokerFiles", "file_lock", "new_cluster_id", "output_tail", "resource_text"]
+__all__ = [
+    "BrokerFiles",
+    "file_lock",
+    "kept_cluster_id",
+    "new_cluster_id",
+    "output_tail",
+    "resource_text",
+]
 
 TAIL_LINES = 30
 
@@ -86,11 +94,28 @@ def _file_tail(path: Path, lines: int = TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-class BrokerFiles:
-    """The paths of one home's broker, and the files written before it starts."""
+def kept_cluster_id(path: Path) -> str:
+    """The id kept in ``path``, or a new one written there.
 
-    def __init__(self, home: Path) -> None:
-        self.dir = home / "broker"
+    An id left by an older version that starts with ``-`` is drawn again: the
+    storage tool could not format with it.
+    """
+    if path.is_file():
+        existing = path.read_text("utf-8").strip()
+        if existing and not existing.startswith("-"):
+            return existing
+    cluster_id = new_cluster_id()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(cluster_id + "\n", "utf-8")
+    return cluster_id
+
+
+class BrokerFiles:
+    """The paths of one broker (or one node of a cluster), and the files written
+    before it starts: ``<home>/<name>/``, by default ``<home>/broker/``."""
+
+    def __init__(self, home: Path, name: str = "broker") -> None:
+        self.dir = home / name
         self.data_dir = self.dir / "data"
         self.logs_dir = self.dir / "logs"
         self.properties_path = self.dir / "server.properties"
@@ -104,17 +129,29 @@ class BrokerFiles:
     def __repr__(self) -> str:
         return f"BrokerFiles({self.dir})"
 
-    def write_config_files(self, config: BrokerConfig) -> None:
-        """Write ``server.properties`` (ports, data dir) and ``log4j2.properties``."""
+    def write_config_files(
+        self, config: BrokerConfig, node_id: int = 1, voters: str = "", replicas: int = 1
+    ) -> None:
+        """Write ``server.properties`` (ports, data dir) and ``log4j2.properties``.
+
+        A single broker is node 1 and the only voter of its quorum, with one replica
+        of everything. A node of a cluster gets its id, every ``voters`` of the
+        quorum (``id@host:port,...``) and ``replicas`` replicas of every topic, of
+        which ``min(2, replicas)`` must be in sync to take a write acked by all.
+        """
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         template = string.Template(resource_text("server.properties.template"))
         self.properties_path.write_text(
             template.substitute(
                 kafka_version=KAFKA_VERSION,
+                node_id=node_id,
+                voters=voters or f"{node_id}@127.0.0.1:{config.controller_port}",
                 port=config.port,
                 controller_port=config.controller_port,
                 data_dir=self.data_dir,
+                replication_factor=replicas,
+                min_insync_replicas=min(2, replicas),
             ),
             "utf-8",
         )
@@ -125,19 +162,8 @@ class BrokerFiles:
         return (self.data_dir / "meta.properties").is_file()
 
     def cluster_id(self) -> str:
-        """The id in ``cluster.id``, or a new one written there.
-
-        An id left by an older version that starts with ``-`` is drawn again: the
-        storage tool could not format with it.
-        """
-        if self.cluster_id_path.is_file():
-            existing = self.cluster_id_path.read_text("utf-8").strip()
-            if existing and not existing.startswith("-"):
-                return existing
-        cluster_id = new_cluster_id()
-        self.cluster_id_path.parent.mkdir(parents=True, exist_ok=True)
-        self.cluster_id_path.write_text(cluster_id + "\n", "utf-8")
-        return cluster_id
+        """The id in ``cluster.id``, or a new one written there (:func:`kept_cluster_id`)."""
+        return kept_cluster_id(self.cluster_id_path)
 
     def logs_tail(self) -> str:
         """The last lines of ``server.log`` and ``broker.out``, for a failed start."""

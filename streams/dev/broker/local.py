@@ -27,15 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streams.dev.broker.config import BrokerConfig, BrokerError
-from streams.dev.broker.files import BrokerFiles, file_lock, output_tail
+from streams.dev.broker.files import BrokerFiles, file_lock
 from streams.dev.broker.jars import install_jars
-from streams.dev.broker.java import check_java, java_executable, kafka_command
+from streams.dev.broker.java import check_java, java_executable
 from streams.dev.broker.probe import broker_answers, port_in_use
 from streams.dev.broker.process import BrokerProcess, is_alive
 
 __all__ = ["BrokerStatus", "LocalBroker"]
-
-_FORMAT_TIMEOUT_S = 180
 
 
 @dataclass(frozen=True)
@@ -100,7 +98,8 @@ class LocalBroker:
             check_java()
             libs = self.install()
             self.files.write_config_files(cfg)
-            self._format_storage(java, libs)
+            if not self.files.is_formatted():
+                self.process.format_storage(java, libs, self.files.cluster_id())
             proc = self.process.launch(java, libs, cfg.heap_mb)
             self.process.write_pid_file(proc.pid)
             self._wait_answering(proc.pid, proc, timeout)
@@ -129,34 +128,6 @@ class LocalBroker:
             bootstrap=self.config.bootstrap,
             answering=answering,
         )
-
-    def _format_storage(self, java: str, libs: Path) -> None:
-        """Format ``data/`` with this home's cluster id, once (KRaft needs it)."""
-        if self.files.is_formatted():
-            return
-        cmd = [
-            *kafka_command(java, libs, self.files),
-            "kafka.tools.StorageTool",
-            "format",
-            "--ignore-formatted",
-            "-t",
-            self.files.cluster_id(),
-            "-c",
-            str(self.properties_path),
-        ]
-        try:
-            proc = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=_FORMAT_TIMEOUT_S, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise BrokerError(
-                f"could not format the Kafka storage in {self.data_dir}: {exc}"
-            ) from exc
-        if proc.returncode != 0:
-            raise BrokerError(
-                f"formatting the Kafka storage in {self.data_dir} failed "
-                f"(exit {proc.returncode}):\n" + output_tail(proc.stdout + "\n" + proc.stderr)
-            )
 
     def _wait_answering(
         self, pid: int, proc: subprocess.Popen[bytes] | None, timeout: float

@@ -1,13 +1,14 @@
 """Probing the loopback: does a Kafka broker answer there, and is a port free?
 
 Where this sits: development infrastructure, not in the event flow (the local
-single-node KRaft broker started from Apache Kafka's own jars from Maven Central).
+KRaft broker started from Apache Kafka's own jars from Maven Central).
 
 :func:`broker_answers` is what ``yujing broker start`` waits on and ``status``
-reports: a metadata request that lists at least one broker, because a bare TCP
-connect also succeeds on a broker that is still starting, or on anything else
-listening on the port. Its aiokafka connection errors are silenced for the probe's
-own thread only, so a probe that fails while the broker starts logs nothing.
+reports: a metadata request that lists at least one broker (every node, for a
+cluster that is starting), because a bare TCP connect also succeeds on a broker
+that is still starting, or on anything else listening on the port. Its aiokafka
+connection errors are silenced for the probe's own thread only, so a probe that
+fails while the broker starts logs nothing.
 :func:`port_in_use` and :func:`find_free_port` check ports before a start and pick
 them for tests.
 """
@@ -43,19 +44,21 @@ def port_in_use(port: int) -> bool:
     return False
 
 
-def broker_answers(bootstrap: str, timeout: float = 5.0) -> bool:
+def broker_answers(bootstrap: str, timeout: float = 5.0, brokers: int = 1) -> bool:
     """True if a Kafka broker at ``bootstrap`` ("host:port") answers a metadata
-    request listing at least one broker; a bare TCP connect is not enough."""
+    request listing at least ``brokers`` brokers; a bare TCP connect is not enough."""
     host, _, port = bootstrap.rpartition(":")
     try:
         with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
             pass
     except (OSError, ValueError):
         return False
-    return run_quietly(lambda: _describe_cluster(bootstrap, timeout), False, "yujing-broker-probe")
+    return run_quietly(
+        lambda: _describe_cluster(bootstrap, timeout, brokers), False, "yujing-broker-probe"
+    )
 
 
-async def _describe_cluster(bootstrap: str, timeout: float) -> bool:
+async def _describe_cluster(bootstrap: str, timeout: float, brokers: int) -> bool:
     from aiokafka.client import AIOKafkaClient
 
     client = AIOKafkaClient(
@@ -65,7 +68,7 @@ async def _describe_cluster(bootstrap: str, timeout: float) -> bool:
     )
     try:
         await asyncio.wait_for(client.bootstrap(), timeout)
-        return bool(client.cluster.brokers())
+        return len(client.cluster.brokers()) >= max(1, brokers)
     finally:
         with contextlib.suppress(Exception):
             await client.close()

@@ -1,7 +1,9 @@
-"""The local Kafka broker's process: launched detached, found by pid file, stopped.
+"""The local Kafka broker's process: its storage formatted, launched detached, found by
+pid file, stopped.
 
 Where this sits: development infrastructure, not in the event flow (the local
-single-node KRaft broker started from Apache Kafka's own jars from Maven Central).
+KRaft broker started from Apache Kafka's own jars from Maven Central). Each node of a
+local cluster is one such process, with files of its own.
 
 The broker runs as a plain ``java ... kafka.Kafka <home>/broker/server.properties``
 in a session of its own, so it outlives ``yujing broker start``. Its pid is kept in
@@ -22,13 +24,14 @@ import time
 from pathlib import Path
 
 from streams.dev.broker.config import BrokerError
-from streams.dev.broker.files import BrokerFiles
+from streams.dev.broker.files import BrokerFiles, output_tail
 from streams.dev.broker.java import kafka_command
 
 __all__ = ["MAIN_CLASS", "BrokerProcess", "is_alive", "wait_exit"]
 
 #: The broker's main class, as it appears on its command line.
 MAIN_CLASS = "kafka.Kafka"
+_FORMAT_TIMEOUT_S = 180
 
 
 def _cmdline(pid: int) -> list[str]:
@@ -134,6 +137,39 @@ class BrokerProcess:
     def remove_pid_file(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.files.pid_path.unlink()
+
+    def format_storage(self, java: str, libs: Path, cluster_id: str) -> None:
+        """Format ``data/`` with ``cluster_id`` unless it is formatted (KRaft needs it).
+
+        Every node of a cluster is formatted with the same id; with the voters named
+        in ``server.properties`` (a static quorum) nothing else is needed.
+        """
+        files = self.files
+        if files.is_formatted():
+            return
+        cmd = [
+            *kafka_command(java, libs, files),
+            "kafka.tools.StorageTool",
+            "format",
+            "--ignore-formatted",
+            "-t",
+            cluster_id,
+            "-c",
+            str(files.properties_path),
+        ]
+        try:
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=_FORMAT_TIMEOUT_S, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise BrokerError(
+                f"could not format the Kafka storage in {files.data_dir}: {exc}"
+            ) from exc
+        if proc.returncode != 0:
+            raise BrokerError(
+                f"formatting the Kafka storage in {files.data_dir} failed "
+                f"(exit {proc.returncode}):\n" + output_tail(proc.stdout + "\n" + proc.stderr)
+            )
 
     def launch(self, java: str, libs: Path, heap_mb: int) -> subprocess.Popen[bytes]:
         """Start ``kafka.Kafka`` detached, its output appended to ``logs/broker.out``."""

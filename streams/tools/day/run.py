@@ -203,7 +203,7 @@ class Day:
         from streams.runtime.kafka_io import ensure_topics
 
         s = self.settings
-        ensure_topics(bootstrap, self.prefix, s.partitions)
+        ensure_topics(bootstrap, self.prefix, s.partitions, s.replication_factor)
         self.inputs_before = _inputs(bootstrap, self.prefix)
         env = {**self.env(), "YUJING_KAFKA_BOOTSTRAP": bootstrap}
         sms, voice = _port(s.sms_url), _port(s.voice_url)

@@ -319,7 +319,9 @@ def _simulate(args: argparse.Namespace) -> int:
     from streams.runtime.kafka_io import Producer, ensure_topics
 
     bootstrap = settings.kafka_bootstrap
-    ensure_topics(bootstrap, settings.topic_prefix, settings.partitions)
+    ensure_topics(
+        bootstrap, settings.topic_prefix, settings.partitions, settings.replication_factor
+    )
     producer = Producer(bootstrap, settings.topic_prefix)
     print(
         f"producing to {bootstrap} (prefix {settings.topic_prefix!r}); a worker on the same "

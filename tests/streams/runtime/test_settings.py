@@ -135,6 +135,7 @@ def test_every_field_can_be_set_from_its_variable(
 def test_the_variable_names_are_the_documented_ones() -> None:
     assert {Settings.variable(f) for f in Settings.model_fields} >= {
         "YUJING_KAFKA_BOOTSTRAP",
+        "YUJING_REPLICATION_FACTOR",
         "YUJING_DATA_DIR",
         "YUJING_CLOCK_EPOCH",
         "YUJING_TICK_INTERVAL_S",
@@ -200,6 +201,7 @@ def test_a_bad_value_is_one_line_naming_the_variable_and_the_value() -> None:
     ("name", "raw"),
     [
         ("YUJING_PARTITIONS", "two"),
+        ("YUJING_REPLICATION_FACTOR", "three"),
         ("YUJING_WEB_PORT", "80.5"),
         ("YUJING_MAX_MESSAGE_BYTES", "64k"),
         ("YUJING_DELIVERY_BACKOFF_S", "fast"),
@@ -225,6 +227,7 @@ def test_a_malformed_value_names_the_variable(name: str, raw: str) -> None:
     ("name", "raw"),
     [
         ("YUJING_PARTITIONS", "0"),
+        ("YUJING_REPLICATION_FACTOR", "0"),
         ("YUJING_MAX_MESSAGE_BYTES", "1000"),
         ("YUJING_MAX_MESSAGE_BYTES", "1048576"),
         ("YUJING_DELIVERY_MAX_ATTEMPTS", "0"),

@@ -1,5 +1,5 @@
 """Fixtures for the local broker's tests: free ports, the ``yujing broker`` command
-line, and a real broker with a temporary home.
+line, stand-in processes, and a real broker with a temporary home.
 
 The real broker never touches a developer's own broker: its own home, its own free
 ports, and it is stopped after the module that uses it.
@@ -8,7 +8,11 @@ ports, and it is stopped after the module that uses it.
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +46,33 @@ def yujing() -> Cli:
         return int(args.func(args))
 
     return run
+
+
+@pytest.fixture
+def stand_in() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Start ``python -c code argv...`` (a process whose command line carries what a
+    broker's does, without a JVM); each is killed afterwards.
+
+    The call returns once the command line shows ``argv`` (until exec, a child's
+    command line is still its parent's).
+    """
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(code: str, *argv: str) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen([sys.executable, "-c", code, *argv])
+        started.append(proc)
+        cmdline = Path(f"/proc/{proc.pid}/cmdline")
+        if argv and cmdline.parent.parent.joinpath("self", "cmdline").exists():
+            deadline = time.monotonic() + 30
+            while argv[-1].encode() not in cmdline.read_bytes().split(b"\0"):
+                assert time.monotonic() < deadline, "the stand-in did not start"
+                time.sleep(0.01)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture

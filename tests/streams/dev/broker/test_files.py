@@ -66,6 +66,49 @@ def test_config_files_carry_the_ports_and_the_data_dir(tmp_path: Path) -> None:
     assert files.properties_path.read_text("utf-8").startswith(f"# Apache Kafka {KAFKA_VERSION}:")
 
 
+def _properties(files: BrokerFiles) -> dict[str, str]:
+    text = files.properties_path.read_text("utf-8")
+    assert "$" not in text  # every placeholder filled
+    pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line)
+    return {key: value for key, value in pairs if not key.startswith("#")}
+
+
+_REPLICATION = (
+    "default.replication.factor",
+    "offsets.topic.replication.factor",
+    "transaction.state.log.replication.factor",
+    "share.coordinator.state.topic.replication.factor",
+)
+_IN_SYNC = (
+    "min.insync.replicas",
+    "transaction.state.log.min.isr",
+    "share.coordinator.state.topic.min.isr",
+)
+
+
+def test_a_single_broker_is_its_own_quorum_with_one_replica_of_everything(tmp_path: Path) -> None:
+    files = BrokerFiles(tmp_path)
+    files.write_config_files(BrokerConfig(home=tmp_path, port=19092, controller_port=19093))
+    props = _properties(files)
+    assert (props["node.id"], props["controller.quorum.voters"]) == ("1", "1@127.0.0.1:19093")
+    assert {props[key] for key in _REPLICATION + _IN_SYNC} == {"1"}
+
+
+def test_a_node_of_a_cluster_is_one_voter_of_three_with_three_replicas(tmp_path: Path) -> None:
+    files = BrokerFiles(tmp_path / "cluster", "node-2")
+    voters = "0@127.0.0.1:41192,1@127.0.0.1:41193,2@127.0.0.1:41194"
+    config = BrokerConfig(home=tmp_path, port=41094, controller_port=41194)
+    files.write_config_files(config, node_id=2, voters=voters, replicas=3)
+    assert files.dir == tmp_path / "cluster" / "node-2"
+    props = _properties(files)
+    assert (props["node.id"], props["controller.quorum.voters"]) == ("2", voters)
+    assert props["listeners"] == ("PLAINTEXT://127.0.0.1:41094,CONTROLLER://127.0.0.1:41194")
+    assert props["log.dirs"] == str(tmp_path / "cluster" / "node-2" / "data")
+    # every topic, the internal ones too, on 3 replicas; 2 in sync to take a write
+    assert {props[key] for key in _REPLICATION} == {"3"}
+    assert {props[key] for key in _IN_SYNC} == {"2"}
+
+
 def test_logs_tail_shows_the_last_lines_of_each_log(tmp_path: Path) -> None:
     files = BrokerFiles(tmp_path)
     assert files.logs_tail() == f"(no log output in {files.logs_dir})"

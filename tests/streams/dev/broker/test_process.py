@@ -1,18 +1,16 @@
 """Tests of the broker process bookkeeping (streams.dev.broker.process), no broker.
 
-Stand-in processes are plain Python sleepers whose command lines carry what a broker's
-does (``kafka.Kafka`` and a ``server.properties`` path): the pid file, adoption and
-stopping act on real processes, only not on a JVM.
+Stand-in processes (the ``stand_in`` fixture) are plain Python sleepers whose command
+lines carry what a broker's does (``kafka.Kafka`` and a ``server.properties`` path):
+the pid file, adoption and stopping act on real processes, only not on a JVM.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
+from subprocess import Popen
 
 import pytest
 
@@ -20,6 +18,7 @@ from streams.dev.broker import BrokerConfig, LocalBroker, find_free_port
 from streams.dev.broker.files import BrokerFiles
 from streams.dev.broker.process import BrokerProcess, is_alive, wait_exit
 
+StandIn = Callable[..., Popen[bytes]]  # the ``stand_in`` fixture: (code, *argv) -> process
 _SLEEP = "import time; time.sleep(60)"
 # Notes each SIGTERM in the file named by its first argument, and carries on.
 _IGNORE_TERM = """
@@ -31,43 +30,15 @@ time.sleep(60)
 """
 
 
-@pytest.fixture
-def spawn() -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Processes the test starts; all killed afterwards."""
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for proc in started:
-        proc.kill()
-        proc.wait()
-
-
-def _stand_in(
-    started: list[subprocess.Popen[bytes]], code: str, *argv: str
-) -> subprocess.Popen[bytes]:
-    """Start ``python -c code argv...``; return once its command line shows ``argv``
-    (until exec, a child's command line is still its parent's)."""
-    proc = subprocess.Popen([sys.executable, "-c", code, *argv])
-    started.append(proc)
-    cmdline = Path(f"/proc/{proc.pid}/cmdline")
-    if argv and cmdline.parent.parent.joinpath("self", "cmdline").exists():
-        deadline = time.monotonic() + 30
-        while argv[-1].encode() not in cmdline.read_bytes().split(b"\0"):
-            assert time.monotonic() < deadline, "the stand-in did not start"
-            time.sleep(0.01)
-    return proc
-
-
 def _needs_proc() -> None:
     if not Path("/proc/self/cmdline").exists():
         pytest.skip("needs /proc to list processes")
 
 
-def test_stop_never_kills_a_process_it_did_not_start(
-    tmp_path: Path, spawn: list[subprocess.Popen[bytes]]
-) -> None:
+def test_stop_never_kills_a_process_it_did_not_start(tmp_path: Path, stand_in: StandIn) -> None:
     # An unrelated live process whose command line even mentions kafka.Kafka, but
     # not this home's server.properties: a recycled pid must not be killed.
-    bystander = _stand_in(spawn, _SLEEP, "kafka.Kafka")
+    bystander = stand_in(_SLEEP, "kafka.Kafka")
     broker = LocalBroker(BrokerConfig(home=tmp_path, port=find_free_port()))
     for pid in (bystander.pid, os.getpid()):
         broker.dir.mkdir(parents=True, exist_ok=True)
@@ -79,12 +50,12 @@ def test_stop_never_kills_a_process_it_did_not_start(
 
 
 def test_a_broker_whose_pid_file_was_lost_is_adopted_and_stopped(
-    tmp_path: Path, spawn: list[subprocess.Popen[bytes]]
+    tmp_path: Path, stand_in: StandIn
 ) -> None:
     _needs_proc()
     broker = LocalBroker(BrokerConfig(home=tmp_path, port=find_free_port()))
     broker.dir.mkdir(parents=True)
-    ours = _stand_in(spawn, _SLEEP, "kafka.Kafka", str(broker.properties_path))
+    ours = stand_in(_SLEEP, "kafka.Kafka", str(broker.properties_path))
     assert not broker.pid_path.exists()
 
     assert broker.process.owned_pid() == ours.pid
@@ -95,25 +66,23 @@ def test_a_broker_whose_pid_file_was_lost_is_adopted_and_stopped(
     assert broker.stop() is False
 
 
-def test_two_candidates_are_not_guessed_between(
-    tmp_path: Path, spawn: list[subprocess.Popen[bytes]]
-) -> None:
+def test_two_candidates_are_not_guessed_between(tmp_path: Path, stand_in: StandIn) -> None:
     _needs_proc()
     files = BrokerFiles(tmp_path)
     files.dir.mkdir(parents=True)
     for _ in range(2):
-        _stand_in(spawn, _SLEEP, "kafka.Kafka", str(files.properties_path))
+        stand_in(_SLEEP, "kafka.Kafka", str(files.properties_path))
     assert BrokerProcess(files).owned_pid() is None
     assert not files.pid_path.exists()
 
 
 def test_a_broker_that_ignores_sigterm_is_killed_after_the_timeout(
-    tmp_path: Path, spawn: list[subprocess.Popen[bytes]]
+    tmp_path: Path, stand_in: StandIn
 ) -> None:
     _needs_proc()
     files = BrokerFiles(tmp_path)
     mark = tmp_path / "mark"
-    stubborn = _stand_in(spawn, _IGNORE_TERM, str(mark), "kafka.Kafka", str(files.properties_path))
+    stubborn = stand_in(_IGNORE_TERM, str(mark), "kafka.Kafka", str(files.properties_path))
     while not mark.exists():  # its handler is installed once it writes "ready"
         assert wait_exit(stubborn.pid, 0.05) is False, "the stand-in died early"
     BrokerProcess(files).terminate(stubborn.pid, timeout=1)
@@ -121,10 +90,10 @@ def test_a_broker_that_ignores_sigterm_is_killed_after_the_timeout(
     assert mark.read_text() == "TERM"  # asked first, killed only after the timeout
 
 
-def test_is_alive_and_wait_exit(spawn: list[subprocess.Popen[bytes]]) -> None:
+def test_is_alive_and_wait_exit(stand_in: StandIn) -> None:
     assert is_alive(os.getpid())
-    quick = _stand_in(spawn, "pass")
+    quick = stand_in("pass")
     assert wait_exit(quick.pid, 30) is True
     assert not is_alive(quick.pid)
-    sleeper = _stand_in(spawn, _SLEEP)
+    sleeper = stand_in(_SLEEP)
     assert wait_exit(sleeper.pid, 0.2) is False and is_alive(sleeper.pid)
