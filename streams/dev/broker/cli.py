@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,15 @@ def _config(args: argparse.Namespace) -> BrokerConfig:
         changes["port"] = args.port
     if getattr(args, "controller_port", None) is not None:
         changes["controller_port"] = args.controller_port
-    return dataclasses.replace(config, **changes) if changes else config
+    config = dataclasses.replace(config, **changes) if changes else config
+    nodes = getattr(args, "nodes", None) or 1
+    chosen = "controller_port" in changes or os.environ.get("YUJING_BROKER_CONTROLLER_PORT")
+    if nodes > 1 and not chosen and abs(config.port - config.controller_port) < nodes:
+        # the default controller port is the next node's client port: move it out of the
+        # way (a port given on purpose is kept, and an overlap with it refused)
+        away = config.port + 100 if config.port + 100 + nodes <= 65536 else config.port - 100
+        config = dataclasses.replace(config, controller_port=away)
+    return config
 
 
 def run_broker_command(args: argparse.Namespace) -> int:

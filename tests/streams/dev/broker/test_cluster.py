@@ -71,12 +71,23 @@ def test_only_one_or_three_nodes(
     assert not (tmp_path / "cluster").exists()
 
 
-def test_the_default_ports_overlap_for_three_nodes(
+def test_three_nodes_move_the_default_controller_ports_and_refuse_a_chosen_overlap(
     tmp_path: Path, yujing: Cli, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # 9092 + i and 9093 + i: node 0's controller port would be node 1's client port.
+    import argparse
+
+    from streams.dev.broker.cli import _config
+
+    # 9092 + i and 9093 + i: node 0's controller port would be node 1's client port, so
+    # without a controller port chosen on purpose the controllers move to 9192 + i
     monkeypatch.delenv("YUJING_BROKER_PORT", raising=False)
     monkeypatch.delenv("YUJING_BROKER_CONTROLLER_PORT", raising=False)
+    args = argparse.Namespace(home=tmp_path, port=None, controller_port=None, nodes=3)
+    assert (_config(args).port, _config(args).controller_port) == (9092, 9192)
+    args.nodes = None  # one node keeps the defaults
+    assert _config(args).controller_port == 9093
+    # chosen on purpose (the variable or the flag): kept, and the overlap refused
+    monkeypatch.setenv("YUJING_BROKER_CONTROLLER_PORT", "9093")
     assert yujing("broker", "--home", str(tmp_path), "start", "--nodes", "3") == 2
     err = _err_line(capsys)
     assert "client ports 9092-9094 and the controller ports 9093-9095" in err
