@@ -135,11 +135,12 @@ def test_a_dead_letter_the_broker_refuses_stops_the_worker_before_its_offset_com
 def test_an_implausible_time_and_a_reused_id_are_dead_lettered_and_blind_nothing(
     make_stack_env: Callable[..., Stack],
 ) -> None:
-    """A reading stamped 9999-12-31T23:59:59-12:00 (the year 10000 in UTC) and one a month
-    ahead (beyond the skew, 5 min times the test clock's speed) are dead-lettered ``implausible_time``; an alarm's id sent again with another
-    value is ``conflict``, the same reading sent again is taken once. After them the next
-    alarm still makes exactly one signal, one alert and one order, no watermark has moved
-    past today, and every map page answers."""
+    """A reading stamped 9999-12-31T23:59:59-12:00 (the year 10000 in UTC) and one a
+    month ahead (beyond the skew: 5 min times the test clock's speed) are dead-lettered
+    ``implausible_time``; an alarm's id sent again with another value is ``conflict``,
+    the same reading sent again is taken once. After them the alarm still makes exactly
+    one signal, one alert and one order, no watermark has moved past this century, and
+    every map page answers."""
     stack = make_stack_env()
     first = reading(1, 26.0)
     stack.produce(
