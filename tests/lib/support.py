@@ -86,6 +86,15 @@ class Stack:
         wait_http(self.worker, f"{self.web}/ready", timeout=120)
         return self.worker
 
+    def extra_worker(self, name: str) -> tuple[Child, str]:
+        """Another worker in this stack's group (its own web port, data dir and log
+        ``<name>.log``), started and stopped with the stack: the child and its web URL."""
+        port = find_free_port()
+        env = {**self.env, "YUJING_WEB_PORT": str(port), "YUJING_DATA_DIR": str(self.tmp / name)}
+        child = spawn(name, ["worker", "--loglevel", "warning"], env, self.tmp)
+        self.started.append(child)
+        return child, f"http://127.0.0.1:{port}"
+
     def stop_worker(self) -> None:
         """A clean stop (SIGTERM): offsets and table state are committed."""
         if self.worker is not None:

@@ -49,8 +49,7 @@ from schemas import (
 from schemas.codec import decode
 from schemas.registry import ALERTS, DEAD_LETTERS, DISPATCH_ORDERS, NOTIFICATIONS, RECEIPTS, SIGNALS
 from schemas.signal import RiskSignal
-from streams.dev.broker import find_free_port
-from streams.dev.runner import Child, spawn, wait_http
+from streams.dev.runner import Child, wait_http
 from streams.runtime.partitioning import partition_of
 
 pytestmark = pytest.mark.integration
@@ -191,11 +190,7 @@ def test_notifications_in_flight_at_a_kill_9_are_delivered_or_dead_lettered(
 
 
 def _second_worker(stack: Stack, name: str) -> tuple[Child, str]:
-    port = find_free_port()
-    env = {**stack.env, "YUJING_WEB_PORT": str(port), "YUJING_DATA_DIR": str(stack.tmp / name)}
-    child = spawn(name, ["worker", "--loglevel", "warning"], env, stack.tmp)
-    stack.started.append(child)
-    return child, f"http://127.0.0.1:{port}"
+    return stack.extra_worker(name)
 
 
 def test_kill_9_during_a_rebalance_with_two_workers_loses_nothing(stack_factory) -> None:

@@ -20,7 +20,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from schemas import (
@@ -137,18 +137,31 @@ class Detection:
         return Observed(self.dump(live), signals, health)
 
     def observe_many(
-        self, readings: Iterable[SensorReading], live_of: Callable[[str], Live], now: datetime
+        self,
+        readings: Iterable[SensorReading],
+        live_of: Callable[[str], Live],
+        now: datetime,
+        at: tuple[str, int] | None = None,
     ) -> Observations:
         """:meth:`observe_live` over ``readings`` in order, each on ``live_of(sensor_id)``:
         every signal and re-check verdict, in order; a reading its sensor has seen
-        already is skipped (a repeat) or refused (a :class:`Conflict`), the rest go on."""
+        already is skipped (a repeat) or refused (a :class:`Conflict`), the rest go on.
+        ``at``: where the readings were read (a log and a position in it, all of them
+        one input): a sensor whose state has taken that input skips them (a replay)."""
         seen = Observations()
         outputs = seen.outputs
         by_kind = self._by_kind
+        touched: list[tuple[Live, float]] = []
         for i, reading in enumerate(readings):
             if reading.sensor_kind not in by_kind:
                 continue  # no risk point watches it: nothing to learn, nothing to remember
             live = live_of(reading.sensor_id)
+            if at is not None:
+                t = reading.event_time.timestamp()
+                if live.taken(*at, t):
+                    seen.repeats += 1
+                    continue
+                touched.append((live, t))
             content = _content(reading)
             before = live.remember(reading.reading_id, content)
             if before is not None:
@@ -160,6 +173,9 @@ class Detection:
             signals, health = self.observe_live(reading, live, now)
             outputs += signals
             outputs += health
+        if at is not None:  # after the whole input: a batch holds one sensor's readings often
+            for live, t in touched:
+                live.take(*at, t)
         return seen
 
     def observe_record(
@@ -371,8 +387,8 @@ def _content(reading: SensorReading) -> list[Any]:
 def _conflict(reading: SensorReading, before: list[Any]) -> str:
     return (
         f"reading_id {reading.reading_id!r} of sensor {reading.sensor_id!r} was taken before "
-        f"with value {before[0]!r} at {before[1]!r} (Unix s); this one says {reading.value!r} "
-        f"at {reading.event_time.isoformat()}"
+        f"with value {before[0]!r} at {datetime.fromtimestamp(before[1], UTC).isoformat()}; "
+        f"this one says {reading.value!r} at {reading.event_time.isoformat()}"
     )
 
 

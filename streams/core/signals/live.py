@@ -10,7 +10,9 @@ writes holds a :class:`Live` instead (:meth:`Detection.load`,
 detectors as objects. The JSON path is this one with one load and one dump, so
 both give the same signals and the same state. The same state remembers the
 key's last few event ids with their content (:meth:`Live.remember`), so that
-an input sent twice is taken once and an id reused for other content is refused.
+an input sent twice is taken once and an id reused for other content is refused,
+and its position in each input log (:meth:`Live.taken`), so that an input read
+again after a restart, which the stored state has already taken, changes nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from streams.core.signals.detectors import Detector
 
 #: Where a key's latest event ids are stored beside its risk points (never a risk point id).
 IDS = "~ids"
+#: Where a key's position in each input log is stored (the last input it took).
+AT = "~at"
 #: How many of a key's latest event ids are remembered, to tell a repeat (skipped) from a
 #: conflict (an id sent again with other content: dead-lettered).
 KEEP_IDS = 8
@@ -45,13 +49,38 @@ class Live:
     back (:meth:`Detection.dump`), risk points never observed as they were stored.
     """
 
-    __slots__ = ("_raw", "_slots", "ids")
+    __slots__ = ("_raw", "_slots", "at", "ids")
 
     def __init__(self, raw: dict[str, Any]) -> None:
         #: the key's latest event ids with their content, oldest first (:meth:`remember`)
         self.ids: list[list[Any]] = raw.pop(IDS, None) or []
+        #: per input log, the position of the last input the key took (:meth:`taken`)
+        self.at: dict[str, list[Any]] = raw.pop(AT, None) or {}
         self._raw = raw
         self._slots: dict[str, _Slot] = {}
+
+    def taken(self, log: str, position: int, t: float) -> bool:
+        """Whether the key took the input at ``position`` of ``log`` (event time ``t``,
+        Unix s) already: its state is past both (a replay after a restart, whose outputs
+        went out before this state was written). A log made again from position 0 is not
+        mistaken for a replay: its inputs are newer than what the key took.
+
+        >>> live = Live({})
+        >>> live.taken("readings", 7, 100.0)
+        False
+        >>> live.take("readings", 7, 100.0)
+        >>> live.taken("readings", 7, 100.0), live.taken("readings", 8, 101.0)
+        (True, False)
+        >>> live.taken("readings", 0, 200.0)  # the log made again: a newer reading
+        False
+        """
+        last = self.at.get(log)
+        return last is not None and position <= last[0] and t <= last[1]
+
+    def take(self, log: str, position: int, t: float) -> None:
+        """Record that the key took the input at ``position`` of ``log`` (event time ``t``)."""
+        last = self.at.get(log)
+        self.at[log] = [position, t if last is None else max(t, last[1])]
 
     def remember(self, event_id: str, content: Any) -> Any:
         """The content ``event_id`` was seen with among the key's last :data:`KEEP_IDS`
@@ -100,4 +129,6 @@ class Live:
             out[rp_id] = new
         if self.ids:
             out[IDS] = self.ids
+        if self.at:
+            out[AT] = self.at
         return out

@@ -30,25 +30,27 @@ from streams.runtime.context import Context
 from streams.runtime.live import LiveTable
 
 CONFLICT = DeadLetterReason.CONFLICT
+Commit = Callable[[], None]
 
 
 def build(ctx: Context) -> Handlers:
     detection = ctx.config.detection(observe=ctx.metrics.observe_detector)
     live = sensor_states(ctx, detection)
 
-    def observe(readings: list[SensorReading]) -> tuple[Observations, Callable[[], None]]:
-        seen = detection.observe_many(readings, live.get, ctx.clock())
+    def observe(readings: list[SensorReading], src: Source) -> tuple[Observations, Commit]:
+        at = (src.topic, src.offset)  # a replay the stored state has taken changes nothing
+        seen = detection.observe_many(readings, live.get, ctx.clock(), at)
         ctx.metrics.observe_signals([o for o in seen.outputs if isinstance(o, RiskSignal)])
         ctx.metrics.repeats.labels("detect").inc(seen.repeats)
         return seen, live.mark([r.sensor_id for r in readings])
 
-    def on_reading(reading: SensorReading, _: Source) -> Result:
-        seen, commit = observe([reading])
+    def on_reading(reading: SensorReading, src: Source) -> Result:
+        seen, commit = observe([reading], src)
         refused = [(CONFLICT, why) for _, why in seen.conflicts]
         return Result(outputs=seen.outputs, commit=commit, dead_letter=next(iter(refused), None))
 
-    def on_batch(batch: ReadingBatch, _: Source) -> Result:
-        seen, commit = observe(batch.readings)
+    def on_batch(batch: ReadingBatch, src: Source) -> Result:
+        seen, commit = observe(batch.readings, src)
         ctx.metrics.batch_readings.inc(len(batch.readings))
         refused = [(item_json(batch.readings[i]), CONFLICT, why, i) for i, why in seen.conflicts]
         return Result(outputs=seen.outputs, commit=commit, refused=refused)
