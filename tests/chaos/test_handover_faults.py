@@ -20,7 +20,7 @@ from support import Stack, wait_for
 
 from schemas import DispatchOrder, SensorReading, SlaBreach
 from schemas.registry import DISPATCH_ORDERS, SLA_BREACHES
-from streams.dev.runner import wait_http
+from streams.dev.runner import Child, wait_http
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
@@ -111,3 +111,42 @@ def test_t7_a_provider_failing_30_percent_and_answering_in_5_s_loses_and_doubles
         stats = json.loads(resp.read())
     assert stats["injected_failures"] > 0, stats  # the provider did fail: retries happened
     print(figures.line("T7 SMS 30% 5xx, 5 s") + f"; provider {stats}")
+
+
+CHURN_EVERY_S = 30.0
+CHURN_FOR_S = 180.0
+
+
+def test_t9_workers_joining_and_leaving_every_30_s_for_3_minutes_lose_nothing(
+    stack_factory: Callable[..., Stack], tmp_path: Path
+) -> None:
+    """Two workers take turns: every 30 s one joins or leaves (SIGTERM), for 3 minutes,
+    while the district's stream keeps arriving in slices; one always runs."""
+    work = simulate(tmp_path, hours=12, incidents=8, seed=9)
+    expected = Expected.of(work.events)
+    started = time.monotonic()
+    stack = stack_factory(env=WATCHDOG)
+    rounds = int(CHURN_FOR_S / CHURN_EVERY_S)
+    size = -(-len(work.events) // rounds)
+    slices = [work.events[i : i + size] for i in range(0, len(work.events), size)]  # in order
+    other: Child | None = None
+    changes = []
+    for n, part in enumerate(slices):
+        began = time.monotonic()
+        produce(stack, part)
+        if other is None:  # a second worker joins
+            other, _ = stack.extra_worker(f"worker-b{n}")
+            changes.append("b joins")
+        elif stack.worker is not None:  # the first leaves; the second carries on
+            stack.stop_worker()
+            changes.append("a leaves")
+        else:  # the first comes back; the second leaves
+            stack.start_worker()
+            other.stop()
+            other = None
+            changes.append("a joins, b leaves")
+        time.sleep(max(0.0, CHURN_EVERY_S - (time.monotonic() - began)))
+    if stack.worker is None:
+        stack.start_worker()
+    figures = check(stack, work, expected, started)
+    print(figures.line("T9 churn") + f"; {len(changes)} changes: {', '.join(changes)}")

@@ -71,7 +71,8 @@ class Stack:
                 "YUJING_WEB_PORT": str(web_port),
             }
         )
-        ensure_topics(self.bootstrap, self.prefix, partitions=2)
+        replicas = int(self.env.get("YUJING_REPLICATION_FACTOR", "1"))
+        ensure_topics(self.bootstrap, self.prefix, partitions=2, replicas=replicas)
         args = ["sinks", "--sms-port", str(sms_port), "--voice-port", str(voice_port)]
         self.sinks = spawn("sinks", args + self.sinks_args, self.env, self.tmp)
         self.started.append(self.sinks)

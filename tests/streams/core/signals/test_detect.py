@@ -297,3 +297,23 @@ def test_a_batch_refuses_only_its_conflicting_readings(detection: Detection) -> 
 def test_keys_no_risk_point_watches_keep_no_ids(detection: Detection) -> None:
     state, _ = detection.on_reading(reading(1.0, kind="co2_ppm"), None, NOW)
     assert json.loads(state) == {}
+
+
+def test_a_replay_the_restored_state_has_taken_changes_nothing(detection: Detection) -> None:
+    """After a kill -9 the state may be written past the committed offsets: the inputs read
+    again are skipped by position, so the detectors learn each reading once."""
+    readings = [reading(1.0 + i, rid=f"rd-{i}", t=T0 + timedelta(minutes=i)) for i in range(12)]
+    once = detection.load(None)
+    for offset, r in enumerate(readings):
+        detection.observe_many([r], lambda _: once, NOW, at=("readings", offset))
+    replayed = detection.load(detection.dump(once))  # restored, then the last 10 read again
+    seen = [
+        detection.observe_many([r], lambda _: replayed, NOW, at=("readings", offset))
+        for offset, r in enumerate(readings)
+        if offset >= 2
+    ]
+    assert sum(s.repeats for s in seen) == 10 and not any(s.outputs for s in seen)
+    assert detection.dump(replayed) == detection.dump(once)
+    # a log made again from offset 0 is not a replay: its readings are newer
+    fresh = reading(5.0, rid="new-0", t=T0 + timedelta(hours=1))
+    assert detection.observe_many([fresh], lambda _: replayed, NOW, at=("readings", 0)).repeats == 0
