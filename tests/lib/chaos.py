@@ -277,11 +277,8 @@ def _every_due_breach(
 
 
 def stack_clock(stack: Stack) -> datetime:
-    """The stack's (simulated) pipeline clock now, from its settings."""
-    epoch = float(stack.env["YUJING_CLOCK_EPOCH"])
-    anchor = float(stack.env.get("YUJING_CLOCK_ANCHOR") or epoch)
-    speed = float(stack.env["YUJING_CLOCK_SPEED"])
-    return datetime.fromtimestamp(epoch + (time.time() - anchor) * speed, tz=UTC)
+    """The stack's (simulated) pipeline clock now."""
+    return stack.clock()
 
 
 def timed(fn: Callable[[], Any]) -> float:

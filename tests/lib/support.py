@@ -132,6 +132,18 @@ class Stack:
         speed = float(self.env["YUJING_CLOCK_SPEED"])
         return epoch + (simulated.timestamp() - epoch) / speed
 
+    def clock(self) -> datetime:
+        """This stack's (simulated) pipeline clock now, from its settings (as a worker's)."""
+        from streams.core.shared.clock import make_clock
+
+        env = self.env
+        return make_clock(
+            env.get("YUJING_CLOCK_EPOCH", ""),
+            float(env.get("YUJING_CLOCK_SPEED", "1")),
+            env.get("YUJING_CLOCK_ANCHOR", ""),
+            env.get("YUJING_CLOCK_UNTIL", ""),
+        )()
+
     def wait_until_simulated(self, simulated: datetime) -> None:
         """Until this stack's (simulated) clock has passed ``simulated``: the moment is
         computed from the clock's settings, not guessed (then :meth:`settle` proves a

@@ -15,7 +15,8 @@ worker`` processes, the default catalogue and the small test district
    axle overload at 08:20 sent after the water reading at 08:40 (out of order,
    within the lateness) → three compound alerts, all inhibited by the regional
    one; a third catering site → the industry alert; the district index → critical;
-3. smoke at the underpass at 09:50, which moves that place's watermark;
+3. smoke at the underpass at 09:50 and 09:52 (two sensors), which moves that
+   place's watermark (the second newest signal time: one alone would not) to 09:50;
 4. a wind alarm there at 08:15, more than 30 minutes behind → dead letter ``late``.
 """
 
@@ -94,7 +95,10 @@ PHASES = [
         reading("temp-f1", "storage_temp_c", F1, 40.0, 18),
         reading("axle-c3", "axle_load_t", C3, 52.0, 20),
     ],
-    [reading("smoke-c3", "smoke_obscuration", C3, 6.0, 110)],  # 3: C3's watermark → 09:50
+    [  # 3: two signals agree, so C3's watermark → 09:50
+        reading("smoke-c3", "smoke_obscuration", C3, 6.0, 110),
+        reading("smoke-c3b", "smoke_obscuration", C3, 6.0, 112),
+    ],
     [reading("wind-c3", "wind_speed_ms", C3, 20.0, 15)],  # 4: 08:15, beyond the lateness
 ]
 
@@ -232,9 +236,9 @@ def run_scenario(stack: Stack, between: Callable[[], None] = lambda: None) -> li
 
     def smoke_located() -> bool:
         recs = read_topic(stack.bootstrap, stack.prefix + SCOPED_SIGNALS.name, timeout_s=2)
-        return any(b"smoke-c3-110" in r.value for r in recs)
+        return all(any(e in r.value for r in recs) for e in (b"smoke-c3-110", b"smoke-c3b-112"))
 
-    wait_for(smoke_located, what="the 09:50 smoke signal to be located")
+    wait_for(smoke_located, what="the 09:50 and 09:52 smoke signals to be located")
     replay(stack, 3)
 
     def late_letter() -> list[DeadLetter]:
@@ -310,7 +314,8 @@ def check_map(stack: Stack) -> None:
     assert all(a["rule_id"] != "industry_wide_risk" for a in body["alerts"])
     status, body = get_json(f"{stack.web}/map/{C3}/alerts")
     singles = sorted(a["risk_point"] for a in body["alerts"] if a["kind"] == "single")
-    assert singles == ["overloaded_truck", "smoke_in_rental_flat", "underpass_waterlogging"]
+    smoke = ["smoke_in_rental_flat"] * 2  # two sensors, 09:50 and 09:52
+    assert singles == ["overloaded_truck", *smoke, "underpass_waterlogging"]
     gf_id = EXPECTED[("gas_and_fire_at_place", R1)][0]
     status, body = get_json(f"{stack.web}/alerts/{gf_id}")
     assert status == 200 and body["portrait"]["members"] == {"fire_safety": 1, "gas_safety": 2}

@@ -99,7 +99,7 @@ def act_as_field_workers(stack: Stack) -> list[str]:
                     order_id=o.order_id,
                     action=a,
                     actor="grid-worker-7",
-                    event_time=datetime.now(CST),
+                    event_time=stack.clock(),  # now, on the pipeline's (simulated) clock
                 )
                 for a in done
             )
