@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from chaos import Expected, check, produce, simulate, wait_progress
+from chaos import Expected, check, produce, report, simulate, wait_progress
 from support import make_stack
 
 from streams.dev.broker import BrokerConfig, BrokerError, LocalCluster, check_java
@@ -86,7 +86,7 @@ def test_t4_a_broker_killed_and_another_paused_30_s_lose_and_double_nothing(
         figures = check(stack, work, expected, started)
     finally:
         stack.stop()
-    print(
+    report(
         figures.line("T4 broker kill -9, SIGSTOP 30 s")
         + f"; node killed at 20%, {at_kill:.0%} done on two nodes"
     )

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from chaos import Expected, check, produce, simulate, stack_clock, wait_progress
+from chaos import Expected, check, produce, report, simulate, stack_clock, wait_progress
 from support import Stack, wait_for
 
 from schemas import DispatchOrder, SensorReading, SlaBreach
@@ -73,7 +73,7 @@ def test_t11_a_deadline_across_kill_9_with_a_skewed_clock_fires_exactly_once(
     assert due, "no deadline has passed: the scenario would prove nothing"
     assert set(per_stage) == due, f"breached {dict(per_stage)}, due {sorted(due)}"
     assert {s: n for s, n in per_stage.items() if n != 1} == {}, per_stage
-    print(f"T11 clock {skew_s:+.0f} s: breaches {dict(per_stage)}, exactly once each")
+    report(f"T11 clock {skew_s:+.0f} s: breaches {dict(per_stage)}, exactly once each")
 
 
 def test_failover_a_killed_workers_partitions_and_deadlines_move_to_the_other(
@@ -92,7 +92,7 @@ def test_failover_a_killed_workers_partitions_and_deadlines_move_to_the_other(
     stack.worker = None
     stack.web = web  # what check() reads (metrics) is the survivor's now
     figures = check(stack, work, expected, started)
-    print(figures.line("failover") + f"; one of two workers killed at {share:.0%}")
+    report(figures.line("failover") + f"; one of two workers killed at {share:.0%}")
 
 
 def test_t7_a_provider_failing_30_percent_and_answering_in_5_s_loses_and_doubles_nothing(
@@ -111,7 +111,7 @@ def test_t7_a_provider_failing_30_percent_and_answering_in_5_s_loses_and_doubles
     with urllib.request.urlopen(f"{stack.sms}/v1/stats", timeout=5) as resp:
         stats = json.loads(resp.read())
     assert stats["injected_failures"] > 0, stats  # the provider did fail: retries happened
-    print(figures.line("T7 SMS 30% 5xx, 5 s") + f"; provider {stats}")
+    report(figures.line("T7 SMS 30% 5xx, 5 s") + f"; provider {stats}")
 
 
 CHURN_EVERY_S = 30.0
@@ -150,4 +150,4 @@ def test_t9_workers_joining_and_leaving_every_30_s_for_3_minutes_lose_nothing(
     if stack.worker is None:
         stack.start_worker()
     figures = check(stack, work, expected, started)
-    print(figures.line("T9 churn") + f"; {len(changes)} changes: {', '.join(changes)}")
+    report(figures.line("T9 churn") + f"; {len(changes)} changes: {', '.join(changes)}")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from chaos import Expected, check, produce, simulate, wait_progress
+from chaos import Expected, check, produce, report, simulate, wait_progress
 from kafka import KafkaProducer
 from support import Stack, committed_offsets, end_offsets
 
@@ -49,7 +49,7 @@ def test_t2_kill_9_at_20_50_and_80_percent_loses_and_doubles_nothing(
         stack.start_worker()
     figures = check(stack, work, expected, started)
     shares = ", ".join(f"{s:.0%}" for s in killed_at[1:])
-    print(figures.line("T2 kill -9 x3") + f"; killed at {shares}")
+    report(figures.line("T2 kill -9 x3") + f"; killed at {shares}")
 
 
 def test_t3_sigterm_is_graceful_and_nothing_is_read_twice(
@@ -74,7 +74,7 @@ def test_t3_sigterm_is_graceful_and_nothing_is_read_twice(
     read = stack.metric("yujing_events_in_total", {"topic": READINGS.name})
     # the last commit was the last reading processed: the next worker reads only the rest
     assert read == left, f"read {read:.0f} readings after the stop, {left} were left"
-    print(figures.line("T3 SIGTERM") + f"; {left} readings left at the stop, {read:.0f} read")
+    report(figures.line("T3 SIGTERM") + f"; {left} readings left at the stop, {read:.0f} read")
 
 
 def _poison(work_events: list, partitions: int) -> tuple[list[tuple[str, bytes, bytes]], Counter]:
@@ -156,7 +156,7 @@ def test_t8_every_poison_kind_becomes_one_dead_letter_and_the_rest_goes_through(
     got = Counter(figures.dead_letters)
     assert got == want, f"dead letters {dict(got)}, injected {dict(want)}"
     assert gzip  # the producer's codec: imported so a missing zlib fails here, loudly
-    print(figures.line("T8 poison") + f"; injected {sum(want.values())}")
+    report(figures.line("T8 poison") + f"; injected {sum(want.values())}")
 
 
 def test_t10_no_agent_runs_with_concurrency_above_one(tmp_path: Path) -> None:
