@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from streams.dev.broker.cluster import CLUSTER_NODES, LocalCluster, check_nodes
-from streams.dev.broker.config import KAFKA_VERSION, BrokerConfig, BrokerError
+from streams.dev.broker.config import KAFKA_VERSION, BrokerConfig, BrokerError, broker_settings
 from streams.dev.broker.local import LocalBroker
 
 EXIT_OK = 0
@@ -80,6 +79,11 @@ def add_broker_commands(subparsers: Any) -> argparse.ArgumentParser:
     return broker
 
 
+def set_by_environment() -> set[str]:
+    """The broker settings given by environment variables (not defaults)."""
+    return set(broker_settings().model_fields_set)
+
+
 def _config(args: argparse.Namespace) -> BrokerConfig:
     config = BrokerConfig.from_env()
     changes: dict[str, Any] = {}
@@ -91,7 +95,7 @@ def _config(args: argparse.Namespace) -> BrokerConfig:
         changes["controller_port"] = args.controller_port
     config = dataclasses.replace(config, **changes) if changes else config
     nodes = getattr(args, "nodes", None) or 1
-    chosen = "controller_port" in changes or os.environ.get("YUJING_BROKER_CONTROLLER_PORT")
+    chosen = "controller_port" in changes or "broker_controller_port" in set_by_environment()
     if nodes > 1 and not chosen and abs(config.port - config.controller_port) < nodes:
         # the default controller port is the next node's client port: move it out of the
         # way (a port given on purpose is kept, and an overlap with it refused)
