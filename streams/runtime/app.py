@@ -35,6 +35,7 @@ from streams.runtime.hop import Hop
 from streams.runtime.metrics import Metrics
 from streams.runtime.provision import SHORT_RETENTION, replica_configs
 from streams.runtime.publish import Publisher
+from streams.runtime.restore import use_bulk_restore
 from streams.runtime.settings import Settings
 from streams.runtime.ticker import start_ticker
 from streams.runtime.wiring import Wiring
@@ -88,6 +89,7 @@ def create_pipeline(
         stall_after_s=settings.stall_after_s,
         lose_handover=failpoints.lost_handover_topic(settings),
     )
+    use_bulk_restore(app)  # a table's changelog under recovery goes to the table in batches
     topics = {
         name: app.topic(
             settings.topic(name),

@@ -10,6 +10,7 @@ terminal spinner.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,11 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    # The startup heap (modules, configuration, the district model, the app) lives as long
+    # as the process: out of every later garbage collection. Measured on a million-key
+    # table recovery (chaos T12): the full collections walking it again and again cost
+    # about a fifth of the worker's CPU.
+    gc.freeze()
     make_worker(pipe.app, args.loglevel).execute_from_commandline()
     return 0
 

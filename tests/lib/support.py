@@ -81,10 +81,12 @@ class Stack:
         self.start_worker()
         return self
 
-    def start_worker(self) -> Child:
-        self.worker = spawn("worker", ["worker", "--loglevel", "warning"], self.env, self.tmp)
+    def start_worker(self, loglevel: str = "warning", timeout: float = 120.0) -> Child:
+        """Spawn a worker and wait until its ``/ready`` answers 200 (partitions assigned,
+        tables recovered); ``loglevel="info"`` keeps Faust's recovery lines in its log."""
+        self.worker = spawn("worker", ["worker", "--loglevel", loglevel], self.env, self.tmp)
         self.started.append(self.worker)
-        wait_http(self.worker, f"{self.web}/ready", timeout=120)
+        wait_http(self.worker, f"{self.web}/ready", timeout=timeout)
         return self.worker
 
     def extra_worker(self, name: str) -> tuple[Child, str]:

@@ -2,9 +2,11 @@
 
 streams.runtime.consumer replaces Faust's drain loop and commit decisions; it reads and
 writes private attributes and relies on the order in which Faust's recovery
-resumes, seeks and clears. An upgrade that changes any of these must fail here,
-before it can lose a record, not in production. pyproject.toml pins the exact
-versions these checks were written against.
+resumes, seeks and clears. streams.runtime.restore applies a changelog under recovery
+to its table in Faust's stead, with Faust's recovery bookkeeping. An upgrade that
+changes any of these must fail here, before it can lose a record or a table's
+state, not in production. pyproject.toml pins the exact versions these checks
+were written against.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from typing import Any
 
 import aiokafka
 import pytest
+from faust.serializers.codecs import Codec
+from faust.stores.memory import Store as MemoryStore
+from faust.tables.base import Collection
 from faust.tables.recovery import Recovery
 from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -105,3 +110,48 @@ def test_the_consumer_attributes_used_exist(tmp_path: Path) -> None:
     for method, params in signatures.items():
         base = getattr(faust_aiokafka.Consumer, method)
         assert list(inspect.signature(base).parameters)[1:] == params, method
+
+
+def test_faust_s_recovery_loop_applies_what_the_bulk_restore_mirrors() -> None:
+    # streams.runtime.restore does what this loop does for an active partition, in bulk:
+    # the same offset check and bookkeeping, the table's own apply, the same end signal
+    slurp = inspect.getsource(Recovery._slurp_changelogs.fun)  # a service task
+    for step in (
+        "if seen_offset is None or offset > seen_offset:",
+        "offsets[tp] = offset",
+        "active_events_received_at[tp] = now",
+        "table.apply_changelog_batch(buf)",
+        "if self.in_recovery and not self.need_recovery():",
+        "self.flush_buffers()",
+        "self.signal_recovery_end.set()",
+    ):
+        assert step in slurp, step
+    # what a memory store reads of an event, and that it takes a batch of them
+    store = inspect.getsource(MemoryStore._create_batch_iterator)
+    for attribute in ("event.key", "event.value", "event.message.value", "event.message.partition"):
+        assert attribute in store, attribute
+    assert "apply_changelog_batch" in inspect.getsource(Collection)
+    assert "self._on_changelog_event" in inspect.getsource(Collection.on_changelog_event)
+    # a codec decodes through its nodes' own _loads, itself first
+    assert "for node in reversed(self.nodes):" in inspect.getsource(Codec.loads)
+
+
+def test_the_recovery_attributes_the_bulk_restore_uses_exist(tmp_path: Path) -> None:
+    pipe = create_pipeline(Settings(kafka_bootstrap="127.0.0.1:1", data_dir=tmp_path))
+    recovery: Any = pipe.app.tables.recovery
+    for name in (
+        "active_tps",
+        "tp_to_table",
+        "active_offsets",
+        "active_highwaters",
+        "in_recovery",
+        "need_recovery",
+        "flush_buffers",
+        "signal_recovery_end",
+        "_active_events_received_at",
+    ):
+        assert hasattr(recovery, name), name
+    registry: Any = pipe.app.serializers
+    assert callable(registry.Model._maybe_reconstruct)
+    params = list(inspect.signature(faust_aiokafka.Consumer._wait_next_records).parameters)
+    assert params == ["self", "timeout"]
