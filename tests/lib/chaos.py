@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from kafka.errors import KafkaError
 from support import Stack, committed_offsets, end_offsets, read_all, wait_for
 
 from schemas import (
@@ -163,7 +164,10 @@ def wait_progress(stack: Stack, share: float, timeout: float = 120.0) -> float:
     reached: list[float] = []
 
     def there() -> bool:
-        reached[:] = [progress(stack)]
+        try:
+            reached[:] = [progress(stack)]
+        except KafkaError:  # a broker of the cluster is down on purpose: ask again
+            return False
         return reached[0] >= share
 
     wait_for(there, timeout, f"{share:.0%} of the readings committed")

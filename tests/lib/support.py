@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import yaml
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
 
 from schemas import Event
 from schemas.codec import decode
@@ -250,7 +251,11 @@ def wait_processed(
     behind: dict[str, tuple[int, int]] = {}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        done = committed_offsets(bootstrap, group)
+        try:
+            done = committed_offsets(bootstrap, group)
+        except KafkaError:  # a broker failing over (the chaos suite stops some): ask again
+            time.sleep(0.5)
+            continue
         behind = {
             f"{tp.topic}[{tp.partition}]": (done.get(tp, 0), end)
             for tp, end in ends.items()
