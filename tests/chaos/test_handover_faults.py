@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from chaos import Expected, check, produce, report, simulate, stack_clock, wait_progress
+from chaos import Expected, check, produce, report, simulate, wait_progress
 from support import Stack, wait_for
 
 from schemas import DispatchOrder, SensorReading, SlaBreach
@@ -64,10 +64,10 @@ def test_t11_a_deadline_across_kill_9_with_a_skewed_clock_fires_exactly_once(
     def breached() -> list[SlaBreach]:
         return [b for b in stack.read(SLA_BREACHES, SlaBreach) if b.order_id == order.order_id]
 
-    wait_for(lambda: stack_clock(stack) > first and breached(), 120, "the first breach")
+    wait_for(lambda: stack.clock() > first and breached(), 120, "the first breach")
     _restart_skewed(stack, -skew_s)  # and back: a second chance to publish it twice
     stack.settle()
-    now = stack_clock(stack)
+    now = stack.clock()
     per_stage = Counter(b.stage for b in breached())
     due = {stage for stage, deadline in order.deadlines.items() if deadline < now}
     assert due, "no deadline has passed: the scenario would prove nothing"

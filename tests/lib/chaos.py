@@ -276,7 +276,7 @@ def _every_due_breach(
         for s in stack.read(ORDER_STATUS, OrderStatus)
         if s.state.value not in ("open", "auto_disposing")
     }
-    now = stack_clock(stack) - timedelta(minutes=2)  # ticks and grace still to come
+    now = stack.clock() - timedelta(minutes=2)  # ticks and grace still to come
     due = {
         (o.order_id, stage)
         for o in orders
@@ -286,11 +286,6 @@ def _every_due_breach(
     }
     missing = due - breached
     assert missing == set(), f"LOST: due SLA breaches never published: {sorted(missing)[:5]}"
-
-
-def stack_clock(stack: Stack) -> datetime:
-    """The stack's (simulated) pipeline clock now."""
-    return stack.clock()
 
 
 def report(line: str) -> None:

@@ -156,13 +156,13 @@ class Detection:
             if reading.sensor_kind not in by_kind:
                 continue  # no risk point watches it: nothing to learn, nothing to remember
             live = live_of(reading.sensor_id)
+            t = reading.event_time.timestamp()  # once: the position and the content use it
             if at is not None:
-                t = reading.event_time.timestamp()
                 if live.taken(*at, t):
                     seen.repeats += 1
                     continue
                 touched.append((live, t))
-            content = _content(reading)
+            content = _content(reading, t)
             before = live.remember(reading.reading_id, content)
             if before is not None:
                 if before == content:
@@ -376,9 +376,9 @@ class Detection:
         )
 
 
-def _content(reading: SensorReading) -> list[Any]:
+def _content(reading: SensorReading, t: float) -> list[Any]:
     """What a reading says, as remembered with its id: its value(s) and its instant."""
-    out: list[Any] = [reading.value, reading.event_time.timestamp()]
+    out: list[Any] = [reading.value, t]
     if reading.values:
         out.append(dict(sorted(reading.values.items())))
     return out
