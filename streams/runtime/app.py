@@ -28,7 +28,7 @@ from streams.runtime import failpoints, lag, web
 from streams.runtime.agent import Handler
 from streams.runtime.agents import AGENTS
 from streams.runtime.agents.assess_scopes import TABLE as SCOPE_WINDOWS
-from streams.runtime.checkpoint import Checkpoint, drain_buffer
+from streams.runtime.checkpoint import Checkpoint
 from streams.runtime.consumer import guard_commits, use_strict_offsets
 from streams.runtime.context import Config, Context
 from streams.runtime.hop import Hop
@@ -103,11 +103,7 @@ def create_pipeline(
         for name in TOPICS
     }
     # outputs left in flight; delivered, then state written, before every offset commit
-    checkpoint = Checkpoint(
-        Publisher(topics, metrics),
-        failpoints.die_in_flight(settings),
-        drain=lambda: drain_buffer(app.producer),
-    )
+    checkpoint = Checkpoint(Publisher(topics, metrics), failpoints.die_in_flight(settings))
     guard_commits(app, checkpoint.commit)
 
     async def revoked(*_: Any, **__: Any) -> None:

@@ -18,8 +18,10 @@ which runs before every offset commit and when partitions are revoked:
 2. the agents go on, while every output taken is awaited; one refused for good
    stops the process at once (``os._exit``), before any state or offset of its
    event is written, so after a restart the input is read again;
-3. only then is the state taken written to the tables' changelogs;
-4. then Faust flushes the producer (those changelogs) and commits the offsets.
+3. only then is the state taken written to the tables' changelogs, and every
+   changelog write sent so far is awaited until the broker has it (one refused
+   stops the process, as above);
+4. then Faust commits the offsets.
 
 So a changelog never holds state whose outputs are not on the broker, and a
 committed offset never passes an event whose outputs or state could be lost.
@@ -31,7 +33,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from streams.runtime.publish import Pending, Publisher
 from streams.runtime.staged import Store
@@ -46,21 +48,16 @@ class Table(Store, Protocol):
 
     def take(self) -> Callable[[], int]: ...
 
+    async def delivered(self) -> None: ...
+
 
 class Checkpoint:
     """One per worker: the gate, the outputs in flight and the state to write."""
 
-    def __init__(
-        self,
-        publisher: Publisher,
-        die_in_flight: int = 0,
-        drain: Callable[[], Awaitable[object]] | None = None,
-    ) -> None:
+    def __init__(self, publisher: Publisher, die_in_flight: int = 0) -> None:
         """``die_in_flight``: test-only failpoint, exit like ``kill -9`` as soon as an event
-        leaves at least that many outputs in flight (0: never). ``drain``: hands every
-        changelog write still buffered to the producer (see :func:`drain_buffer`)."""
+        leaves at least that many outputs in flight (0: never)."""
         self.publisher = publisher
-        self._drain = drain
         self.gate = asyncio.Lock()
         self._in_flight = Pending()
         self._live: list[Store] = []  # flushed first: they write into tables
@@ -110,9 +107,9 @@ class Checkpoint:
             await self.publisher.deliver(in_flight, "checkpoint")
             for write in writes:
                 write()
-            if self._drain is not None:  # every write handed over: the flush then covers them
-                await self._drain()
+            await self._changelogs_delivered()
             self.checkpoints += 1
+
             return found
 
     async def revoke(self, flush_producer: Callable[[], Awaitable[object]]) -> None:
@@ -122,19 +119,18 @@ class Checkpoint:
             await self.settle()
             for store in (*self._live, *self._tables):
                 store.flush()
-            if self._drain is not None:
-                await self._drain()
+            await self._changelogs_delivered()
             await flush_producer()  # the next owner restores the changelog: it must be there
             for store in (*self._live, *self._tables):
                 store.forget()
 
-
-async def drain_buffer(producer: Any) -> None:
-    """Hand every message in Faust's producer buffer (changelog writes are sent with
-    ``send_soon``) to the Kafka producer. Faust's own ``flush`` gives up on its buffer as
-    soon as one message takes over 0.1 s to go, so the offsets could be committed while
-    state written before them was still in the buffer: after a ``kill -9`` the restored
-    state was behind the offsets (the chaos suite's T2 saw it on a loaded machine)."""
-    buffer = producer.buffer
-    while buffer.size:
-        await buffer.flush()
+    async def _changelogs_delivered(self) -> None:
+        """Wait until the broker has every changelog write sent so far, or exit (a state
+        write refused for good: the offsets must not pass it)."""
+        for table in self._tables:
+            try:
+                await table.delivered()
+            except Exception:  # pragma: no cover - needs a broker that fails for good
+                log.critical("a changelog write was not delivered; exiting to re-read")
+                logging.shutdown()
+                os._exit(70)

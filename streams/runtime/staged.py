@@ -8,7 +8,11 @@ would restore state that says "done" for an event whose outputs were lost. A
 :class:`StagedTable` reads like the table (a mutable mapping) but keeps every write
 here, with the partition of the event that made it; :meth:`StagedTable.flush` writes
 them to the table and its changelog at the checkpoint, once the outputs are
-delivered, just before the offsets are committed.
+delivered, just before the offsets are committed. Every changelog write (staged or
+written through) leaves its delivery future here, and the checkpoint awaits them
+(:meth:`StagedTable.delivered`) before the offsets go: Faust hands a changelog
+write to the producer from its own buffer task, and neither its flush nor the
+producer's covers a write that task has taken but not yet handed over.
 
 >>> table = StagedTable(Plain(), partition=lambda key: 0)
 >>> table["order-1"] = {"status": "open"}
@@ -20,6 +24,8 @@ delivered, just before the offsets are committed.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any, Protocol
 
@@ -54,6 +60,10 @@ class StagedTable(MutableMapping[Any, Any]):
         self._writing: dict[Any, tuple[Any, int | None]] = {}
         self._staged: dict[Any, tuple[Any, int | None]] = {}
         self.written = 0  # writes sent to the changelog so far
+        #: delivery futures of the changelog writes sent since the last :meth:`delivered`
+        self._sending: list[asyncio.Future[Any]] = []
+        # Faust's own writes (write-through: ``table[key] = value``) go through this too
+        table.send_changelog = functools.partial(self._send_changelog, table.send_changelog)
 
     # -- reads: the stage first, then the table ------------------------------------
 
@@ -147,6 +157,19 @@ class StagedTable(MutableMapping[Any, Any]):
             sent += 1
         self.written += sent
         return sent
+
+    def _send_changelog(self, send: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        sent = send(*args, **kwargs)
+        if isinstance(sent, asyncio.Future):  # Faust's FutureMessage: done once delivered
+            self._sending.append(sent)
+        return sent
+
+    async def delivered(self) -> None:
+        """Wait until the broker has every changelog write sent so far (raises if it
+        refused one)."""
+        sending, self._sending = self._sending, []
+        for fut in sending:
+            await fut
 
     def forget(self) -> None:
         """Drop what is staged (only after a flush: partitions are moving)."""

@@ -203,21 +203,70 @@ def test_the_failpoint_dies_with_the_outputs_in_flight(monkeypatch: pytest.Monke
     assert world.table.table.changelog == []  # its state moved on in memory only
 
 
-def test_the_drain_hands_over_every_buffered_write_where_fausts_flush_gives_up() -> None:
-    """Faust's buffer flush returns once one message takes over 0.1 s to go; the drain
-    goes on until the buffer is empty, so the offsets never pass state still in it."""
-    from types import SimpleNamespace
+class SlowChangelog(Plain):
+    """A table whose changelog writes are delivered only when the test says so, the way
+    Faust's buffer task hands a write to the producer some time after it was made."""
 
-    from streams.runtime.checkpoint import drain_buffer
+    def __init__(self) -> None:
+        super().__init__()
+        self.futures: list[asyncio.Future[None]] = []
 
-    class Buffer:
-        def __init__(self) -> None:
-            self.size, self.calls = 5, 0
+    def send_changelog(self, partition: int | None, key: Any, value: Any, **_: Any) -> Any:
+        super().send_changelog(partition, key, value)
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.futures.append(fut)
+        return fut
 
-        async def flush(self) -> None:  # like Faust's: one message, then a timeout
-            self.calls += 1
-            self.size -= 1
 
-    buffer = Buffer()
-    asyncio.run(drain_buffer(SimpleNamespace(buffer=buffer)))
-    assert (buffer.size, buffer.calls) == (0, 5)
+def test_no_offset_commits_before_the_broker_has_every_changelog_write() -> None:
+    """Faust's flush does not wait for a write its buffer task has taken but not yet
+    handed to the producer: the checkpoint awaits each write's own delivery instead, the
+    staged ones and those written through alike."""
+    world = World()
+    slow = SlowChangelog()
+    world.table = StagedTable(slow, partition=lambda key: 0)
+    through = StagedTable(slow, write_through=True)
+    world.checkpoint._tables = [world.table, through]
+
+    async def run() -> None:
+        await world.event(1)
+        through["order-1"] = "open"  # written at once, its delivery still pending
+        world.topics[ALERTS.name].ack()
+        commit = asyncio.ensure_future(world.checkpoint_and_commit())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert [key for _, key, _ in slow.changelog] == ["order-1", "alert-1"]
+        assert not commit.done() and world.committed == []
+        for fut in slow.futures:
+            fut.set_result(None)
+        await commit
+        assert len(world.committed) == 1
+
+    asyncio.run(run())
+
+
+def test_a_refused_changelog_write_stops_the_worker_before_the_offsets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = World()
+    slow = SlowChangelog()
+    world.table = StagedTable(slow, partition=lambda key: 0)
+    world.checkpoint._tables = [world.table]
+
+    def exit_(code: int) -> None:
+        raise Exited(code)
+
+    monkeypatch.setattr(checkpoint_module.os, "_exit", exit_)
+
+    async def run() -> None:
+        await world.event(1)
+        world.topics[ALERTS.name].ack()
+        commit = asyncio.ensure_future(world.checkpoint_and_commit())
+        while not slow.futures:
+            await asyncio.sleep(0)
+        slow.futures[0].set_exception(RuntimeError("NotEnoughReplicas"))
+        await commit
+
+    with pytest.raises(Exited):
+        asyncio.run(run())
+    assert world.committed == []
