@@ -28,14 +28,20 @@ decisions themselves are the pure functions of :mod:`streams.runtime.offsets`):
   offset once the rebalance has ended, and
   (b) the loop is the only writer of what it handed over, every seek forgets it
   (:class:`~streams.runtime.offsets.HandedOver`), and a record is skipped only when it was
-  handed over since the partition's last seek. The loop also hands records
-  straight to the conductor, without Faust's two tasks per message.
+  handed over since the partition's last seek, and (c) a record is handed over
+  only if every offset before it since that seek was
+  (:meth:`~streams.runtime.offsets.HandedOver.gap`): records fetched while their
+  partition was paused were dropped and the fetch moved past them, so the
+  partition is read again from the first one missing (chaos T2 and T3 found it:
+  a restarted worker began past its committed offsets). The loop also hands
+  records straight to the conductor, without Faust's two tasks per message.
 * **A stuck partition is never silent**: every ``stall_check_s`` a watchdog looks
   at each source partition's committed offset; if for ``stall_after_s`` the record
   there is neither processed, nor being processed, nor in a stream's buffer while
   records wait behind it (:class:`~streams.runtime.offsets.StallWatch`), it logs a
   warning, counts ``yujing_offset_reseeks_total`` and seeks the partition back to
-  the committed offset, so the record is read again.
+  the committed offset, so the record is read again (what it looks at:
+  :mod:`streams.runtime.stalls`).
 
 The internals relied on are pinned by ``tests/streams/runtime/test_consumer_internals.py``
 and by exact versions of faust-streaming and aiokafka in ``pyproject.toml``.
@@ -46,7 +52,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from faust.exceptions import ProducerSendError
@@ -56,6 +62,7 @@ from faust.types import TP
 from mode import Service
 
 from streams.runtime.offsets import HandedOver, StallWatch, next_commit
+from streams.runtime.stalls import stuck_heads
 
 log = logging.getLogger(__name__)
 
@@ -137,9 +144,11 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
                 await self.seek(tp, start)
                 self._committed_offset[tp] = start
         # Only now: a record handed over while the seek ran may be dropped by the
-        # streams, and must not stop its refetched copy.
+        # streams, and must not stop its refetched copy. Every partition is at its
+        # committed offset now: whatever was held back before is read again anyway.
         self._handed.forget()
         self._stalls.forget()
+        self._held.clear()
 
     async def seek(self, partition: TP, offset: int) -> None:
         await super().seek(partition, offset)
@@ -185,6 +194,7 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
                 for tp in records:
                     track_end_offset(tp, self.highwater(tp))
                 since_yield = 0
+                sought: set[TP] = set()  # read again from a gap: the rest of this fetch waits
                 for tp, record in self.scheduler.iterate(records):
                     if not self.flow_active or app.consumer_generation_id != generation:
                         # A rebalance began: its recovery seeks the changelogs and ends
@@ -195,7 +205,7 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
                     if active is not None and tp not in active and tp not in buffered:
                         continue  # paused since the fetch (a changelog after its recovery)
                     offset = record.offset
-                    if handed.seen(tp, offset):
+                    if tp in sought or handed.seen(tp, offset):
                         continue  # handed over since the last seek: a refetched copy
                     if acking(tp.topic) and (app.rebalancing or not flow_control.is_active()):
                         # Faust clears the streams' buffers when it resumes the flow at the
@@ -204,6 +214,13 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
                         # here (the recovery needs this loop for the changelogs): the
                         # partition is read again from its committed offset afterwards.
                         self._held.add(tp)
+                        continue
+                    if tp in self._held:  # held back before: read again from its commit first
+                        sought.update(await self._read_held_again())
+                        if tp in sought:
+                            continue
+                    if acking(tp.topic) and await self._read_gap_again(tp, offset):
+                        sought.add(tp)
                         continue
                     if self._commit_every is not None and self._n_acked >= self._commit_every:
                         self._n_acked = 0
@@ -240,9 +257,22 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
         finally:
             self.diag.unset_flag(CONSUMER_FETCHING)
 
-    async def _read_held_again(self) -> None:
+    async def _read_gap_again(self, tp: TP, offset: int) -> bool:
+        """Seek ``tp`` back if offsets before ``offset`` were never handed over; whether."""
+        missing = self._handed.gap(tp, offset, self._committed_offset.get(tp))
+        if missing is None:
+            return False
+        log.warning(
+            "%s[%d]: offsets %d..%d were never processed: reading them again first",
+            *(tp.topic, tp.partition, missing, offset - 1),
+        )
+        await self._read_again(tp, missing)
+        return True
+
+    async def _read_held_again(self) -> set[TP]:
         """After a rebalance: seek every partition held back during it to its committed
-        offset (at or below anything it held back: never past an unprocessed record)."""
+        offset (at or below anything it held back: never past an unprocessed record).
+        The partitions sought."""
         held, self._held = self._held, set()
         assigned = self.assignment()
         targets = {
@@ -253,6 +283,7 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
         if targets:
             log.debug("reading %d partitions held back by a rebalance again", len(targets))
             await self.seek_wait(targets)
+        return set(targets)
 
     def _may_block(self, tp: TP) -> bool:
         """Whether handing a record of ``tp`` over could wait: a full stream buffer, a
@@ -294,48 +325,21 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
 
     async def check_stalls(self, now: float) -> list[tuple[TP, int]]:
         """Re-seek every source partition whose head has been stuck unheld too long."""
-        app = self.app
-        recovery = getattr(app.tables, "recovery", None)
-        settled = (
-            not app.rebalancing
-            and self.flow_active
-            and app.flow_control.is_active()
-            and (recovery is None or recovery.completed.is_set())
-        )
-        if not settled:
-            self._stalls.forget()
-            return []
-        acking = app.topics.acks_enabled_for
-        reseeks: list[tuple[TP, int]] = []
-        stuck_s: dict[TP, float] = {}
-        for tp in self.assignment():
-            if not acking(tp.topic):
-                continue
-            committed = self._committed_offset.get(tp)
-            stuck = self._stalls.observe(
-                tp,
-                committed=committed,
-                highwater=self.highwater(tp),
-                held=committed is not None and self._holds(tp, committed),
-                now=now,
-            )
-            if committed is not None and stuck >= self.transport.stall_after_s:
-                reseeks.append((tp, committed))
-                stuck_s[tp] = stuck
-        for tp, offset in reseeks:
+        stuck = stuck_heads(self, now)
+        for tp, (offset, seconds) in stuck.items():
             log.warning(
                 "%s[%d] stuck at offset %d for %.0f s with nothing processing it: reading "
                 "it again from there",
-                tp.topic,
-                tp.partition,
-                offset,
-                stuck_s[tp],
+                *(tp.topic, tp.partition, offset, seconds),
             )
             self._stalls.forget([tp])
-            await self.seek_wait({tp: offset})
-            if self.transport.on_reseek is not None:
-                self.transport.on_reseek(tp, offset)
-        return reseeks
+            await self._read_again(tp, offset)
+        return [(tp, offset) for tp, (offset, _) in stuck.items()]
+
+    async def _read_again(self, tp: TP, offset: int) -> None:
+        await self.seek_wait({tp: offset})
+        if self.transport.on_reseek is not None:
+            self.transport.on_reseek(tp, offset)
 
     def _lose(self, tp: TP) -> bool:
         """Test-only failpoint: lose the first record handed over from one topic."""
@@ -345,27 +349,9 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
         self.transport.lose_handover = None
         return True
 
-    def _holds(self, tp: TP, offset: int) -> bool:
-        """Whether the record at ``offset`` is processed, being processed or buffered."""
-        if offset in self._acked_index.get(tp, ()):
-            return True
-        if any(m.tp == tp and m.offset == offset for m in list(self._unacked_messages)):
-            return True
-        return any(
-            e.message.tp == tp and e.message.offset == offset for e in _buffered(self.app, tp)
-        )
-
     def stalled_seconds(self, now: float) -> Mapping[TP, float]:
         """Seconds each stuck source partition's head has gone unheld (for the metric)."""
         return self._stalls.stuck(now)  # type: ignore[return-value]
-
-
-def _buffered(app: Any, tp: TP) -> Iterator[Any]:
-    """Events waiting in the buffers of the streams that read ``tp``'s topic."""
-    channels: Iterable[Any] = app.topics._topic_name_index.get(tp.topic, ())
-    for channel in list(channels):
-        queue = getattr(channel, "queue", None)
-        yield from list(getattr(queue, "_queue", ()))
 
 
 class StrictOffsetTransport(faust_aiokafka.Transport):

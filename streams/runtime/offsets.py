@@ -19,6 +19,16 @@ Where this sits: under every agent, between Kafka and the first hop of the flow
   for ``after_s`` although records wait behind it, and the record at that offset
   is neither processed, nor being processed, nor waiting in a stream's buffer:
   nothing will ever process it unless the partition is read again from there.
+
+:meth:`HandedOver.gap` asks a fourth: may a fetched record be handed over at all?
+Not when it would leave a gap: offsets below it, since the partition was last
+sought (to its committed offset), never handed over. Records fetched for a
+partition while it was paused were dropped, and the fetch position had moved past
+them; the next record handed over then lay beyond them. The state of every key in
+it moved past those records' positions, so reading them again later (the stall
+watchdog) skipped them as replays: lost for the detectors (chaos T2), and read
+twice after a SIGTERM (T3). Such a partition is read again from the first offset
+missing instead.
 """
 
 from __future__ import annotations
@@ -82,10 +92,12 @@ class HandedOver:
     either: the caller adds it only if :attr:`epoch` did not move meanwhile.
     """
 
-    __slots__ = ("_runs", "epoch")
+    __slots__ = ("_gaps", "_runs", "epoch")
 
     def __init__(self) -> None:
         self._runs: dict[Hashable, tuple[int, int]] = {}
+        #: per partition, the first missing offset it was sought back to for a gap
+        self._gaps: dict[Hashable, int] = {}
         #: Moves on at every :meth:`forget`: a hand-over that a seek overtook (the
         #: epoch changed while it ran) must not be :meth:`add`-ed afterwards.
         self.epoch = 0
@@ -95,8 +107,31 @@ class HandedOver:
         run = self._runs.get(tp)
         return run is not None and run[0] <= offset < run[1]
 
+    def gap(self, tp: Hashable, offset: int, committed: int | None) -> int | None:
+        """Where ``tp`` must be read again from before ``offset`` may be handed over: the
+        first offset missing since its last seek (to ``committed``), or ``None``.
+
+        >>> h = HandedOver()
+        >>> h.gap("p0", 40, committed=10)    # 10..39 never handed over: read from 10
+        10
+        >>> h.gap("p0", 40, committed=10)    # sought there and still 40: the log starts there
+        >>> h.add("p0", 40); h.add("p0", 41)
+        >>> h.gap("p0", 42, committed=10), h.gap("p0", 45, committed=10)
+        (None, 42)
+        >>> h.gap("p0", 7, committed=10)     # below: handed over again, at worst twice
+        """
+        run = self._runs.get(tp)
+        first_missing = committed if run is None else run[1]
+        if first_missing is None or offset <= first_missing:
+            return None
+        if self._gaps.get(tp) == first_missing:
+            return None  # read again from there already: those offsets are not in the log
+        self._gaps[tp] = first_missing
+        return first_missing
+
     def add(self, tp: Hashable, offset: int) -> None:
         """``offset`` was just handed over (after a check that it was not ``seen``)."""
+        self._gaps.pop(tp, None)
         run = self._runs.get(tp)
         if run is not None and offset == run[1]:
             self._runs[tp] = (run[0], offset + 1)

@@ -179,6 +179,63 @@ def test_source_records_fetched_during_a_rebalance_are_read_again_after_it(
     assert during == [False, False]
 
 
+def _acking(tmp_path: Path) -> tuple[Any, list[dict[TP, int]]]:
+    """A consumer reading TP1 from COMMITTED, recording its seeks instead of seeking."""
+    consumer = _pipeline(tmp_path).app.consumer
+    consumer.app.topics._acking_topics.add(TP1.topic)  # as after the agents subscribed
+    consumer._committed_offset[TP1] = COMMITTED
+    seeks: list[dict[TP, int]] = []
+
+    async def seek_wait(partitions: dict[TP, int]) -> None:
+        seeks.append(dict(partitions))
+
+    consumer._thread.seek_wait = seek_wait
+    return consumer, seeks
+
+
+def test_a_record_past_offsets_never_handed_over_waits_until_they_are_read_again(
+    tmp_path: Path,
+) -> None:
+    # Chaos T2: records 12..14 were fetched while the partition was paused and dropped,
+    # and the fetch moved past them; handing 15 over first would put every sensor's
+    # state past 12..14, which would then be skipped as replays when read again.
+    consumer, seeks = _acking(tmp_path)
+    handed = _drain(consumer, [[15, 16], [12, 13, 14, 15, 16]], seek_during=-1)
+    assert seeks == [{TP1: COMMITTED}]
+    assert [offset for _, offset in handed] == [12, 13, 14, 15, 16]
+
+
+def test_offsets_missing_from_the_log_itself_are_read_past_after_one_look(
+    tmp_path: Path,
+) -> None:
+    # retention deleted 12..14 (or they were transaction markers): sought back once, the
+    # log still starts at 15, so 15 goes on
+    consumer, seeks = _acking(tmp_path)
+    handed = _drain(consumer, [[15, 16], [15, 16, 17]], seek_during=-1)
+    assert seeks == [{TP1: COMMITTED}]
+    assert [offset for _, offset in handed] == [15, 16, 17]
+
+
+def test_a_partition_held_back_is_read_again_before_anything_of_it_is_handed_over(
+    tmp_path: Path,
+) -> None:
+    # Chaos T3: the rebalance ended while the next fetch was on its way; handing that
+    # fetch over before the held partition is read again meant reading it twice
+    consumer, seeks = _acking(tmp_path)
+    app = consumer.app
+    app.rebalancing = True
+
+    def end_rebalance(fetch: int) -> None:
+        if fetch == 1:
+            app.rebalancing = False
+
+    handed = _drain(
+        consumer, [[12, 13], [12, 13, 14], [12, 13, 14]], seek_during=-1, on_fetch=end_rebalance
+    )
+    assert seeks == [{TP1: COMMITTED}]
+    assert [offset for _, offset in handed] == [12, 13, 14]
+
+
 def test_faust_clears_the_streams_buffers_when_it_resumes_the_flow(tmp_path: Path) -> None:
     # Pins the upstream behaviour behind the hold-back above: if this fails, Faust no
     # longer drops buffered records on resume, and the hold-back may be reconsidered.
