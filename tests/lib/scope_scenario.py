@@ -10,10 +10,9 @@ from typing import Any
 
 from districts import small_regions
 
-from schemas import Alert, RiskSignal, ScopedSignal
-from streams.core.alerts.locate import scope_keys
+from schemas import Alert, RiskSignal
+from streams.core.alerts.locate import locate
 from streams.core.alerts.scopes import ScopeEngine
-from streams.core.alerts.windows import epoch, judge_place
 from streams.core.shared.catalogue import Catalogue, load_catalogue
 from streams.core.shared.ids import stable_id
 from streams.core.shared.regions import RegionIndex
@@ -75,21 +74,12 @@ class Run:
         lateness = self.catalogue.windows.allowed_lateness_s
         for sig in signals:
             self.offset += 1
-            new, late = judge_place(
-                self.clocks.get(sig.place_id), epoch(sig.event_time), self.offset, lateness
-            )
-            self.clocks[sig.place_id] = new
-            if late:
+            found = locate(sig, self.clocks.get(sig.place_id), self.offset, lateness, self.index)
+            self.clocks[sig.place_id] = found.clock
+            if found.late:
                 self.late.append(sig.signal_id)
                 continue
-            for key, where in scope_keys(self.index, sig):
-                scoped = ScopedSignal(
-                    scoped_id=stable_id("scoped", sig.signal_id, key),
-                    scope_key=key,
-                    signal=sig,
-                    event_time=sig.event_time,
-                    **where,  # type: ignore[arg-type]
-                )
+            for scoped in found.scoped:
                 step = self.engine.on_signal(scoped, self.table.get, 0)
                 for k, v in step.writes.items():
                     if v is None:

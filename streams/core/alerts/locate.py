@@ -2,7 +2,11 @@
 
 (signal → **scoped signal** → alert.) A signal is judged against its place's
 event-time clock: more than the allowed lateness behind the newest signal of the
-place, it is too late for its windows and goes to the dead-letter topic. Else it
+place, it is too late for its windows and goes to the dead-letter topic. A
+signal the place has judged already (its clock remembers its latest ids: a worker
+restarted after ``kill -9`` publishes its last few seconds' signals again, with
+the same ids, and by then they are behind the place's clock) is a repeat: taken
+once, neither copied nor dead-lettered again. Else it
 is copied once per scope its place rolls up into in the district model — its
 town, its district and, for a site, its industry — keyed so that each scope's
 signals meet in one partition; a place the model does not know gets
@@ -19,14 +23,19 @@ from streams.core.alerts.windows import epoch, judge_place, to_dt
 from streams.core.shared.ids import stable_id
 from streams.core.shared.regions import RegionIndex
 
+#: How many of a place's latest signal ids its clock remembers (repeats are taken once).
+KEEP_SIGNAL_IDS = 16
+
 
 @dataclass(frozen=True)
 class Located:
-    """The place's new clock, and the scoped copies — or why the signal is late."""
+    """The place's new clock, and the scoped copies — or why the signal is late, or that
+    it is a repeat (nothing to do)."""
 
     clock: dict[str, Any]
     scoped: list[ScopedSignal]
     late: str | None = None
+    repeat: bool = False
 
 
 def scope_keys(index: RegionIndex, sig: RiskSignal) -> list[tuple[str, dict[str, str | None]]]:
@@ -55,8 +64,14 @@ def locate(
     lateness_s: float,
     index: RegionIndex,
 ) -> Located:
-    """Judge ``sig`` (read at ``offset`` of its place's partition) against its place's clock."""
+    """Judge ``sig`` (read at ``offset`` of its place's partition) against its place's
+    clock (``None``: the place's first signal); a signal among the place's latest ids
+    is a repeat and changes nothing."""
+    seen: list[str] = (clock or {}).get("ids", [])
+    if sig.signal_id in seen:
+        return Located(clock or {}, [], repeat=True)
     new, late = judge_place(clock, epoch(sig.event_time), offset, lateness_s)
+    new["ids"] = [*seen, sig.signal_id][-KEEP_SIGNAL_IDS:]
     if late:
         return Located(
             new,

@@ -3,7 +3,8 @@
 Reads the signals topic (keyed by place, so one place's signals stay in order)
 beside ``raise_alerts``, judges each against its place's event-time clock (a
 changelog-backed table keyed by place id) and copies it to every scope its place
-rolls up into (:mod:`streams.core.alerts.locate`); a late one is dead-lettered.
+rolls up into (:mod:`streams.core.alerts.locate`); a late one is dead-lettered,
+one the place has judged already is taken once (``yujing_inputs_repeated_total``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ def build(ctx: Context) -> Handlers:
     def on_signal(sig: RiskSignal, source: Source) -> Result:
         old = clocks.get(sig.place_id)
         found = locate(sig, old, source.offset, lateness, index)
+        if found.repeat:  # published again (a restart): taken once
+            ctx.metrics.repeats.labels("locate_signals").inc()
         commit = store(clocks, sig.place_id, found.clock, old)
         dead = None if found.late is None else (DeadLetterReason.LATE, found.late)
         return Result(outputs=found.scoped, commit=commit, dead_letter=dead)
