@@ -33,13 +33,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 WATCHDOG = {"YUJING_STALL_AFTER_S": "5"}
 
 
-@pytest.mark.xfail(
-    reason="open defect (issue 13): after some kill -9s a restarted worker's level-shift "
-    "detectors still diverge from an uninterrupted run (in 64,032 readings: 2-5 signals "
-    "more, up to 4 fewer; none lost downstream of the signals); passes in about half the "
-    "runs. The replay-position and buffer-drain fixes closed two causes, not all",
-    strict=False,
-)
 def test_t2_kill_9_at_20_50_and_80_percent_loses_and_doubles_nothing(
     stack_factory: Callable[..., Stack], tmp_path: Path
 ) -> None:
@@ -59,13 +52,6 @@ def test_t2_kill_9_at_20_50_and_80_percent_loses_and_doubles_nothing(
     report(figures.line("T2 kill -9 x3") + f"; killed at {shares}")
 
 
-@pytest.mark.xfail(
-    reason="open defect (issue 13): after a SIGTERM the next worker sometimes reads more "
-    "than what was left after the stop (CI: 13,793 readings where 8,685 were left), so the "
-    "stop's last commit does not cover everything, or the new worker re-reads its own work "
-    "at its first rebalance; the outputs are exact (replays are skipped by position)",
-    strict=False,
-)
 def test_t3_sigterm_is_graceful_and_nothing_is_read_twice(
     stack_factory: Callable[..., Stack], tmp_path: Path
 ) -> None:
