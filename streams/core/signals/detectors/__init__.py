@@ -14,6 +14,7 @@ from typing import Any
 from streams.core.signals.detectors.base import Detector, Point, Record
 from streams.core.signals.detectors.collision import Collision
 from streams.core.signals.detectors.level_shift import LevelShift
+from streams.core.signals.detectors.likelihood import Likelihood
 from streams.core.signals.detectors.rate import RateAnomaly
 from streams.core.signals.detectors.seasonal import SeasonalZScore
 from streams.core.signals.detectors.surprise import Surprise
@@ -40,12 +41,14 @@ def detector_class(kind: str) -> type[Detector[Any]]:
 for _cls in (Threshold, SeasonalZScore, LevelShift, RateAnomaly, Collision):
     register(_cls)
 register(Surprise)
+register(Likelihood)
 
 __all__ = [
     "REGISTRY",
     "Collision",
     "Detector",
     "LevelShift",
+    "Likelihood",
     "Point",
     "RateAnomaly",
     "Record",

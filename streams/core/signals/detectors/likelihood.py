@@ -1,0 +1,383 @@
+"""Likelihood detector: how improbable the recent sequence of levels is, on a calibrated scale.
+
+(reading → **signal** → alert → ...) For a stream nobody has tuned: the score is
+a tail probability of the stream's own recent surprise, so one threshold means
+the same on every stream. Four steps, all online, with nothing from the future:
+
+1. **Levels.** Values are quantised into ``levels`` bins over the range of the
+   first ``range_n`` readings (the warm-up); beyond that range the bins go on,
+   open-ended, so a value far outside gets a level of its own.
+2. **Surprise at several time scales.** At scale 1 every reading is a step; at
+   scale ``k`` the mean of each block of ``k`` readings is. Each scale counts
+   which level followed which two (and which one) before it, in a fixed table of
+   hashed counts that is halved whenever it has seen ``half_life`` steps, and
+   the step's surprise is ``-log2 P(level | the two before)``, backed off to
+   the one before and to the level alone where the contexts are rare.
+3. **Anomaly likelihood** (after Numenta's HTM): per scale, the mean of the last
+   ``avg_n`` surprises against a Gaussian of their history (mean and variance
+   with forgetting ``forget``): the upper tail probability ``p`` of that mean
+   becomes the score ``log(p + 1e-10) / log(1e-10)``: 0.5 at ``p = 1e-5``,
+   1.0 at ``p = 1e-10``.
+4. **Spatial rule and rest.** A value beyond the whole range seen so far by more
+   than ``spatial_tol`` of its width scores at least ``spatial`` (more the
+   further out it is); the score is the largest of the scales' and the spatial
+   one. After a score of ``rest_level`` or more the detector rests (scores 0)
+   for ``rest_s`` seconds of event time, so one incident is one signal.
+
+The defaults are what ``benchmarks/nab_cv.py`` chose on NAB by two-fold
+cross-validation over its files (docs/detection.md has the protocol and the
+figures); a stream with no parameters set gets them.
+
+State is fixed in size: ``buckets`` 16-bit counts per scale (base64 in JSON)
+and a few numbers per scale, under 3 KB with the defaults.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import sys
+from array import array
+from collections.abc import Mapping
+from typing import Any, Self
+
+from streams.core.signals.detectors.base import Detector, Point, check_params, clamp01
+from streams.core.signals.trigger import Trigger
+
+#: Each parameter and how a catalogue value becomes it.
+_PARAMS: dict[str, Any] = {
+    **dict.fromkeys(("levels", "range_n", "warmup", "buckets", "half_life", "avg_n"), int),
+    **dict.fromkeys(("forget", "spatial", "spatial_tol", "rest_level", "rest_s"), float),
+    "scales": lambda v: tuple(int(k) for k in v),
+}
+_MAX_LEVEL = 1_000
+_LOG_FLOOR = math.log(1e-10)
+_MIN_VAR = 1e-4
+_BACKOFF = 2.0  # pseudo-counts that lean a rare context on the shorter one
+_SWAP = sys.byteorder != "little"  # the state's counts are little-endian on every machine
+
+
+def _little(counts: array[int]) -> bytes:
+    if not _SWAP:
+        return counts.tobytes()
+    swapped = array("H", counts)
+    swapped.byteswap()
+    return swapped.tobytes()
+
+
+class _Scale:
+    """One time scale: the block being filled, the last two levels, the counts and the
+    running statistics of its surprise."""
+
+    __slots__ = ("block", "counts", "filled", "k", "l1", "l2", "mean", "recent", "steps", "var")
+
+    def __init__(self, buckets: int) -> None:
+        self.counts = array("H", bytes(2 * buckets))
+        self.block = 0.0  # sum of the block being filled
+        self.filled = 0  # readings in it
+        self.l1: int | None = None  # the level before
+        self.l2: int | None = None  # the one before that
+        self.steps = 0  # steps counted since the last halving
+        self.recent: list[float] = []  # the last avg_n surprises
+        self.k = 0  # means seen so far (capped): the first ones are averaged plainly
+        self.mean = 0.0
+        self.var = 0.0
+
+
+class Likelihood(Detector[Point]):
+    """Score = how improbable the recent surprise is, per scale; plus a spatial rule.
+
+    >>> from datetime import datetime, timedelta, timezone
+    >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    >>> det = Likelihood.from_params({"range_n": 50, "warmup": 400, "rest_s": 0})
+    >>> for i in range(1200):
+    ...     det.learn_one(Point(t0 + timedelta(minutes=i), float(i % 12)))
+    >>> t = t0 + timedelta(minutes=1200)
+    >>> det.is_warm(), det.score_one(Point(t, 0.0)) < 0.3, det.score_one(Point(t, 40.0)) >= 0.9
+    (True, True, True)
+    """
+
+    kind = "likelihood"
+    version = 1
+
+    def __init__(
+        self,
+        levels: int = 8,
+        range_n: int = 150,
+        warmup: int = 400,
+        scales: tuple[int, ...] = (1, 8),
+        buckets: int = 512,
+        half_life: int = 4000,
+        avg_n: int = 10,
+        forget: float = 0.0002,
+        spatial: float = 0.6,
+        spatial_tol: float = 0.01,
+        rest_level: float = 0.4,
+        rest_s: float = 18000.0,
+    ) -> None:
+        if levels < 2:
+            raise ValueError(f"likelihood: levels must be >= 2, got {levels}")
+        if not 1 <= range_n <= warmup:
+            raise ValueError(f"likelihood: need 1 <= range_n <= warmup, got {range_n}, {warmup}")
+        if not scales or min(scales) < 1 or len(set(scales)) != len(scales):
+            raise ValueError(f"likelihood: scales must be distinct integers >= 1, got {scales}")
+        if buckets < 64 or buckets & (buckets - 1):
+            raise ValueError(f"likelihood: buckets must be a power of two >= 64, got {buckets}")
+        if half_life < 16 or avg_n < 1 or not 0.0 < forget < 1.0:
+            raise ValueError("likelihood: need half_life >= 16, avg_n >= 1, 0 < forget < 1")
+        if not 0.0 <= spatial <= 1.0 or spatial_tol < 0 or not 0.0 < rest_level <= 1.0:
+            raise ValueError(
+                "likelihood: need spatial in [0, 1], spatial_tol >= 0, rest_level in (0, 1]"
+            )
+        if rest_s < 0:
+            raise ValueError(f"likelihood: rest_s must be >= 0, got {rest_s}")
+        self.levels, self.range_n, self.warmup = levels, range_n, warmup
+        self.scales = tuple(sorted(scales))
+        self.buckets, self.half_life, self.avg_n, self.forget = buckets, half_life, avg_n, forget
+        self.spatial, self.rest_level, self.rest_s = spatial, rest_level, rest_s
+        self.spatial_tol = spatial_tol
+        self._mask = buckets - 1
+        self._reset()
+
+    def _reset(self) -> None:
+        self.n = 0
+        self.lo0, self.hi0 = math.inf, -math.inf  # the warm-up's range: the quantiser
+        self.lo, self.hi = math.inf, -math.inf  # the whole range seen: the spatial rule
+        self.step = 0.0
+        self.rest_until = -math.inf  # event time (Unix s) before which it rests
+        self._scales = [_Scale(self.buckets) for _ in self.scales]
+        # the last reading scored: its score and each scale's surprise (None: no block ends)
+        self._cache: tuple[Point, float, list[float | None]] | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], seed: int = 0) -> Self:
+        check_params(cls.kind, params, set(_PARAMS))
+        try:
+            return cls(**{k: _PARAMS[k](v) for k, v in params.items()})
+        except TypeError as err:
+            raise ValueError(f"{cls.kind}: bad parameter type: {err}") from None
+
+    @classmethod
+    def sample_params(cls) -> dict[str, Any]:
+        """The parameters measured on NAB: the defaults, chosen by ``benchmarks.nab_cv``."""
+        return {}
+
+    @staticmethod
+    def default_trigger() -> Trigger:
+        """Fire where it starts resting: a tail probability of about 1e-4."""
+        return Trigger(threshold=0.4, clear=0.2)
+
+    # -- the model -------------------------------------------------------------
+
+    def _level(self, v: float) -> int:
+        b = math.floor((v - self.lo0) / self.step)
+        return -_MAX_LEVEL if b < -_MAX_LEVEL else _MAX_LEVEL if b > _MAX_LEVEL else b
+
+    def _slot(self, salt: int, a: int, b: int, c: int) -> int:
+        h = ((salt * 8191 + a) * 131071 + b) * 524287 + c
+        return ((h * 2654435761) & 0xFFFFFFFF) & self._mask
+
+    def _surprise(self, sc: _Scale, level: int) -> float:
+        """``-log2 P(level | the two before)``, backed off to shorter contexts."""
+        counts, slot = sc.counts, self._slot
+        l1 = sc.l1 if sc.l1 is not None else level
+        l2 = sc.l2 if sc.l2 is not None else l1
+        total = counts[slot(0, 0, 0, 0)]
+        p = (counts[slot(1, 0, 0, level)] + 1.0) / (total + self.levels + 2.0)
+        for order, ctx in ((2, (0, l1)), (3, (l2, l1))):
+            seen = counts[slot(order + 10, *ctx, 0)]
+            p = (counts[slot(order, *ctx, level)] + _BACKOFF * p) / (seen + _BACKOFF)
+        return -math.log2(p)
+
+    def _count(self, sc: _Scale, level: int) -> None:
+        counts, slot = sc.counts, self._slot
+        l1 = sc.l1 if sc.l1 is not None else level
+        l2 = sc.l2 if sc.l2 is not None else l1
+        for i in (
+            slot(0, 0, 0, 0),
+            slot(1, 0, 0, level),
+            slot(12, 0, l1, 0),
+            slot(2, 0, l1, level),
+            slot(13, l2, l1, 0),
+            slot(3, l2, l1, level),
+        ):
+            if counts[i] < 0xFFFF:
+                counts[i] += 1
+        sc.steps += 1
+        if sc.steps >= self.half_life:  # forget: every count halved
+            for i, c in enumerate(counts):
+                if c:
+                    counts[i] = c >> 1
+            sc.steps = 0
+
+    def _tail_score(self, sc: _Scale, surprise: float) -> float:
+        """The score of the scale's mean recent surprise with ``surprise`` appended."""
+        recent = sc.recent[-(self.avg_n - 1) :] if self.avg_n > 1 else []
+        avg = (sum(recent) + surprise) / (len(recent) + 1)
+        sd = math.sqrt(max(sc.var, _MIN_VAR))
+        z = (avg - sc.mean) / sd
+        p = 0.5 * math.erfc(z / math.sqrt(2.0))
+        return clamp01(math.log(p + 1e-10) / _LOG_FLOOR)
+
+    def _raw(self, x: Point) -> float:
+        return self._scored(x)[1]
+
+    def _scored(self, x: Point) -> tuple[Point, float, list[float | None]]:
+        """``x``, its score without the rest period, and each scale's surprise."""
+        v = x.value
+        score = 0.0
+        surprises: list[float | None] = []
+        span = self.hi - self.lo
+        out = max(v - self.hi, self.lo - v) - self.spatial_tol * span
+        if out > 0.0:
+            score = self.spatial + (1.0 - self.spatial) * min(1.0, out / span if span else 1.0)
+        for k, sc in zip(self.scales, self._scales, strict=True):
+            if sc.filled + 1 < k:
+                surprises.append(None)  # this reading completes no block of this scale
+                continue
+            surprise = self._surprise(sc, self._level((sc.block + v) / k))
+            surprises.append(surprise)
+            score = max(score, self._tail_score(sc, surprise))
+        return x, clamp01(score), surprises
+
+    def score_one(self, x: Point) -> float:
+        if self.n < self.warmup or not math.isfinite(x.value):
+            return 0.0
+        self._cache = cached = self._scored(x)
+        return 0.0 if x.t.timestamp() < self.rest_until else cached[1]
+
+    def recheck_score(self, x: Point) -> float:
+        """The score without the rest period."""
+        if self.n < self.warmup or not math.isfinite(x.value):
+            return self.score_one(x)  # no alarm comes before warm-up: nothing to re-check
+        return self._raw(x)
+
+    def recheck_learn(self, x: Point, healthy: bool) -> None:
+        """Learn healthy readings only: an unhealthy one moves neither the range nor the
+        sequence of levels, so a level that persists stays as improbable as at the alarm,
+        and a stream back to normal goes on from the sequence it left."""
+        if healthy:
+            self.learn_one(x)
+
+    def learn_one(self, x: Point) -> None:
+        v = x.value
+        if not math.isfinite(v):
+            return
+        if self.n < self.range_n:
+            self.lo0, self.hi0 = min(self.lo0, v), max(self.hi0, v)
+            if self.n + 1 == self.range_n:
+                span = self.hi0 - self.lo0
+                self.step = span / self.levels if span > 0 else max(abs(self.lo0) * 0.01, 1e-9)
+        cached = self._cache if self._cache is not None and self._cache[0] is x else None
+        self._cache = None
+        if self.n >= self.warmup:
+            if cached is None:
+                cached = self._scored(x)
+            t = x.t.timestamp()
+            if cached[1] >= self.rest_level and t >= self.rest_until:
+                self.rest_until = t + self.rest_s
+        if self.n >= self.range_n:
+            self._learn_scales(v, cached[2] if cached is not None else None)
+        self.lo, self.hi = min(self.lo, v), max(self.hi, v)
+        self.n += 1
+
+    def _learn_scales(self, v: float, known: list[float | None] | None) -> None:
+        """Move every scale on by ``v``; ``known``: the surprises its scoring worked out."""
+        a = self.forget
+        for i, (k, sc) in enumerate(zip(self.scales, self._scales, strict=True)):
+            sc.block += v
+            sc.filled += 1
+            if sc.filled < k:
+                continue
+            level = self._level(sc.block / k)
+            sc.block, sc.filled = 0.0, 0
+            s = known[i] if known is not None else None
+            if s is None:
+                s = self._surprise(sc, level)
+            recent = sc.recent
+            recent.append(s)
+            if len(recent) > self.avg_n:
+                del recent[0]
+            avg = sum(recent) / len(recent)
+            sc.k = min(sc.k + 1, 1 << 30)
+            w = max(a, 1.0 / sc.k)
+            d = avg - sc.mean
+            sc.mean += w * d
+            sc.var = (1.0 - w) * (sc.var + w * d * d)
+            self._count(sc, level)
+            sc.l2, sc.l1 = sc.l1, level
+
+    def is_warm(self) -> bool:
+        return self.n >= self.warmup
+
+    def baseline(self) -> float | None:
+        sc = self._scales[0]
+        if self.step == 0.0 or sc.l1 is None:
+            return None
+        return self.lo0 + (sc.l1 + 0.5) * self.step
+
+    def indicators(self, x: Point) -> dict[str, float]:
+        out = {"value": x.value}
+        if self.step:
+            out["level"] = float(self._level(x.value))
+            out["range_lo"], out["range_hi"] = self.lo, self.hi
+        return out
+
+    # -- state -----------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        def num(v: float) -> float | None:
+            return v if math.isfinite(v) else None
+
+        return {
+            "n": self.n,
+            "r": [num(self.lo0), num(self.hi0), num(self.lo), num(self.hi), self.step],
+            "q": num(self.rest_until),
+            "s": [
+                [
+                    base64.b64encode(_little(sc.counts)).decode("ascii"),
+                    sc.block,
+                    sc.filled,
+                    sc.l1,
+                    sc.l2,
+                    sc.steps,
+                    sc.recent,
+                    sc.k,
+                    sc.mean,
+                    sc.var,
+                ]
+                for sc in self._scales
+            ],
+        }
+
+    def load(self, state: Mapping[str, Any]) -> None:
+        self._reset()
+        self.n = int(state["n"])
+        lo0, hi0, lo, hi, step = state["r"]
+        self.lo0 = math.inf if lo0 is None else float(lo0)
+        self.hi0 = -math.inf if hi0 is None else float(hi0)
+        self.lo = math.inf if lo is None else float(lo)
+        self.hi = -math.inf if hi is None else float(hi)
+        self.step = float(step)
+        q = state.get("q")
+        self.rest_until = -math.inf if q is None else float(q)
+        stored = state["s"]
+        if len(stored) != len(self._scales):
+            raise ValueError(f"likelihood: state has {len(stored)} scales, expected {self.scales}")
+        for sc, (counts, block, filled, l1, l2, steps, recent, k, mean, var) in zip(
+            self._scales, stored, strict=True
+        ):
+            raw = base64.b64decode(counts)
+            if len(raw) != 2 * self.buckets:
+                raise ValueError(
+                    f"likelihood: state has {len(raw) // 2} buckets, expected {self.buckets}"
+                )
+            sc.counts = array("H")
+            sc.counts.frombytes(raw)
+            sc.block, sc.filled, sc.steps = float(block), int(filled), int(steps)
+            sc.l1 = None if l1 is None else int(l1)
+            sc.l2 = None if l2 is None else int(l2)
+            if _SWAP:
+                sc.counts.byteswap()
+            sc.recent = [float(r) for r in recent]
+            sc.k, sc.mean, sc.var = int(k), float(mean), float(var)
