@@ -41,7 +41,7 @@ from streams.tools.score_csv import DetectorFactory, load_labels, make_factory, 
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_NAB = REPO.parent / "shared" / "data" / "nab"
-DEFAULT_DETECTORS = ("surprise", "seasonal_zscore", "level_shift", "null", "random")
+DEFAULT_DETECTORS = ("likelihood", "surprise", "seasonal_zscore", "level_shift", "null", "random")
 
 
 class _Random(Null):

@@ -248,9 +248,12 @@ def best_threshold(files: Sequence[FileRows], profile: Profile) -> tuple[float, 
     return best_thr, best_total
 
 
-def score_profile(files: Sequence[FileRows], profile: Profile) -> ProfileResult:
-    """Optimise the threshold for ``profile`` over all files, then score each file."""
-    thr, _ = best_threshold(files, profile)
+def score_profile(
+    files: Sequence[FileRows], profile: Profile, threshold: float | None = None
+) -> ProfileResult:
+    """Optimise the threshold for ``profile`` over all files (NAB's method), or take
+    ``threshold`` as given (one learnt elsewhere), then score each file."""
+    thr = best_threshold(files, profile)[0] if threshold is None else threshold
     n_windows = sum(f.n_windows for f in files)
     result = ProfileResult(
         profile=profile.name,

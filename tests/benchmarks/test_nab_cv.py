@@ -1,0 +1,75 @@
+"""The NAB cross-validation protocol (benchmarks/nab_cv.py): folds, grid, a fixed threshold.
+
+A corpus run takes minutes (``python -m benchmarks.nab_cv``); these check the
+protocol's pieces on a tiny corpus written here.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from benchmarks.nab.scorer import STANDARD, file_rows, score_profile
+from benchmarks.nab_cv import GRID, combos, folds, main
+
+T0 = datetime(2020, 1, 1)
+
+
+def test_folds_split_the_files_in_two_by_a_seed() -> None:
+    names = [f"f{i}.csv" for i in range(9)]
+    a, b = folds(names, seed=0)
+    assert a | b == set(names) and not a & b and len(a) == 4
+    assert folds(list(reversed(names)), seed=0) == (a, b)  # the order given does not matter
+    assert folds(names, seed=1) != (a, b)
+
+
+def test_the_grid_is_every_combination_with_the_fixed_parameters() -> None:
+    sets = combos("likelihood")
+    n = 1
+    for values in GRID["likelihood"].values():
+        n *= len(values)
+    assert len(sets) == n and len({json.dumps(s, sort_keys=True) for s in sets}) == n
+    assert all(s["rest_level"] == 0.4 for s in sets)
+
+
+def test_a_threshold_learnt_elsewhere_is_kept_not_optimised() -> None:
+    stamps = [T0 + timedelta(minutes=i) for i in range(1000)]
+    scores = [0.0] * 1000
+    scores[450] = 0.7
+    window = [(T0 + timedelta(minutes=400), T0 + timedelta(minutes=499))]
+    rows = [file_rows("f.csv", stamps, scores, window)]
+    assert score_profile(rows, STANDARD).tp == 1  # optimised: 0.7 is found
+    assert score_profile(rows, STANDARD, threshold=0.9).tp == 0  # given: 0.7 is below it
+
+
+def _corpus(root: Path, files: int) -> None:
+    labels: dict[str, list[list[str]]] = {}
+    for f in range(files):
+        path = root / "data" / "demo" / f"s{f}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = ["timestamp,value"]
+        for i in range(900):
+            t = T0 + timedelta(minutes=5 * i)
+            v = 10.0 + (i % 12) + (60.0 if 700 <= i < 705 else 0.0)
+            lines.append(f"{t:%Y-%m-%d %H:%M:%S},{v}")
+        path.write_text("\n".join(lines) + "\n")
+        start, end = T0 + timedelta(minutes=5 * 690), T0 + timedelta(minutes=5 * 720)
+        labels[f"demo/s{f}.csv"] = [
+            [f"{start:%Y-%m-%d %H:%M:%S}.000000", f"{end:%Y-%m-%d %H:%M:%S}.000000"]
+        ]
+    (root / "labels").mkdir()
+    (root / "labels" / "combined_windows.json").write_text(json.dumps(labels))
+
+
+def test_the_protocol_runs_end_to_end_on_a_tiny_corpus(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(GRID, "likelihood", {"avg_n": [5, 10]})
+    _corpus(tmp_path, files=4)
+    assert main(["--nab", str(tmp_path), "--jobs", "1"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [f["files"] for f in summary["folds"]] == [2, 2]
+    assert summary["full"]["score"] > 50  # every file's one spike is found, early in its window
