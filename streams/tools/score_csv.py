@@ -16,7 +16,8 @@ with the columns ``timestamp,value,anomaly_score,label,alert`` -- the
 Numenta Anomaly Benchmark's results layout:
 
 * ``anomaly_score``: the detector's ``score_one`` before it learns the row, in [0, 1];
-* ``alert``: the detector's own decision, 1 when its trigger fires (0 during warm-up);
+* ``alert``: the detector's own decision: 1 on every row while its alarm stands, from
+  the row its trigger fires to the row before it re-arms (0 during warm-up);
 * ``label``: from ``--labels`` (keys are paths relative to ``DATA_DIR``), else 0.
   NAB's convention for its results files is **1 for every row inside an
   anomaly window**: give NAB's ``combined_windows.json`` (file → list of
@@ -40,6 +41,7 @@ from typing import Any
 from streams.core.signals.detectors import REGISTRY, detector_class
 from streams.core.signals.detectors.base import Detector, Point
 from streams.core.signals.trigger import Trigger
+from streams.tools.score_report import Progress, render, tally_file
 
 DEFAULT_DETECTOR = "surprise"
 
@@ -153,7 +155,8 @@ def score_rows(
     rows: Sequence[Row],
     event_prefix: str = "",
 ) -> Iterator[tuple[Row, float, int]]:
-    """Each row with its anomaly score and alert, learning as it goes (score, then learn)."""
+    """Each row with its anomaly score and whether the alarm stands there, learning as it
+    goes (score, then learn)."""
     state: dict[str, Any] | None = None
     for row in rows:
         first = next(iter(row.values.values()))
@@ -163,9 +166,9 @@ def score_rows(
             raise ValueError(
                 f"{det.kind}: score {score!r} outside [0, 1] at {event_prefix}{row.line}"
             )
-        state, fired = trigger.step(state, score, row.t, det.is_warm())
+        state, _ = trigger.step(state, score, row.t, det.is_warm())
         det.learn_one(point)
-        yield row, score, int(fired)
+        yield row, score, int(bool(state.get("a")))
 
 
 def replay_dir(
@@ -175,13 +178,16 @@ def replay_dir(
     factory: DetectorFactory,
     labels: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
     trigger: Trigger | None = None,
+    progress: Callable[[int, str], None] | None = None,
 ) -> list[Path]:
-    """Replay every ``*.csv`` under ``data_dir``; return the results files written."""
+    """Replay every ``*.csv`` under ``data_dir``; return the results files written.
+    ``progress(done, name)`` is called after each file."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise CsvError(f"{data_dir}: not a directory")
     written: list[Path] = []
-    for src in sorted(data_dir.rglob("*.csv")):
+    sources = sorted(data_dir.rglob("*.csv"))
+    for src in sources:
         rel = src.relative_to(data_dir)
         _, rows = read_rows(src)
         det = factory()
@@ -204,6 +210,8 @@ def replay_dir(
                     ]
                 )
         written.append(dest)
+        if progress is not None:
+            progress(len(written), rel.as_posix())
     return written
 
 
@@ -216,11 +224,19 @@ def _run(args: argparse.Namespace) -> int:
         factory = make_factory(kind, params, args.seed)
         trigger = Trigger.from_params(json.loads(args.trigger)) if args.trigger else None
         labels = load_labels(Path(args.labels)) if args.labels else None
-        written = replay_dir(Path(args.data_dir), Path(args.out), kind, factory, labels, trigger)
+        if args.report and labels is None:
+            raise ValueError("--report needs --labels (what the alerts are judged against)")
+        data = Path(args.data_dir)
+        bar = Progress(sys.stderr, len(list(data.rglob("*.csv")))) if args.report else None
+        written = replay_dir(data, Path(args.out), kind, factory, labels, trigger, bar)
     except (ValueError, OSError) as err:
         print(f"yujing score-csv: {err}", file=sys.stderr)
         return 2
     print(f"yujing score-csv: {len(written)} files → {Path(args.out) / kind}")
+    if args.report:
+        root = Path(args.out) / kind
+        for line in render([(p.relative_to(root).as_posix(), tally_file(p)) for p in written]):
+            print(line)
     return 0
 
 
@@ -249,4 +265,10 @@ def add_score_csv_command(subparsers: Any) -> None:
         help="JSON: file → windows [[start, end], ...] (NAB combined_windows.json) or timestamps",
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--report",
+        action="store_true",
+        help="print point-wise F1, false-alarm and miss rates of the alert column per file "
+        "and in total (needs --labels); a progress bar on a terminal",
+    )
     p.set_defaults(func=_run)
