@@ -56,7 +56,7 @@ def _points(cls: type[Detector[Any]], params: Mapping[str, Any], seed: int) -> I
         normal_at = lambda t: clear - sign * gap + rng.gauss(0, gap * 0.05)  # noqa: E731
         anomalous_at = lambda t: upper + sign * gap + rng.gauss(0, gap * 0.05)  # noqa: E731
         n_history = 60
-    elif cls.kind in ("seasonal_zscore", "level_shift", "surprise", "likelihood"):
+    elif cls.kind in ("seasonal_zscore", "level_shift", "surprise", "likelihood", "mahalanobis"):
 
         def normal_at(t: datetime) -> float:
             day = (t - T0).total_seconds() / 86400.0

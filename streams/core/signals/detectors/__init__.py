@@ -15,6 +15,7 @@ from streams.core.signals.detectors.base import Detector, Point, Record
 from streams.core.signals.detectors.collision import Collision
 from streams.core.signals.detectors.level_shift import LevelShift
 from streams.core.signals.detectors.likelihood import Likelihood
+from streams.core.signals.detectors.mahalanobis import Mahalanobis
 from streams.core.signals.detectors.rate import RateAnomaly
 from streams.core.signals.detectors.seasonal import SeasonalZScore
 from streams.core.signals.detectors.surprise import Surprise
@@ -42,6 +43,7 @@ for _cls in (Threshold, SeasonalZScore, LevelShift, RateAnomaly, Collision):
     register(_cls)
 register(Surprise)
 register(Likelihood)
+register(Mahalanobis)
 
 __all__ = [
     "REGISTRY",
@@ -49,6 +51,7 @@ __all__ = [
     "Detector",
     "LevelShift",
     "Likelihood",
+    "Mahalanobis",
     "Point",
     "RateAnomaly",
     "Record",
