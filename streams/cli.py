@@ -39,6 +39,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "add_simulate_command",
         "a synthetic district's readings and records, to a file or the topics",
     ),
+    "simulate-equipment": (
+        "streams.tools.simulate.equipment",
+        "add_simulate_equipment_command",
+        "pump stations' multi-channel readings with labelled faults, as CSVs",
+    ),
     "replay": ("streams.tools.replay", "add_replay_command", "publish a JSONL file to the topics"),
     "tail": ("streams.tools.tail", "add_tail_command", "follow a topic, filtered, readable"),
     "map": ("streams.tools.map", "add_map_command", "the risk map merged from every worker"),
