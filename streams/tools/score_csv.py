@@ -11,6 +11,9 @@ numeric columns; several numeric columns form one multivariate
 :class:`~streams.core.signals.detectors.base.Point` (``value`` is the first, ``values``
 all of them).
 
+Without ``--detector`` a CSV of several numeric columns (one machine's channels) is
+replayed through ``mahalanobis`` and one of a single column through ``likelihood``.
+
 Output: ``OUT_DIR/<detector>/<same relative folder>/<detector>_<file name>``
 with the columns ``timestamp,value,anomaly_score,label,alert`` -- the
 Numenta Anomaly Benchmark's results layout:
@@ -43,7 +46,9 @@ from streams.core.signals.detectors.base import Detector, Point
 from streams.core.signals.trigger import Trigger
 from streams.tools.score_report import Progress, render, tally_file
 
-DEFAULT_DETECTOR = "surprise"
+#: Without ``--detector``: a CSV of several numeric columns (one machine's channels) goes to
+#: the multivariate kind, one of a single column to the univariate one.
+AUTO = {"multi": "mahalanobis", "single": "likelihood"}
 
 
 class CsvError(ValueError):
@@ -179,9 +184,11 @@ def replay_dir(
     labels: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
     trigger: Trigger | None = None,
     progress: Callable[[int, str], None] | None = None,
+    auto: bool = False,
 ) -> list[Path]:
     """Replay every ``*.csv`` under ``data_dir``; return the results files written.
-    ``progress(done, name)`` is called after each file."""
+    ``progress(done, name)`` is called after each file. ``auto``: ``name`` and ``factory``
+    are chosen per file by its number of numeric columns (:data:`AUTO`)."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise CsvError(f"{data_dir}: not a directory")
@@ -189,7 +196,10 @@ def replay_dir(
     sources = sorted(data_dir.rglob("*.csv"))
     for src in sources:
         rel = src.relative_to(data_dir)
-        _, rows = read_rows(src)
+        columns, rows = read_rows(src)
+        if auto:
+            name = AUTO["multi" if len(columns) > 1 else "single"]
+            factory = make_factory(name)
         det = factory()
         trig = trigger or det.default_trigger()
         spans = (labels or {}).get(rel.as_posix(), [])
@@ -221,21 +231,27 @@ def _run(args: argparse.Namespace) -> int:
         params = json.loads(args.params) if args.params else None
         if params is not None and not isinstance(params, dict):
             raise ValueError("--params must be a JSON object")
-        factory = make_factory(kind, params, args.seed)
+        if kind is None and (params is not None or args.trigger):
+            raise ValueError("--params and --trigger need --detector")
+        factory = make_factory(kind or AUTO["single"], params, args.seed)
         trigger = Trigger.from_params(json.loads(args.trigger)) if args.trigger else None
         labels = load_labels(Path(args.labels)) if args.labels else None
         if args.report and labels is None:
             raise ValueError("--report needs --labels (what the alerts are judged against)")
         data = Path(args.data_dir)
         bar = Progress(sys.stderr, len(list(data.rglob("*.csv")))) if args.report else None
-        written = replay_dir(data, Path(args.out), kind, factory, labels, trigger, bar)
+        name = kind or "auto"
+        written = replay_dir(
+            data, Path(args.out), name, factory, labels, trigger, bar, auto=kind is None
+        )
     except (ValueError, OSError) as err:
         print(f"yujing score-csv: {err}", file=sys.stderr)
         return 2
-    print(f"yujing score-csv: {len(written)} files → {Path(args.out) / kind}")
+    kinds = sorted({p.relative_to(args.out).parts[0] for p in written})
+    print(f"yujing score-csv: {len(written)} files → {Path(args.out)} ({', '.join(kinds)})")
     if args.report:
-        root = Path(args.out) / kind
-        for line in render([(p.relative_to(root).as_posix(), tally_file(p)) for p in written]):
+        out = Path(args.out)
+        for line in render([(p.relative_to(out).as_posix(), tally_file(p)) for p in written]):
             print(line)
     return 0
 
@@ -251,9 +267,9 @@ def add_score_csv_command(subparsers: Any) -> None:
     p.add_argument("--out", required=True, metavar="OUT_DIR", help="results folder")
     p.add_argument(
         "--detector",
-        default=DEFAULT_DETECTOR,
         metavar="NAME",
-        help=f"detector kind (default {DEFAULT_DETECTOR}); known: {', '.join(sorted(REGISTRY))}",
+        help=f"detector kind (default: {AUTO['multi']} for a CSV of several numeric columns, "
+        f"{AUTO['single']} for one); known: {', '.join(sorted(REGISTRY))}",
     )
     p.add_argument(
         "--params", metavar="JSON", help="detector parameters (default: the kind's sample_params())"

@@ -141,4 +141,24 @@ def test_unknown_detector_is_rejected(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_command_is_registered() -> None:
     argv = ["score-csv", "d", "--out", "o"]
     args = build_parser(argv).parse_args(argv)
-    assert args.detector == "surprise"
+    assert args.detector is None  # chosen per file: see the next test
+
+
+def test_without_a_detector_each_csv_gets_the_kind_for_its_columns(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    write_csv(data / "one.csv", ["timestamp", "value"], univariate(50))
+    write_csv(data / "pump.csv", ["timestamp", "flow", "pressure"],
+              [[stamp(i), float(i % 5), float(2 * (i % 5))] for i in range(50)])  # fmt: skip
+    out = tmp_path / "out"
+    assert main(["score-csv", str(data), "--out", str(out)]) == 0
+    assert (out / "likelihood" / "likelihood_one.csv").exists()
+    assert (out / "mahalanobis" / "mahalanobis_pump.csv").exists()
+
+
+def test_parameters_without_a_detector_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_csv(tmp_path / "d" / "x.csv", ["timestamp", "value"], [[stamp(0), 1]])
+    assert main(["score-csv", str(tmp_path / "d"), "--out", str(tmp_path / "o"),
+                 "--params", "{}"]) == 2  # fmt: skip
+    assert "--params and --trigger need --detector" in capsys.readouterr().err

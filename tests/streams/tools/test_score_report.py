@@ -44,8 +44,8 @@ def test_the_report_counts_every_row_the_alarm_stands_on(
     lines = capsys.readouterr().out.splitlines()
     table = {line.split()[0]: line.split()[1:] for line in lines[2:]}
     # a.csv: 3 labelled rows all alarmed (tp 3), 1 false alarm among 7 normal rows
-    assert table["threshold_a.csv"] == ["10", "3", "0.86", "14.3%", "0.0%"]
-    assert table["threshold_b.csv"] == ["10", "0", "0.00", "0.0%", "0.0%"]
+    assert table["threshold/threshold_a.csv"] == ["10", "3", "0.86", "14.3%", "0.0%"]
+    assert table["threshold/threshold_b.csv"] == ["10", "0", "0.00", "0.0%", "0.0%"]
     assert table["total"] == ["20", "3", "0.86", "5.9%", "0.0%"]
 
 
