@@ -146,11 +146,14 @@ class Mahalanobis(Detector[Point]):
 
     def _inverse(self) -> np.ndarray:
         if self._inv is None:
-            diag = np.diag(np.diag(self.cov))
-            shrunk = (1.0 - self.shrink) * self.cov + self.shrink * diag
-            scale = max(float(np.max(np.abs(np.diag(self.cov)))), 1e-12)
-            shrunk += np.eye(len(self.channels)) * scale * 1e-6  # a constant channel inverts
-            self._inv = np.linalg.pinv(shrunk)
+            var = np.diag(self.cov)
+            shrunk = (1.0 - self.shrink) * self.cov
+            # the diagonal kept whole, plus a ridge so that a constant channel inverts
+            shrunk[np.diag_indices_from(shrunk)] = var + max(float(var.max()), 1e-12) * 1e-6
+            try:
+                self._inv = np.linalg.inv(shrunk)
+            except np.linalg.LinAlgError:  # pragma: no cover - the ridge makes this rare
+                self._inv = np.linalg.pinv(shrunk)
         return self._inv
 
     def _distance(self, v: np.ndarray) -> tuple[float, np.ndarray]:
