@@ -49,8 +49,8 @@ from streams.tools.score_csv import read_rows
 #: Per kind, the parameter grid searched (every combination); the rest are the defaults.
 GRID: dict[str, dict[str, list[Any]]] = {
     "likelihood": {
+        "backoff": [0.1, 0.5, 2.0],
         "forget": [0.0002, 0.0005],
-        "avg_n": [5, 10],
         "spatial_tol": [0.01, 0.03],
         "rest_s": [18000.0, 36000.0],
     },

@@ -12,7 +12,8 @@ the same on every stream. Four steps, all online, with nothing from the future:
    which level followed which two (and which one) before it, in a fixed table of
    hashed counts that is halved whenever it has seen ``half_life`` steps, and
    the step's surprise is ``-log2 P(level | the two before)``, backed off to
-   the one before and to the level alone where the contexts are rare.
+   the one before and to the level alone where the contexts are rare (each
+   shorter context weighs as ``backoff`` observations of the longer one).
 3. **Anomaly likelihood** (after Numenta's HTM): per scale, the mean of the last
    ``avg_n`` surprises against a Gaussian of their history (mean and variance
    with forgetting ``forget``): the upper tail probability ``p`` of that mean
@@ -47,13 +48,12 @@ from streams.core.signals.trigger import Trigger
 #: Each parameter and how a catalogue value becomes it.
 _PARAMS: dict[str, Any] = {
     **dict.fromkeys(("levels", "range_n", "warmup", "buckets", "half_life", "avg_n"), int),
-    **dict.fromkeys(("forget", "spatial", "spatial_tol", "rest_level", "rest_s"), float),
+    **dict.fromkeys(("forget", "backoff", "spatial", "spatial_tol", "rest_level", "rest_s"), float),
     "scales": lambda v: tuple(int(k) for k in v),
 }
 _MAX_LEVEL = 1_000
 _LOG_FLOOR = math.log(1e-10)
 _MIN_VAR = 1e-4
-_BACKOFF = 2.0  # pseudo-counts that lean a rare context on the shorter one
 _SWAP = sys.byteorder != "little"  # the state's counts are little-endian on every machine
 
 
@@ -110,6 +110,7 @@ class Likelihood(Detector[Point]):
         half_life: int = 4000,
         avg_n: int = 10,
         forget: float = 0.0002,
+        backoff: float = 0.1,
         spatial: float = 0.6,
         spatial_tol: float = 0.01,
         rest_level: float = 0.4,
@@ -133,7 +134,10 @@ class Likelihood(Detector[Point]):
             raise ValueError(f"likelihood: rest_s must be >= 0, got {rest_s}")
         self.levels, self.range_n, self.warmup = levels, range_n, warmup
         self.scales = tuple(sorted(scales))
+        if backoff <= 0:
+            raise ValueError(f"likelihood: backoff must be > 0, got {backoff}")
         self.buckets, self.half_life, self.avg_n, self.forget = buckets, half_life, avg_n, forget
+        self.backoff = backoff
         self.spatial, self.rest_level, self.rest_s = spatial, rest_level, rest_s
         self.spatial_tol = spatial_tol
         self._mask = buckets - 1
@@ -186,7 +190,7 @@ class Likelihood(Detector[Point]):
         p = (counts[slot(1, 0, 0, level)] + 1.0) / (total + self.levels + 2.0)
         for order, ctx in ((2, (0, l1)), (3, (l2, l1))):
             seen = counts[slot(order + 10, *ctx, 0)]
-            p = (counts[slot(order, *ctx, level)] + _BACKOFF * p) / (seen + _BACKOFF)
+            p = (counts[slot(order, *ctx, level)] + self.backoff * p) / (seen + self.backoff)
         return -math.log2(p)
 
     def _count(self, sc: _Scale, level: int) -> None:
