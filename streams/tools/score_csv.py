@@ -193,8 +193,7 @@ def replay_dir(
     if not data_dir.is_dir():
         raise CsvError(f"{data_dir}: not a directory")
     written: list[Path] = []
-    sources = sorted(data_dir.rglob("*.csv"))
-    for src in sources:
+    for src in sorted(data_dir.rglob("*.csv")):
         rel = src.relative_to(data_dir)
         columns, rows = read_rows(src)
         if auto:

@@ -160,6 +160,20 @@ def check_params(
         raise ValueError(f"{kind}: missing parameters {sorted(missing)}")
 
 
+def typed_params(kind: str, params: Mapping[str, Any], types: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` checked against ``types`` (name → converter) and converted, for a kind
+    whose constructor takes them as keyword arguments; a bad one is a ``ValueError``.
+
+    >>> typed_params("demo", {"n": "3"}, {"n": int, "x": float})
+    {'n': 3}
+    """
+    check_params(kind, params, set(types))
+    try:
+        return {k: types[k](v) for k, v in params.items()}
+    except TypeError as err:
+        raise ValueError(f"{kind}: bad parameter type: {err}") from None
+
+
 def clamp01(x: float) -> float:
     """Clamp to [0, 1]; NaN becomes 0 (a detector must never emit NaN)."""
     if math.isnan(x):

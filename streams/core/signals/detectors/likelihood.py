@@ -42,7 +42,7 @@ from array import array
 from collections.abc import Mapping
 from typing import Any, Self
 
-from streams.core.signals.detectors.base import Detector, Point, check_params, clamp01
+from streams.core.signals.detectors.base import Detector, Point, clamp01, typed_params
 from streams.core.signals.trigger import Trigger
 
 #: Each parameter and how a catalogue value becomes it.
@@ -155,11 +155,7 @@ class Likelihood(Detector[Point]):
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], seed: int = 0) -> Self:
-        check_params(cls.kind, params, set(_PARAMS))
-        try:
-            return cls(**{k: _PARAMS[k](v) for k, v in params.items()})
-        except TypeError as err:
-            raise ValueError(f"{cls.kind}: bad parameter type: {err}") from None
+        return cls(**typed_params(cls.kind, params, _PARAMS))
 
     @classmethod
     def sample_params(cls) -> dict[str, Any]:
