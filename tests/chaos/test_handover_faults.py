@@ -67,11 +67,16 @@ def test_t11_a_deadline_across_kill_9_with_a_skewed_clock_fires_exactly_once(
     wait_for(lambda: stack.clock() > first and breached(), 120, "the first breach")
     _restart_skewed(stack, -skew_s)  # and back: a second chance to publish it twice
     stack.settle()
-    now = stack.clock()
+    # Reading the topic takes a moment of the (fast) pipeline clock: a later deadline
+    # may pass, and be breached, meanwhile. Every deadline passed before the read
+    # must be breached; none that had not passed when it ended may be.
+    before = stack.clock()
     per_stage = Counter(b.stage for b in breached())
-    due = {stage for stage, deadline in order.deadlines.items() if deadline < now}
+    after = stack.clock()
+    due = {stage for stage, deadline in order.deadlines.items() if deadline < before}
+    may = {stage for stage, deadline in order.deadlines.items() if deadline < after}
     assert due, "no deadline has passed: the scenario would prove nothing"
-    assert set(per_stage) == due, f"breached {dict(per_stage)}, due {sorted(due)}"
+    assert due <= set(per_stage) <= may, f"breached {dict(per_stage)}, due {sorted(due)}"
     assert {s: n for s, n in per_stage.items() if n != 1} == {}, per_stage
     report(f"T11 clock {skew_s:+.0f} s: breaches {dict(per_stage)}, exactly once each")
 
