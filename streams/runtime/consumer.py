@@ -62,7 +62,7 @@ from faust.types import TP
 from mode import Service
 
 from streams.runtime.offsets import HandedOver, StallWatch, next_commit
-from streams.runtime.stalls import stuck_heads
+from streams.runtime.stalls import learn_start, stuck_heads, unknown_starts
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,8 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
         self._stalls = StallWatch()
         #: source partitions with records held back during a rebalance (read again after)
         self._held: set[TP] = set()
+        #: source partitions seen with no known committed offset, and since when
+        self._unknown_since: dict[TP, float] = {}
         super().__init__(*args, **kwargs)
 
     # -- commits ----------------------------------------------------------------
@@ -325,6 +327,10 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
 
     async def check_stalls(self, now: float) -> list[tuple[TP, int]]:
         """Re-seek every source partition whose head has been stuck unheld too long."""
+        for tp in unknown_starts(self, self._unknown_since, now):
+            start = await learn_start(self, tp)
+            if start is not None:
+                await self._read_again(tp, start)
         stuck = stuck_heads(self, now)
         for tp, (offset, seconds) in stuck.items():
             log.warning(

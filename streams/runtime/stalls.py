@@ -8,29 +8,89 @@ awaiting the next commit, being processed, or waiting in a stream's buffer.
 A head stuck unheld for long with records waiting behind it will never be
 processed unless the partition is read again from there
 (:class:`~streams.runtime.offsets.StallWatch` keeps the clock; the consumer
-seeks). Nothing is judged while a rebalance or a recovery is under way.
+seeks). A partition whose committed offset is not known at all (a seek that failed
+to learn it) is found too, and read from its group's commit or its start.
+Nothing is judged while a rebalance or a recovery is under way.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from faust.types import TP
+
+log = logging.getLogger(__name__)
+
+
+def settled(consumer: Any) -> bool:
+    """Whether the flow runs: no rebalance, no table recovery under way."""
+    app = consumer.app
+    recovery = getattr(app.tables, "recovery", None)
+    return bool(
+        not app.rebalancing
+        and consumer.flow_active
+        and app.flow_control.is_active()
+        and (recovery is None or recovery.completed.is_set())
+    )
+
+
+def unknown_starts(consumer: Any, since: dict[TP, float], now: float) -> list[TP]:
+    """Source partitions whose committed offset has been unknown for ``stall_after_s``.
+
+    The offsets of a partition are committed only from its known start, and the
+    watchdog judges only a known head: a partition whose start a seek failed to
+    learn (its leader moving, in a broker failover) would never be committed nor
+    judged. ``since`` keeps when each was first seen unknown (cleared otherwise).
+    """
+    if not settled(consumer):
+        since.clear()
+        return []
+    acking = consumer.app.topics.acks_enabled_for
+    after_s = consumer.transport.stall_after_s
+    unknown = {
+        tp
+        for tp in consumer.assignment()
+        if acking(tp.topic) and consumer._committed_offset.get(tp) is None
+    }
+    for tp in set(since) - unknown:
+        del since[tp]
+    for tp in unknown:
+        since.setdefault(tp, now)
+    return sorted(tp for tp in unknown if now - since[tp] >= after_s)
+
+
+async def learn_start(consumer: Any, tp: TP) -> int | None:
+    """Where to read ``tp`` from when its start was never learnt: its group's commit,
+    else its log's start; recorded as its committed offset. ``None`` if the broker
+    cannot say now (asked again at the next look)."""
+    thread = consumer._thread
+    try:
+        committed = await thread.call_thread(thread._ensure_consumer().committed, tp)
+        start = committed if isinstance(committed, int) and committed >= 0 else None
+        if start is None:
+            start = (await consumer.earliest_offsets(tp)).get(tp)
+    except KafkaError as exc:
+        log.warning("%s[%d]: its start is unknown and the broker did not say: %s", *tp, exc)
+        return None
+    if start is None or consumer._committed_offset.get(tp) is not None:
+        return None
+    log.warning(
+        "%s[%d]: where to read from was never learnt: reading it again from offset %d",
+        *(tp.topic, tp.partition, start),
+    )
+    consumer._unknown_since.pop(tp, None)
+    consumer._committed_offset[tp] = start
+    return int(start)
 
 
 def stuck_heads(consumer: Any, now: float) -> dict[TP, tuple[int, float]]:
     """Per source partition stuck at least ``stall_after_s``: its committed offset and
     for how long (seconds) it has been stuck. ``consumer``: a strict-offset consumer."""
     app = consumer.app
-    recovery = getattr(app.tables, "recovery", None)
-    settled = (
-        not app.rebalancing
-        and consumer.flow_active
-        and app.flow_control.is_active()
-        and (recovery is None or recovery.completed.is_set())
-    )
-    if not settled:
+    if not settled(consumer):
         consumer._stalls.forget()
         return {}
     acking = app.topics.acks_enabled_for
