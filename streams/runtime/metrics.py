@@ -25,7 +25,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from schemas import Alert, Event, OrderAction, OrderState, RiskSignal
-from schemas.registry import TopicSpec
+from schemas.registry import DISPATCH_UPDATES, TopicSpec
 from streams.core.orders.tracker import Plan
 
 log = logging.getLogger(__name__)
@@ -206,6 +206,8 @@ class Metrics:
             self.sla_breaches.labels(
                 record.sla_class.value, breach.stage, self.department(breach.department)
             ).inc()
+        for _, reason, _ in plan.refused:  # parked updates dead-lettered by this plan
+            self.dead_letters.labels(reason.value, DISPATCH_UPDATES.name).inc()
 
     def observe_signals(self, signals: Iterable[RiskSignal]) -> None:
         for s in signals:

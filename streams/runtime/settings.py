@@ -264,6 +264,9 @@ class Settings(EnvironmentSettings):
     #: Pipeline-clock seconds a tick waits before judging a deadline or a re-check, for
     #: lifecycle updates (met at their own event time) and verdicts still in flight.
     sla_grace_s: Annotated[Seconds, Field(le=86400)] = 0.0
+    #: Pipeline-clock seconds a lifecycle update that came before its own order (a field
+    #: app reads the orders topic too) waits for it before it is dead-lettered.
+    early_update_wait_s: Annotated[Seconds, Field(le=86400)] = 300.0
     #: Consumer group session timeout: how soon a killed worker's partitions move on.
     session_timeout_s: Annotated[Seconds, Field(ge=6, le=300)] = 30.0
     #: Seconds a source partition may sit stuck (its next record neither processed, nor

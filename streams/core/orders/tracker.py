@@ -43,6 +43,7 @@ from schemas.order import SlaBreach
 from streams.core.notifications import plan as notify
 from streams.core.orders import lifecycle
 from streams.core.orders.due import DueIndex
+from streams.core.orders.early import EarlyUpdates, Parked, Where
 from streams.core.orders.lifecycle import OrderRecord, Step
 from streams.core.orders.routing import Router
 from streams.core.signals import recheck
@@ -63,6 +64,10 @@ class Plan:
     opened: DispatchOrder | None = None
     #: a lifecycle update the state machine refuses: the dead letter's reason and detail
     dead_letter: tuple[DeadLetterReason, str] | None = None
+    #: early-update entries to write (``None``: delete), by order id
+    parks: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    #: parked updates refused (their order never came, or it does not allow them)
+    refused: list[tuple[Parked, DeadLetterReason, str]] = field(default_factory=list)
 
 
 class OrderTracker:
@@ -74,8 +79,11 @@ class OrderTracker:
         router: Router,
         fed_by_records: Callable[[str], bool],
         grace: timedelta = timedelta(0),
+        early: EarlyUpdates | None = None,
     ) -> None:
         self.records = records
+        #: updates that came before their orders (``None``: refused at once)
+        self.early = early
         #: how long a tick waits for updates and verdicts in flight before it judges
         self.grace = grace
         self.router = router
@@ -90,22 +98,45 @@ class OrderTracker:
     def on_order(self, order: DispatchOrder, partition: int, now: datetime) -> Plan:
         if self.records.get(order.order_id) is not None:
             return Plan()  # a replayed order: already tracked, one order per alert
-        plan = order.auto_disposal
-        by_records = plan is not None and self.fed_by_records(plan.risk_point)
+        auto = order.auto_disposal
+        by_records = auto is not None and self.fed_by_records(auto.risk_point)
         watches = recheck.watch_requests(order, by_records, now)
         step = lifecycle.open_order(
             order, partition, now, watched=[recheck.watched_key(w) for w in watches]
         )
         assert step.record is not None
-        return Plan(
+        plan = Plan(
             outputs=[*step.statuses, *watches],
             writes={order.order_id: step.record},
             steps=[step],
             opened=order,
         )
+        parked = self.early.parked(order.order_id) if self.early is not None else []
+        rec = step.record
+        for waiting in parked:  # signed before the tracker read the order: apply them now
+            then = self._apply(rec, waiting.update, now)
+            if then.dead_letter is not None:
+                plan.refused.append((waiting, *then.dead_letter))
+                continue
+            plan.outputs += then.outputs
+            plan.steps += then.steps
+            rec = then.writes.get(order.order_id, rec)
+        if parked:
+            plan.writes[order.order_id] = rec
+            plan.parks[order.order_id] = None
+        return plan
 
-    def on_update(self, update: DispatchUpdate, now: datetime) -> Plan:
-        step = lifecycle.apply_update(self.load(update.order_id), update, now)
+    def on_update(self, update: DispatchUpdate, now: datetime, where: Where | None = None) -> Plan:
+        """``where``: where it was read, to park it if its order has not come yet."""
+        rec = self.load(update.order_id)
+        if rec is None and self.early is not None and where is not None:
+            entry = self.early.park(update, where, now)
+            if entry is not None:
+                return Plan(parks={update.order_id: entry})
+        return self._apply(rec, update, now)
+
+    def _apply(self, rec: OrderRecord | None, update: DispatchUpdate, now: datetime) -> Plan:
+        step = lifecycle.apply_update(rec, update, now)
         if step.error is not None:
             reason, detail = step.error
             return Plan(dead_letter=(DeadLetterReason(reason), detail))
@@ -157,6 +188,12 @@ class OrderTracker:
             plan.writes[order_id] = step.record
             plan.steps.append(step)
             plan.breaches += [(b, step.record) for b in fresh]
+        if self.early is not None:  # updates whose orders never came: refused now
+            for order_id, parked in self.early.expired(partition, now + self.grace).items():
+                wait = self.early.wait.total_seconds()
+                detail = f"no order {order_id} was dispatched (waited {wait:g} s for it)"
+                plan.refused += [(p, DeadLetterReason.UNKNOWN_ORDER, detail) for p in parked]
+                plan.parks[order_id] = None
         return plan
 
     def commit(self, plan: Plan, known: set[str] | None = None) -> None:
@@ -164,6 +201,12 @@ class OrderTracker:
         for order_id, rec in plan.writes.items():
             self.records[order_id] = rec.to_json()
             self.index.put(rec)
+        if self.early is not None:
+            for order_id, entry in plan.parks.items():
+                if entry is None:
+                    self.early.entries.pop(order_id, None)
+                else:
+                    self.early.entries[order_id] = entry
         if known is not None:
             known.update(b.breach_id for b, _ in plan.breaches)
 

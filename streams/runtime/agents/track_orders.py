@@ -9,26 +9,63 @@ a breach is published, awaited, and only then marked; before a partition's
 first tick after a start or a rebalance, the breaches already on the broker are
 read back (:mod:`streams.runtime.readback`). Nothing here is ``@app.timer``
 state or window expiry: the deadlines live in the table and recover with it.
+An update that overtakes its own order waits for it in a second table
+(:mod:`streams.core.orders.early`) and is dead-lettered, from where it was
+read, only if the order has not come within ``YUJING_EARLY_UPDATE_WAIT_S``.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from schemas import Tick
+from schemas import DeadLetter, Tick
+from schemas.codec import encode
 from schemas.registry import DISPATCH_ORDERS as ORDERS
 from schemas.registry import DISPATCH_UPDATES, DISPOSAL_CHECKS, TICKS
+from streams.core.orders.early import EarlyUpdates, Where
 from streams.core.orders.tracker import OrderTracker, Plan
 from streams.runtime import failpoints
 from streams.runtime.agent import Agent, Handlers, Result, Source
 from streams.runtime.context import Context
+from streams.runtime.publish import dead_letter
 from streams.runtime.readback import BreachReadBack
+
+#: the stage an update is dead-lettered by (as ``wiring.stage_name`` names it)
+UPDATES_STAGE = "track_orders.dispatch-updates"
+
+
+def _tracker(ctx: Context) -> OrderTracker:
+    settings, config = ctx.settings, ctx.config
+    return OrderTracker(
+        ctx.table("orders"),
+        config.router,
+        config.catalogue.fed_by_records,
+        grace=timedelta(seconds=settings.sla_grace_s),  # updates in flight
+        early=EarlyUpdates(
+            ctx.table("early-updates"), timedelta(seconds=settings.early_update_wait_s)
+        ),
+    )
+
+
+def _refused(plan: Plan, now: datetime, max_bytes: int) -> list[DeadLetter]:
+    """Dead letters of the parked updates ``plan`` refuses, each from where it was read."""
+    return [
+        dead_letter(
+            Source(p.where.topic, p.where.partition, p.where.offset),
+            p.update.order_id.encode(),
+            encode(p.update),
+            reason,
+            detail,
+            UPDATES_STAGE,
+            now,
+            max_bytes,
+        )
+        for p, reason, detail in plan.refused
+    ]
 
 
 def build(ctx: Context) -> Handlers:
-    clock, config = ctx.clock, ctx.config
-    tracker = OrderTracker(ctx.table("orders"), config.router, config.catalogue.fed_by_records)
-    tracker.grace = timedelta(seconds=ctx.settings.sla_grace_s)  # updates in flight
+    clock, tracker = ctx.clock, _tracker(ctx)
     readback = BreachReadBack(ctx.settings)
     for forget in (readback.forget, tracker.forget):  # partitions may move: read again
         ctx.on_revoke(forget)
@@ -38,9 +75,10 @@ def build(ctx: Context) -> Handlers:
         def commit() -> None:
             failpoints.die_after_breach(ctx.settings, bool(plan.breaches))
             tracker.commit(plan, known)
-            ctx.metrics.observe_orders(plan)
+            ctx.metrics.observe_orders(plan)  # and the parked updates it dead-letters
 
-        return Result(outputs=plan.outputs, commit=commit, dead_letter=plan.dead_letter)
+        refused = _refused(plan, clock(), ctx.settings.max_message_bytes)
+        return Result([*plan.outputs, *refused], commit, plan.dead_letter)
 
     async def on_tick(tick: Tick, src: Source) -> Result:
         known = await readback.known(src.partition)  # None: the broker cannot say yet
@@ -50,7 +88,9 @@ def build(ctx: Context) -> Handlers:
 
     return {
         ORDERS: lambda order, src: done(tracker.on_order(order, src.partition, clock())),
-        DISPATCH_UPDATES: lambda update, _: done(tracker.on_update(update, clock())),
+        DISPATCH_UPDATES: lambda update, src: done(
+            tracker.on_update(update, clock(), Where(src.topic, src.partition, src.offset))
+        ),
         DISPOSAL_CHECKS: lambda health, _: done(tracker.on_health(health)),
         TICKS: on_tick,
     }
