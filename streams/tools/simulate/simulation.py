@@ -26,7 +26,7 @@ from streams.core.shared.district import DistrictModel
 from streams.core.signals.detect import Detection
 from streams.tools.simulate.plan import Planner, Window
 from streams.tools.simulate.profiles import PROFILES, RECORD_GAP_MIN, RECORD_INCIDENTS, Profile
-from streams.tools.simulate.stations import station_reading
+from streams.tools.simulate.stations import CHANNEL_MODELS, station_reading
 from streams.tools.simulate.world import Place, Sensor, Slice, World, default_model
 
 DEFAULT_START = "2026-03-02T00:00:00+08:00"
@@ -216,6 +216,8 @@ class Simulation:
                 stuck = None
             if fault == "spike":
                 value = value * 3 + abs(prof.base) + 1
+                if prof.channels:  # the main channel's meter, so its channel too
+                    values = {**values, CHANNEL_MODELS[prof.channels].main: round(value, 4)}
             reading_id = f"{sensor.sensor_id}-{i:06d}"
             yield (
                 t,

@@ -197,3 +197,30 @@ def test_the_live_district_day_sends_the_stations_channels() -> None:
     assert len(sent) >= 3 * len(world.sensors)  # every 15 minutes
     main = {k: CHANNEL_MODELS[PROFILES[k].channels or ""].main for k in STATIONS}
     assert all(e.value == e.values[main[e.sensor_kind]] for e in sent)
+
+
+@pytest.mark.parametrize(("warm_h", "expected"), [(2.0, False), (25.0, True)])
+def test_yujing_simulate_plans_a_station_incident_only_once_its_detector_can_judge(
+    warm_h: float, expected: bool
+) -> None:
+    """``yujing simulate`` has no history: a station's detector wants a day of readings."""
+    import random
+
+    from streams.tools.simulate.command import Simulation
+    from streams.tools.simulate.plan import Planner
+    from streams.tools.simulate.world import Slice, World, load_model
+
+    world = World(load_model(None), Slice(towns=3), kinds=set(STATIONS))
+    earliest = START + timedelta(hours=warm_h)
+    planner = Planner(
+        world,
+        Simulation.profiles_for(CATALOGUE),
+        CATALOGUE,
+        random.Random(0),
+        START,
+        earliest + timedelta(hours=6),
+        earliest,
+        60.0,
+    )
+    windows = planner.singles(8)
+    assert any(w.sensor is not None for w in windows) is expected
