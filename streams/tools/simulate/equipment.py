@@ -11,7 +11,7 @@ Each station runs ``days`` of one-minute rows with noise, then four kinds of
 fault are put in at random times (each lasting hours, none overlapping):
 
 * **valve closure**: the discharge valve sticks mostly closed: flow falls,
-  discharge pressure rises, current falls, though demand has not changed;
+  the motor current falls with it, though demand (and the pump's speed) has not changed;
 * **cavitation**: suction pressure sags (a low tank); flow and head fall and
   vibration rises, noisily;
 * **sensor drift**: the flow meter's reading drifts away from the true flow (the

@@ -46,7 +46,7 @@ def pump_physics(demand: float, fault: str | None, rng: random.Random) -> dict[s
     >>> round(s["flow_m3h"]), round(s["speed_rpm"])
     (300, 1110)
     >>> shut = pump_physics(0.75, "valve_closure", random.Random(0))
-    >>> shut["flow_m3h"] < s["flow_m3h"] / 2 and shut["discharge_kpa"] > s["discharge_kpa"]
+    >>> shut["flow_m3h"] < s["flow_m3h"] / 2 and shut["current_a"] < s["current_a"] / 2
     True
     """
     speed = 1480.0 * demand
