@@ -181,8 +181,9 @@ class Planner:
 
     def _warm_in_time(self, kind: str) -> bool:
         """Whether the kind's detector can judge by the first incident: ``yujing simulate``
-        has no history, and a detector wanting a day of readings (``warmup_s``:
-        mahalanobis on a station) is still cold; an incident there would go unseen."""
+        has no history, and a detector wanting days of readings (``warmup_s``: a day for
+        mahalanobis on a station, two for the catalogue's likelihood points) is still cold;
+        an incident there would go unseen."""
         if kind not in self._warm:
             rp = self.catalogue.risk_point(self.profiles[kind].risk_point)
             det = rp.detector.cls.from_params(dict(rp.detector.params))
