@@ -13,8 +13,8 @@ stream. The pump physics is shared with ``yujing simulate-equipment``
 
 Faults (what an incident on a station is), each breaking the usual correlation:
 
-* pump station: **valve closure** (flow and current fall, discharge pressure
-  rises, at the same speed) or **cavitation** (suction sags, flow and head
+* pump station: **valve closure** (flow and current fall at the same speed;
+  the head at the gauge stays) or **cavitation** (suction sags, flow and head
   fall, vibration rises);
 * gas regulating station: the regulator **fails open** (outlet pressure climbs
   towards the inlet's, the valve is wide open) or **locks up** (outlet pressure
