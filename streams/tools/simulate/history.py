@@ -76,12 +76,10 @@ def faults(
 
 
 def readings(device: Device, start: datetime, end: datetime) -> Iterator[Point]:
-    """A device's reports over [start, end), as detector points (a station's channels as
-    the detection core makes them of a reading: ``value`` and every channel)."""
+    """A device's reports over [start, end), as detector points."""
     t = device.next_report(start - timedelta(microseconds=1))
     while t < end:
-        value, values = device.read(t)
-        yield Point(t, value, {"value": value, **values} if values else {}, "")
+        yield Point(t, device.value_at(t), {}, "")
         t = device.next_report(t)
 
 
@@ -130,12 +128,4 @@ def learn(
     return baseline.Baselines(sensors, places, h.start)
 
 
-__all__ = [
-    "FAULT_RATES",
-    "History",
-    "faults",
-    "learn",
-    "needs_history",
-    "readings",
-    "records",
-]
+__all__ = ["FAULT_RATES", "History", "faults", "learn", "needs_history", "records"]
