@@ -1,12 +1,15 @@
 """Likelihood detector: how improbable the recent sequence of levels is, on a calibrated scale.
 
-(reading → **signal** → alert → ...) For a stream nobody has tuned: the score is
-a tail probability of the stream's own recent surprise, so one threshold means
-the same on every stream. Four steps, all online, with nothing from the future:
+(reading → **signal** → alert → ...) For a stream nobody has tuned: the score is a tail
+probability of its own recent surprise, so one threshold means the same on every stream.
+Four steps, all online, with nothing from the future:
 
 1. **Levels.** Values are quantised into ``levels`` bins over the range of the
-   first ``range_n`` readings (the warm-up); beyond that range the bins go on,
-   open-ended, so a value far outside gets a level of its own.
+   first ``range_n`` readings, spanning at least ``range_s`` seconds of event
+   time (a sensor that reports every minute should see a whole day's cycle);
+   beyond that range the bins go on, open-ended, so a value far outside gets a
+   level of its own. Nothing is judged before ``warmup`` readings over at least
+   ``warmup_s`` seconds.
 2. **Surprise at several time scales.** At scale 1 every reading is a step; at
    scale ``k`` the mean of each block of ``k`` readings is. Each scale counts
    which level followed which two (and which one) before it, in a fixed table of
@@ -25,12 +28,10 @@ the same on every stream. Four steps, all online, with nothing from the future:
    one. After a score of ``rest_level`` or more the detector rests (scores 0)
    for ``rest_s`` seconds of event time, so one incident is one signal.
 
-The defaults are what ``benchmarks/nab_cv.py`` chose on NAB by two-fold
-cross-validation over its files (docs/detection.md has the protocol and the
-figures); a stream with no parameters set gets them.
-
-State is fixed in size: ``buckets`` 16-bit counts per scale (base64 in JSON)
-and a few numbers per scale, under 3 KB with the defaults.
+The defaults are what ``benchmarks/nab_cv.py`` chose on NAB by two-fold cross-validation
+over its files (docs/detection.md has the protocol and the figures). State is fixed in
+size: ``buckets`` 16-bit counts per scale (base64 in JSON) and a few numbers per scale,
+under 3.5 KB with the defaults.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from streams.core.signals.trigger import Trigger
 _PARAMS: dict[str, Any] = {
     **dict.fromkeys(("levels", "range_n", "warmup", "buckets", "half_life", "avg_n"), int),
     **dict.fromkeys(("forget", "backoff", "spatial", "spatial_tol", "rest_level", "rest_s"), float),
+    **dict.fromkeys(("range_s", "warmup_s"), float),
     "scales": lambda v: tuple(int(k) for k in v),
 }
 _MAX_LEVEL = 1_000
@@ -115,6 +117,8 @@ class Likelihood(Detector[Point]):
         spatial_tol: float = 0.01,
         rest_level: float = 0.4,
         rest_s: float = 18000.0,
+        range_s: float = 0.0,
+        warmup_s: float = 0.0,
     ) -> None:
         if levels < 2:
             raise ValueError(f"likelihood: levels must be >= 2, got {levels}")
@@ -124,18 +128,19 @@ class Likelihood(Detector[Point]):
             raise ValueError(f"likelihood: scales must be distinct integers >= 1, got {scales}")
         if buckets < 64 or buckets & (buckets - 1):
             raise ValueError(f"likelihood: buckets must be a power of two >= 64, got {buckets}")
-        if half_life < 16 or avg_n < 1 or not 0.0 < forget < 1.0:
-            raise ValueError("likelihood: need half_life >= 16, avg_n >= 1, 0 < forget < 1")
+        if half_life < 16 or avg_n < 1 or not 0.0 < forget < 1.0 or backoff <= 0:
+            raise ValueError(
+                "likelihood: need half_life >= 16, avg_n >= 1, 0 < forget < 1, backoff > 0"
+            )
         if not 0.0 <= spatial <= 1.0 or spatial_tol < 0 or not 0.0 < rest_level <= 1.0:
             raise ValueError(
                 "likelihood: need spatial in [0, 1], spatial_tol >= 0, rest_level in (0, 1]"
             )
-        if rest_s < 0:
-            raise ValueError(f"likelihood: rest_s must be >= 0, got {rest_s}")
+        if rest_s < 0 or range_s < 0 or warmup_s < 0:
+            raise ValueError("likelihood: rest_s, range_s and warmup_s must be >= 0")
+        self.range_s, self.warmup_s = range_s, warmup_s
         self.levels, self.range_n, self.warmup = levels, range_n, warmup
         self.scales = tuple(sorted(scales))
-        if backoff <= 0:
-            raise ValueError(f"likelihood: backoff must be > 0, got {backoff}")
         self.buckets, self.half_life, self.avg_n, self.forget = buckets, half_life, avg_n, forget
         self.backoff = backoff
         self.spatial, self.rest_level, self.rest_s = spatial, rest_level, rest_s
@@ -147,7 +152,9 @@ class Likelihood(Detector[Point]):
         self.n = 0
         self.lo0, self.hi0 = math.inf, -math.inf  # the warm-up's range: the quantiser
         self.lo, self.hi = math.inf, -math.inf  # the whole range seen: the spatial rule
-        self.step = 0.0
+        self.step = 0.0  # the quantiser's bin width: 0 while the range is still being learnt
+        self.t0: float | None = None  # event time (Unix s) of the first reading learnt
+        self.warm = False
         self.rest_until = -math.inf  # event time (Unix s) before which it rests
         self._scales = [_Scale(self.buckets) for _ in self.scales]
         # the last reading scored: its score and each scale's surprise (None: no block ends)
@@ -241,14 +248,14 @@ class Likelihood(Detector[Point]):
         return x, clamp01(score), surprises
 
     def score_one(self, x: Point) -> float:
-        if self.n < self.warmup or not math.isfinite(x.value):
+        if not self.warm or not math.isfinite(x.value):
             return 0.0
         self._cache = cached = self._scored(x)
         return 0.0 if x.t.timestamp() < self.rest_until else cached[1]
 
     def recheck_score(self, x: Point) -> float:
         """The score without the rest period."""
-        if self.n < self.warmup or not math.isfinite(x.value):
+        if not self.warm or not math.isfinite(x.value):
             return self.score_one(x)  # no alarm comes before warm-up: nothing to re-check
         return self._raw(x)
 
@@ -263,23 +270,29 @@ class Likelihood(Detector[Point]):
         v = x.value
         if not math.isfinite(v):
             return
-        if self.n < self.range_n:
+        t = x.t.timestamp()
+        if self.t0 is None:
+            self.t0 = t
+        ranged = self.step != 0.0
+        if not ranged:
             self.lo0, self.hi0 = min(self.lo0, v), max(self.hi0, v)
-            if self.n + 1 == self.range_n:
+            if self.n + 1 >= self.range_n and t - self.t0 >= self.range_s:
                 span = self.hi0 - self.lo0
                 self.step = span / self.levels if span > 0 else max(abs(self.lo0) * 0.01, 1e-9)
         cached = self._cache if self._cache is not None and self._cache[0] is x else None
         self._cache = None
-        if self.n >= self.warmup:
+        if self.warm:
             if cached is None:
                 cached = self._scored(x)
-            t = x.t.timestamp()
             if cached[1] >= self.rest_level and t >= self.rest_until:
                 self.rest_until = t + self.rest_s
-        if self.n >= self.range_n:
+        if ranged:
             self._learn_scales(v, cached[2] if cached is not None else None)
         self.lo, self.hi = min(self.lo, v), max(self.hi, v)
         self.n += 1
+        if not self.warm and self.n >= self.warmup and t - self.t0 >= self.warmup_s:
+            # and the scales learnt warmup - range_n (ranging may outlast range_n readings)
+            self.warm = self._scales[0].k * self.scales[0] >= self.warmup - self.range_n
 
     def _learn_scales(self, v: float, known: list[float | None] | None) -> None:
         """Move every scale on by ``v``; ``known``: the surprises its scoring worked out."""
@@ -308,7 +321,7 @@ class Likelihood(Detector[Point]):
             sc.l2, sc.l1 = sc.l1, level
 
     def is_warm(self) -> bool:
-        return self.n >= self.warmup
+        return self.warm
 
     def baseline(self) -> float | None:
         sc = self._scales[0]
@@ -323,8 +336,6 @@ class Likelihood(Detector[Point]):
             out["range_lo"], out["range_hi"] = self.lo, self.hi
         return out
 
-    # -- state -----------------------------------------------------------------
-
     def state(self) -> dict[str, Any]:
         def num(v: float) -> float | None:
             return v if math.isfinite(v) else None
@@ -333,6 +344,8 @@ class Likelihood(Detector[Point]):
             "n": self.n,
             "r": [num(self.lo0), num(self.hi0), num(self.lo), num(self.hi), self.step],
             "q": num(self.rest_until),
+            "t": None if self.t0 is None else num(self.t0),
+            "w": self.warm,
             "s": [
                 [
                     base64.b64encode(_little(sc.counts)).decode("ascii"),
@@ -361,6 +374,9 @@ class Likelihood(Detector[Point]):
         self.step = float(step)
         q = state.get("q")
         self.rest_until = -math.inf if q is None else float(q)
+        t0 = state.get("t", -math.inf if self.n else None)  # absent: it began long ago
+        self.t0 = None if t0 is None else float(t0)
+        self.warm = bool(state.get("w", self.n >= self.warmup and self.step != 0.0))
         stored = state["s"]
         if len(stored) != len(self._scales):
             raise ValueError(f"likelihood: state has {len(stored)} scales, expected {self.scales}")

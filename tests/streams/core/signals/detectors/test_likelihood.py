@@ -1,0 +1,74 @@
+"""The likelihood detector's warm-up in event time (``range_s``, ``warmup_s``).
+
+The contract tests (test_contract.py) cover what every kind owes; here: a sensor that
+reports every minute learns its quantiser over a whole day when asked to, and judges
+nothing before its warm-up has lasted long enough in event time as well as in readings.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from datetime import UTC, datetime, timedelta
+
+from streams.core.signals.detectors import Point
+from streams.core.signals.detectors.likelihood import Likelihood
+
+T0 = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def daily(minutes: int, seed: int = 0) -> list[Point]:
+    """A reading a minute: a daily cosine (10 ± 5) with a little noise."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(minutes):
+        v = 10.0 + 5.0 * math.cos(2 * math.pi * i / 1440) + rng.gauss(0.0, 0.2)
+        out.append(Point(T0 + timedelta(minutes=i), v))
+    return out
+
+
+def fed(det: Likelihood, points: list[Point]) -> list[float]:
+    scores = []
+    for p in points:
+        scores.append(det.score_one(p))
+        det.learn_one(p)
+    return scores
+
+
+def test_a_range_learnt_over_a_day_spans_the_daily_cycle() -> None:
+    params = {"range_n": 48, "warmup": 400, "rest_s": 0, "spatial_tol": 0.25}
+    by_count = Likelihood.from_params(params)
+    by_day = Likelihood.from_params({**params, "range_s": 86400, "warmup_s": 86400})
+    day, evening = daily(1440), daily(3 * 1440)[1440:]
+    fed(by_count, day)
+    fed(by_day, day)
+    # 48 minutes of the cycle's peak against the whole day's swing
+    assert by_count.hi0 - by_count.lo0 < 1.0 < 9.0 < by_day.hi0 - by_day.lo0
+    # the next days are judged on the day's range: nothing there is beyond it
+    assert max(fed(by_day, evening)) < 0.4
+
+
+def test_nothing_is_judged_before_the_warm_up_has_lasted_its_time() -> None:
+    det = Likelihood.from_params({"range_n": 10, "warmup": 20, "warmup_s": 3600})
+    points = daily(120)
+    scores = fed(det, points[:59])
+    assert not det.is_warm() and det.n == 59 and max(scores) == 0.0
+    fed(det, points[59:62])
+    assert det.is_warm()
+    # far outside its range: judged now
+    assert det.score_one(Point(points[-1].t + timedelta(minutes=1), 500.0)) >= 0.6
+
+
+def test_the_warm_up_clock_survives_the_state_and_an_older_state_is_warm() -> None:
+    params = {"range_n": 10, "warmup": 20, "range_s": 600, "warmup_s": 3600}
+    det = Likelihood.from_params(params)
+    fed(det, daily(30))
+    state = json.loads(json.dumps(det.state()))
+    again = Likelihood.restore(params, state)
+    assert (again.t0, again.warm, again.step) == (det.t0, False, det.step)
+    assert again.step > 0.0  # 30 minutes of readings are past range_s
+    warm = Likelihood.from_params(params)
+    fed(warm, daily(90))
+    older = {k: v for k, v in warm.state().items() if k not in ("t", "w")}
+    assert Likelihood.restore(params, older).is_warm()
