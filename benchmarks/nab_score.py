@@ -3,6 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python -m benchmarks.nab_score [--nab DIR] [--out DIR] [--detectors a,b]
+                                             [--catalogue [FILE]]
 
 The corpus comes from ``--nab``, else ``$YUJING_NAB_DIR``, else
 ``../shared/data/nab`` relative to the repository root (``data/`` and
@@ -13,7 +14,10 @@ corpus: the kind's ``sample_params()``), the results files are written in
 NAB's layout under ``--out`` (default: a temporary folder) and read back by
 :mod:`benchmarks.nab.scorer`, which optimises one threshold per profile.
 Two baselines run in the same invocation: ``null`` (always 0) and ``random``
-(uniform scores, seed 0). Prints a table and one JSON line.
+(uniform scores, seed 0). ``--catalogue`` adds, instead of the kinds' sample
+parameters, every distinct learnt one-channel detector the catalogue deploys
+(kind and parameters, named after its risk points): what is measured is what
+is deployed. Prints a table and one JSON line.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import random
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Mapping
 from multiprocessing import Pool
 from pathlib import Path
@@ -60,28 +65,51 @@ class _Random(Null):
         return self.rnd.random()
 
 
-def factory(name: str) -> DetectorFactory:
+#: kinds the catalogue deploys that need no learning: a fixed limit is not scored on NAB
+UNLEARNT = frozenset({"threshold"})
+
+
+def factory(name: str, params: Mapping[str, Any] | None = None) -> DetectorFactory:
     if name == "null":
         return Null
     if name == "random":
         return lambda: _Random(0)
-    return make_factory(name)
+    return make_factory(name.split("[")[0], params)
+
+
+def deployed(path: Path | None) -> list[tuple[str, dict[str, Any]]]:
+    """Every distinct (kind, parameters) of the catalogue's learnt one-channel sensor
+    detectors, named ``kind[risk points]``."""
+    from streams.core.shared.catalogue import DEFAULT_PATH, load_catalogue
+
+    catalogue = load_catalogue(path or DEFAULT_PATH)
+    found: dict[str, tuple[str, dict[str, Any], list[str]]] = {}
+    for rp in catalogue.risk_points:
+        spec = rp.detector
+        if spec.cls.input != "point" or spec.kind in UNLEARNT or spec.kind == "mahalanobis":
+            continue
+        key = json.dumps([spec.kind, spec.params], sort_keys=True)
+        found.setdefault(key, (spec.kind, dict(spec.params), []))[2].append(rp.id)
+    return [(f"{kind}[{','.join(ids)}]", params) for kind, params, ids in found.values()]
 
 
 def nab_dir(arg: str | None) -> Path:
     return Path(arg or os.environ.get("YUJING_NAB_DIR") or DEFAULT_NAB)
 
 
-def run_one(job: tuple[str, str, str]) -> dict[str, Any]:
-    name, nab, out = job
+def run_one(job: tuple[str, dict[str, Any] | None, str, str]) -> dict[str, Any]:
+    name, params, nab, out = job
     t = time.perf_counter()
     labels = load_labels(Path(nab) / "labels" / "combined_windows.json")
-    files = replay_dir(Path(nab) / "data", Path(out), name, factory(name), labels)
+    # a deployed detector's name lists its risk points: its folder is named by a digest
+    safe = f"{name.split('[')[0]}-{zlib.crc32(name.encode()):08x}" if "[" in name else name
+    files = replay_dir(Path(nab) / "data", Path(out), safe, factory(name, params), labels)
     replay_s = time.perf_counter() - t
     windows = load_windows(Path(nab) / "labels" / "combined_windows.json")
-    results = score_results_dir(out, name, windows)
+    results = score_results_dir(out, safe, windows)
     return {
         "detector": name,
+        "params": params,
         "files": len(files),
         "replay_s": round(replay_s, 1),
         "profiles": {
@@ -102,6 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--nab", help=f"NAB corpus (default $YUJING_NAB_DIR or {DEFAULT_NAB})")
     ap.add_argument("--out", help="results folder (default: a temporary one)")
     ap.add_argument("--detectors", default=",".join(DEFAULT_DETECTORS))
+    ap.add_argument(
+        "--catalogue",
+        nargs="?",
+        const="",
+        help="score the detectors the catalogue deploys (default: the shipped catalogue)",
+    )
     ap.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1))
     args = ap.parse_args(argv)
     nab = nab_dir(args.nab)
@@ -113,9 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         if n not in ("null", "random") and n not in REGISTRY:
             print(f"nab_score: unknown detector {n!r}; known: {sorted(REGISTRY)}", file=sys.stderr)
             return 2
+    todo: list[tuple[str, dict[str, Any] | None]] = [(n, None) for n in names]
+    if args.catalogue is not None:
+        todo += deployed(Path(args.catalogue) if args.catalogue else None)
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or tmp
-        jobs = [(n, str(nab), out) for n in names]
+        jobs = [(n, p, str(nab), out) for n, p in todo]
         with Pool(max(1, min(args.jobs, len(jobs)))) as pool:
             rows = pool.map(run_one, jobs)
     profiles = list(PROFILES)
@@ -123,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'detector':<16}" + "".join(f"{p:>20}" for p in profiles) + f"{'replay s':>10}")
     for r in rows:
         cells = "".join(f"{r['profiles'][p]['score']:20.2f}" for p in profiles)
-        print(f"{r['detector']:<16}{cells}{r['replay_s']:10.1f}")
+        name = r["detector"] if len(r["detector"]) <= 16 else r["detector"][:13] + "..."
+        print(f"{name:<16}{cells}{r['replay_s']:10.1f}")
     for r in rows:
         s = r["profiles"]["standard"]
         print(

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from nab_corpus import write_corpus
 
 from benchmarks.nab.scorer import STANDARD, file_rows, score_profile
 from benchmarks.nab_cv import GRID, combos, folds, main
@@ -45,30 +46,11 @@ def test_a_threshold_learnt_elsewhere_is_kept_not_optimised() -> None:
     assert score_profile(rows, STANDARD, threshold=0.9).tp == 0  # given: 0.7 is below it
 
 
-def _corpus(root: Path, files: int) -> None:
-    labels: dict[str, list[list[str]]] = {}
-    for f in range(files):
-        path = root / "data" / "demo" / f"s{f}.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lines = ["timestamp,value"]
-        for i in range(900):
-            t = T0 + timedelta(minutes=5 * i)
-            v = 10.0 + (i % 12) + (60.0 if 700 <= i < 705 else 0.0)
-            lines.append(f"{t:%Y-%m-%d %H:%M:%S},{v}")
-        path.write_text("\n".join(lines) + "\n")
-        start, end = T0 + timedelta(minutes=5 * 690), T0 + timedelta(minutes=5 * 720)
-        labels[f"demo/s{f}.csv"] = [
-            [f"{start:%Y-%m-%d %H:%M:%S}.000000", f"{end:%Y-%m-%d %H:%M:%S}.000000"]
-        ]
-    (root / "labels").mkdir()
-    (root / "labels" / "combined_windows.json").write_text(json.dumps(labels))
-
-
 def test_the_protocol_runs_end_to_end_on_a_tiny_corpus(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(GRID, "likelihood", {"avg_n": [5, 10]})
-    _corpus(tmp_path, files=4)
+    write_corpus(tmp_path, files=4)
     assert main(["--nab", str(tmp_path), "--jobs", "1"]) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert [f["files"] for f in summary["folds"]] == [2, 2]
