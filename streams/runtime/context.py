@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import faust
+from faust.types import TP
 
 from schemas import Event
 from schemas.registry import TopicSpec
@@ -137,6 +138,16 @@ class Context:
             await callback()
 
         self._app.on_before_shutdown.connect(stopping)
+
+    def positions(self, topic: str, partition: int) -> tuple[int | None, int | None]:
+        """The consumer's highwater (from its latest fetch) and committed offset for the
+        physical ``topic``'s ``partition``, each None while it cannot say."""
+        consumer = self._app._consumer  # never create one from here
+        if consumer is None:
+            return None, None
+        tp = TP(topic, partition)
+        committed = consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
+        return consumer.highwater(tp), committed
 
     def active_partitions(self, spec: TopicSpec) -> list[int]:
         """The partitions of ``spec``'s topic this worker is active for (not standby)."""

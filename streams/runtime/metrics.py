@@ -103,6 +103,14 @@ class Metrics:
             ["sla_class", "stage", "department"],
             registry=registry,
         )
+        self.ticks_waiting = Counter(
+            "yujing_sla_ticks_waiting_total",
+            "Clock ticks that judged no deadline because records written before them to a "
+            "co-partitioned input (updates, re-check verdicts) were not handled yet, by that "
+            "input's topic: the next tick judges. Rising steadily means that input lags.",
+            ["topic"],
+            registry=registry,
+        )
         self.auto_disposal = Counter(
             "yujing_auto_disposal_total",
             "Auto-disposable orders leaving the machine's hands, by outcome: auto_resolved or "

@@ -262,7 +262,8 @@ class Settings(EnvironmentSettings):
     #: How often (wall seconds) each partition gets a tick that checks its SLA deadlines.
     tick_interval_s: Annotated[Seconds, Field(ge=0.05, le=60)] = 1.0
     #: Pipeline-clock seconds a tick waits before judging a deadline or a re-check, for
-    #: lifecycle updates (met at their own event time) and verdicts still in flight.
+    #: lifecycle updates (met at their own event time) and verdicts still on their way to
+    #: the broker (those on it are read before a tick judges: ``runtime/readthrough.py``).
     sla_grace_s: Annotated[Seconds, Field(le=86400)] = 0.0
     #: Pipeline-clock seconds a lifecycle update that came before its own order (a field
     #: app reads the orders topic too) waits for it before it is dead-lettered.

@@ -18,10 +18,11 @@ back from the breach topic by the caller after a restart) are passed in as
 
 A tick judges as of its own time less a ``grace`` (``YUJING_SLA_GRACE_S``): a
 stage is met at the update's own event time, so an update reported on time but
-still in flight on its topic (or a re-check verdict on another topic) is not
-overtaken by a tick of the same instant. Ticks and updates are different topics,
-so their relative lag is the grace's measure (on an accelerated clock, wall lag
-times the speed).
+still on its way to the broker (or a re-check verdict) is not overtaken by a
+tick of the same instant (on an accelerated clock, wall lag times the speed).
+Those already on the broker the caller reads before it hands a tick over
+(``streams.runtime.readthrough``): ticks and updates are different topics, and
+Kafka orders neither against the other.
 """
 
 from __future__ import annotations

@@ -12,6 +12,10 @@ state or window expiry: the deadlines live in the table and recover with it.
 An update that overtakes its own order waits for it in a second table
 (:mod:`streams.core.orders.early`) and is dead-lettered, from where it was
 read, only if the order has not come within ``YUJING_EARLY_UPDATE_WAIT_S``.
+A tick judges only once every update and verdict written to its partition before
+it is handled (:mod:`streams.runtime.readthrough`): Kafka orders records within
+a topic, never across topics, and a stage met on time must not be breached
+because its update was still on its way.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from streams.runtime.agent import Agent, Handlers, Result, Source
 from streams.runtime.context import Context
 from streams.runtime.publish import dead_letter
 from streams.runtime.readback import BreachReadBack
+from streams.runtime.readthrough import ReadThrough
 
 #: the stage an update is dead-lettered by (as ``wiring.stage_name`` names it)
 UPDATES_STAGE = "track_orders.dispatch-updates"
@@ -64,34 +69,53 @@ def _refused(plan: Plan, now: datetime, max_bytes: int) -> list[DeadLetter]:
     ]
 
 
-def build(ctx: Context) -> Handlers:
-    clock, tracker = ctx.clock, _tracker(ctx)
+def _waits(ctx: Context, read: ReadThrough, partition: int) -> bool:
+    """Whether a tick on ``partition`` must wait: an input there holds records unhandled."""
+    behind = read.behind(partition)
+    for name in behind:  # what they hold may meet a stage the tick would breach
+        ctx.metrics.ticks_waiting.labels(name).inc()
+    return bool(behind)
+
+
+def _reading(ctx: Context, tracker: OrderTracker) -> tuple[BreachReadBack, ReadThrough]:
+    """What a tick reads first: the breaches on the broker, and whether its inputs are read."""
     readback = BreachReadBack(ctx.settings)
     for forget in (readback.forget, tracker.forget):  # partitions may move: read again
         ctx.on_revoke(forget)
+    inputs = (DISPATCH_UPDATES, DISPOSAL_CHECKS)
+    return readback, ReadThrough(
+        ctx.positions, {ctx.settings.topic(t.name): t.name for t in inputs}
+    )
+
+
+def build(ctx: Context) -> Handlers:
+    clock, tracker = ctx.clock, _tracker(ctx)
+    readback, read = _reading(ctx, tracker)
     ctx.metrics.watch_open_orders(lambda: tracker.open_counts(ctx.active_partitions(ORDERS)))
 
-    def done(plan: Plan, known: set[str] | None = None) -> Result:
+    def done(plan: Plan, known: set[str] | None = None, src: Source | None = None) -> Result:
         def commit() -> None:
             failpoints.die_after_breach(ctx.settings, bool(plan.breaches))
             tracker.commit(plan, known)
             ctx.metrics.observe_orders(plan)  # and the parked updates it dead-letters
 
+        read.handled(src)  # an input a tick waits for (or None)
         refused = _refused(plan, clock(), ctx.settings.max_message_bytes)
         return Result([*plan.outputs, *refused], commit, plan.dead_letter)
 
     async def on_tick(tick: Tick, src: Source) -> Result:
         known = await readback.known(src.partition)  # None: the broker cannot say yet
-        if known is None:
+        if known is None or _waits(ctx, read, src.partition):
             return Result()
         return done(tracker.on_tick(src.partition, min(tick.event_time, clock()), known), known)
 
     return {
         ORDERS: lambda order, src: done(tracker.on_order(order, src.partition, clock())),
         DISPATCH_UPDATES: lambda update, src: done(
-            tracker.on_update(update, clock(), Where(src.topic, src.partition, src.offset))
+            tracker.on_update(update, clock(), Where(src.topic, src.partition, src.offset)),
+            src=src,
         ),
-        DISPOSAL_CHECKS: lambda health, _: done(tracker.on_health(health)),
+        DISPOSAL_CHECKS: lambda health, src: done(tracker.on_health(health), src=src),
         TICKS: on_tick,
     }
 

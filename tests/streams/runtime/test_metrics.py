@@ -30,6 +30,7 @@ EXPECTED = {
     "yujing_orders": ["mode", "department"],
     "yujing_order_transitions": ["state"],
     "yujing_sla_breaches": ["sla_class", "stage", "department"],
+    "yujing_sla_ticks_waiting": ["topic"],
     "yujing_auto_disposal": ["outcome"],
     "yujing_auto_disposal_ratio": [],
     "yujing_auto_resolved_per_day": [],
