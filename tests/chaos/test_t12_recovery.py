@@ -54,7 +54,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 KEYS = 1_000_000
 TARGET_S = 30.0
 TABLE = "sensor-detector-state"
-PROBE_KIND = "gas_flow_m3h"  # seasonal: silent for its first 48 readings, so cold cannot fire
+PROBE_KIND = "gas_flow_m3h"  # likelihood: silent for its two-day warm-up, so cold cannot fire
 VARIANTS = 4  # warmed states per sensor kind
 #: log lines of the worker (``--loglevel info``): aiokafka's, then Faust's recovery's
 ASSIGNED = "Setting newly assigned partitions"

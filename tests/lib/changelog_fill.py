@@ -8,10 +8,10 @@ value is a JSON string holding the state) on partition
 writes a million such records the same way, without running a million readings
 through a worker:
 
-- :func:`templates` warms real states with the project's detection core: two days
-  of readings every 30 minutes (past the 48-reading warm-up of the seasonal
-  detectors) for a few sensors of every sensor kind of the catalogue, the sensor id
-  left as a placeholder (the states remember their readings' ids);
+- :func:`templates` warms real states with the project's detection core: three days
+  of readings every 30 minutes (past the warm-up of the catalogue's learnt detectors:
+  96 readings over two days) for a few sensors of every sensor kind of the catalogue,
+  the sensor id left as a placeholder (the states remember their readings' ids);
 - :func:`fill` gives sensor ``i`` the state of a sensor of its kind, with its own
   id in place of the placeholder, and produces them with aiokafka in full batches
   (uncompressed, as the worker's producer writes).
@@ -39,12 +39,12 @@ from streams.runtime.partitioning import partition_of
 PLACEHOLDER = "@sensor@"
 HISTORY_START = datetime(2026, 2, 1, tzinfo=UTC)
 EVERY = timedelta(minutes=30)
-HISTORY = 96  # two days, one reading every 30 minutes
+HISTORY = 144  # three days, one reading every 30 minutes
 HISTORY_END = HISTORY_START + HISTORY * EVERY
 
 
 def history(kind: str, sensor_id: str, rng: random.Random) -> list[SensorReading]:
-    """Two days of a daily cycle with noise (the shape ``test_baseline`` warms with)."""
+    """Three days of a daily cycle with noise (the shape ``test_baseline`` warms with)."""
     level, swing = rng.uniform(2.0, 4.0), rng.uniform(1.0, 2.0)
     return [
         SensorReading(

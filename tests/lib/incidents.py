@@ -65,7 +65,9 @@ def _points(cls: type[Detector[Any]], params: Mapping[str, Any], seed: int) -> I
         def anomalous_at(t: datetime) -> float:
             return normal_at(t) + 40.0
 
-        n_history = 2 * 1440  # two days of readings a minute apart: every hour bucket is warm
+        # two days of readings a minute apart (every hour bucket is warm), or an hour more
+        # than a warm-up in event time asks
+        n_history = max(2 * 1440, int(float(params.get("warmup_s", 0.0)) / 60) + 60)
     else:
         raise AssertionError(f"no incident scenario for detector kind {cls.kind!r}: add one here")
 

@@ -14,6 +14,12 @@ fault does to it. The device reports the way field IoT devices do (LwM2M
 - a **dropout** (a fault) silences it; a **stuck** sensor repeats one value
   on its heartbeat.
 
+A multi-channel station (a profile with ``channels``,
+:mod:`streams.tools.simulate.stations`) reports every channel at once: its
+value is the main channel; an incident is one of its faults, which its
+controller reports at once (alarm pace); a stuck one repeats its whole
+telegram; a spike is one wild sample of the main channel.
+
 An incident of a kind in :data:`TRANSIENT` (weather, traffic, a passing truck)
 ends by itself; any other lasts until someone fixes it (the party concerned
 after a reminder, or a field worker): :meth:`Device.fix`. Pure: the caller
@@ -28,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 
 from streams.tools.simulate.profiles import Profile
+from streams.tools.simulate.stations import CHANNEL_MODELS, station_reading
 
 #: minutes between two heartbeat reports, per sensor kind (see the module docstring)
 HEARTBEAT_MIN: dict[str, float] = {
@@ -63,6 +70,11 @@ HEARTBEAT_MIN: dict[str, float] = {
     "wind_speed_ms": 15,
     "boiler_pressure_mpa": 15,
     "cold_storage_temp_c": 15,
+    # stations polled by SCADA every 15 minutes (their multivariate detector learns a
+    # day's cycle from 100 readings: 25 hours of them)
+    "pump_station": 15,
+    "gas_regulator_station": 15,
+    "water_supply_station": 15,
 }
 #: the instant every device's heartbeats are counted from (its phase is its own)
 HEARTBEAT_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -161,7 +173,7 @@ class Device:
     episodes: list[Episode] = field(default_factory=list)
     level: float = 0.0
     phase_h: float = 0.0
-    stuck: float | None = None
+    stuck: tuple[float, dict[str, float]] | None = None
     sent: int = 0
     seed: int | str = 0
 
@@ -198,8 +210,8 @@ class Device:
 
     def outside(self, e: Episode, t: datetime) -> bool:
         """Whether ``e`` puts the value outside the normal envelope at ``t`` (noise aside)."""
-        if e.kind == "spike":
-            return True
+        if e.kind == "spike" or self.prof.channels:
+            return True  # a station's controller reports its fault at once
         base = normal_value(self.prof, self.level, self.phase_h, t)
         if self.prof.mode == "set":
             value = self.prof.incident
@@ -250,23 +262,37 @@ class Device:
 
     def value_at(self, t: datetime) -> float:
         """The reported value at ``t`` (call once per report, in time order)."""
+        return self.read(t)[0]
+
+    def read(self, t: datetime) -> tuple[float, dict[str, float]]:
+        """The reported value at ``t`` and, for a station, every channel (empty for a
+        single-channel sensor); call once per report, in time order."""
         prof, rng = self.prof, self.rng
         value = normal_value(prof, self.level, self.phase_h, t)
         value += rng.gauss(0.0, prof.noise) if prof.noise else 0.0
         active = [e for e in self.episodes if e.covers(t)]
-        if any(e.kind == "incident" for e in active):
-            value = incident_value(prof, value, rng)
-        if prof.floor is not None:
-            value = max(prof.floor, value)
+        incident = next((e for e in active if e.kind == "incident"), None)
+        values: dict[str, float] = {}
+        if prof.channels:
+            load = value if prof.floor is None else max(prof.floor, value)
+            start = incident.start if incident is not None else None
+            value, values = station_reading(prof.channels, load, start, rng)
+        else:
+            if incident is not None:
+                value = incident_value(prof, value, rng)
+            if prof.floor is not None:
+                value = max(prof.floor, value)
         if any(e.kind == "stuck" for e in active):
-            self.stuck = value if self.stuck is None else self.stuck
-            value = self.stuck
+            self.stuck = (value, values) if self.stuck is None else self.stuck
+            value, values = self.stuck
         else:
             self.stuck = None
         if any(e.kind == "spike" and abs((t - e.start).total_seconds()) < 1 for e in active):
             value = spike_value(prof, value)
+            if prof.channels:  # the main channel's meter, so its channel too
+                values = {**values, CHANNEL_MODELS[prof.channels].main: round(value, 4)}
         self.sent += 1
-        return round(value, 4)
+        return round(value, 4), values
 
     def fix(self, t: datetime) -> bool:
         """Someone fixed the device's hazard at ``t``: incidents going on end there."""

@@ -4,12 +4,14 @@
 station's channels follow one physics, so they move together: demand sets the
 pump's speed; flow follows speed and how far the discharge valve is open;
 the head is the pump curve (speed² less the flow's friction); the motor current
-follows hydraulic power; vibration and bearing temperature follow speed.
+follows hydraulic power; vibration and bearing temperature follow speed (the
+physics is :func:`streams.tools.simulate.stations.pump_physics`, which the
+district's pump stations share).
 Each station runs ``days`` of one-minute rows with noise, then four kinds of
 fault are put in at random times (each lasting hours, none overlapping):
 
 * **valve closure**: the discharge valve sticks mostly closed: flow falls,
-  discharge pressure rises, current falls, though demand has not changed;
+  the motor current falls with it, though demand (and the pump's speed) has not changed;
 * **cavitation**: suction pressure sags (a low tank); flow and head fall and
   vibration rises, noisily;
 * **sensor drift**: the flow meter's reading drifts away from the true flow (the
@@ -34,6 +36,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from streams.tools.simulate.stations import pump_physics
 
 CHANNELS = (
     "flow_m3h",
@@ -88,17 +92,9 @@ def station_rows(
         fault = at.get(i)
         kind = fault.kind if fault else None
         into = (i - fault.start) / (fault.end - fault.start) if fault else 0.0
-        speed = 1480.0 * demand
-        valve = 0.3 if kind == "valve_closure" else 1.0
-        suction = 120.0 + rng.gauss(0, 1.0) - (45.0 if kind == "cavitation" else 0.0)
-        flow = 400.0 * demand * valve * (0.8 if kind == "cavitation" else 1.0)
-        head = 0.00022 * speed**2 - 0.0006 * flow**2 * (1.0 / valve**2 if valve < 1 else 1.0)
-        discharge = suction + max(head * 9.81, 0.0) * (0.85 if kind == "cavitation" else 1.0)
-        power = flow * max(discharge - suction, 1.0) / 3600.0
-        current = 20.0 + 2.2 * power + rng.gauss(0, 0.6)
-        vibration = 1.2 + 0.0012 * speed + rng.gauss(0, 0.08)
-        if kind == "cavitation":
-            vibration += 2.5 + abs(rng.gauss(0, 0.8))
+        s = pump_physics(demand, kind, rng)
+        flow, discharge, current = s["flow_m3h"], s["discharge_kpa"], s["current_a"]
+        suction, vibration, speed = s["suction_kpa"], s["vibration_mm_s"], s["speed_rpm"]
         temp += (30.0 + 0.6 * current - temp) / 60.0
         flow_read = flow + rng.gauss(0, 3.0)
         if kind == "sensor_drift":

@@ -76,10 +76,12 @@ def faults(
 
 
 def readings(device: Device, start: datetime, end: datetime) -> Iterator[Point]:
-    """A device's reports over [start, end), as detector points."""
+    """A device's reports over [start, end), as detector points (a station's channels as
+    the detection core makes them of a reading: ``value`` and every channel)."""
     t = device.next_report(start - timedelta(microseconds=1))
     while t < end:
-        yield Point(t, device.value_at(t), {}, "")
+        value, values = device.read(t)
+        yield Point(t, value, {"value": value, **values} if values else {}, "")
         t = device.next_report(t)
 
 
@@ -128,4 +130,12 @@ def learn(
     return baseline.Baselines(sensors, places, h.start)
 
 
-__all__ = ["FAULT_RATES", "History", "faults", "learn", "needs_history", "records"]
+__all__ = [
+    "FAULT_RATES",
+    "History",
+    "faults",
+    "learn",
+    "needs_history",
+    "readings",
+    "records",
+]

@@ -117,7 +117,7 @@ class LiveWorld:
 
     def _reading(self, sensor_id: str, t: datetime) -> SensorReading:
         dev = self.devices[sensor_id]
-        value = dev.value_at(t)
+        value, values = dev.read(t)
         self._push(dev.next_report(t), "r", sensor_id)
         s = dev.prof
         return SensorReading(
@@ -127,6 +127,7 @@ class LiveWorld:
             place_id=self._place_of[sensor_id],
             value=value,
             unit=s.unit,
+            values=values,
             event_time=t,
         )
 

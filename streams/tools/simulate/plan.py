@@ -132,6 +132,7 @@ class Planner:
     def __post_init__(self) -> None:
         self.busy: set[str] = set()
         self.span = (self.end - self.earliest).total_seconds()
+        self._warm: dict[str, bool] = {}
 
     # -- single incidents ---------------------------------------------------------------
 
@@ -147,6 +148,7 @@ class Planner:
             for s in self.world.sensors
             if s.sensor_id not in self.busy
             and self.profiles[s.kind].incident_min * 60 <= self.span * 0.9
+            and self._warm_in_time(s.kind)
         ]
         for i in range(count):
             if i % 4 == 3:  # every fourth incident comes from department records
@@ -176,6 +178,18 @@ class Planner:
             )
             out.append(Window("incident", prof.risk_point, start, start + length, sensor=sensor))
         return out
+
+    def _warm_in_time(self, kind: str) -> bool:
+        """Whether the kind's detector can judge by the first incident: ``yujing simulate``
+        has no history, and a detector wanting days of readings (``warmup_s``: a day for
+        mahalanobis on a station, two for the catalogue's likelihood points) is still cold;
+        an incident there would go unseen."""
+        if kind not in self._warm:
+            rp = self.catalogue.risk_point(self.profiles[kind].risk_point)
+            det = rp.detector.cls.from_params(dict(rp.detector.params))
+            need = float(getattr(det, "warmup_s", 0.0))
+            self._warm[kind] = need <= (self.earliest - self.start).total_seconds()
+        return self._warm[kind]
 
     # -- group incidents ----------------------------------------------------------------
 

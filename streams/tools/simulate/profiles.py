@@ -2,7 +2,10 @@
 
 (**reading** → signal.) A profile is a daily cosine, noise, a physical floor,
 and what an incident does to the value (set it, shift it, scale it) and for
-how long at least. Record incidents are pairs of department records that
+how long at least. A multi-channel station's profile names its channel model
+(:mod:`streams.tools.simulate.stations`) instead: its cosine and noise are the
+station's load, which the model turns into every channel, and an incident is
+one of the model's faults. Record incidents are pairs of department records that
 collide (a failed fire inspection, then a gas alarm at the same restaurant).
 """
 
@@ -27,6 +30,9 @@ class Profile:
     incident_min: float = 20.0  # minutes an incident lasts, at least
     every: int = 1  # reports every N reading intervals (meters aggregate, e.g. 15 min)
     risk_point: str = ""  # filled from the catalogue
+    #: a multi-channel station's model (streams.tools.simulate.stations.CHANNEL_MODELS):
+    #: base, amplitude, noise and floor are then its load, a fraction of its design duty
+    channels: str | None = None
 
 
 #: every sensor kind of the default catalogue: normal life, and its incident
@@ -59,6 +65,16 @@ PROFILES: dict[str, Profile] = {
     "water_use_lph": Profile("l/h", 20.0, 15.0, 8, 3.0, 0.0, 0.0, "set", 780),
     "activity_events_h": Profile("1/h", 6.0, 5.0, 11, 1.0, 0.0, 5.0, "scale", 120, every=15),
     "fall_detector": Profile("", 0.0, 0.0, 0, 0.0, 0.0, 1.0, "set", 2),
+    # multi-channel stations: the load's daily cycle; an incident is one of the model's faults
+    "pump_station": Profile(
+        "m3/h", 0.75, 0.2, 14, 0.02, 0.0, incident_min=120, channels="pump_station"
+    ),
+    "gas_regulator_station": Profile(
+        "kPa", 0.7, 0.2, 12, 0.02, 0.05, incident_min=120, channels="gas_regulator_station"
+    ),
+    "water_supply_station": Profile(
+        "MPa", 0.7, 0.2, 8, 0.02, 0.05, incident_min=120, channels="water_supply_station"
+    ),
 }
 
 #: record incidents: (risk point, kind of place, records as (event type, attributes))

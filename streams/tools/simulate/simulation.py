@@ -26,6 +26,7 @@ from streams.core.shared.district import DistrictModel
 from streams.core.signals.detect import Detection
 from streams.tools.simulate.plan import Planner, Window
 from streams.tools.simulate.profiles import PROFILES, RECORD_GAP_MIN, RECORD_INCIDENTS, Profile
+from streams.tools.simulate.stations import CHANNEL_MODELS, station_reading
 from streams.tools.simulate.world import Place, Sensor, Slice, World, default_model
 
 DEFAULT_START = "2026-03-02T00:00:00+08:00"
@@ -181,7 +182,7 @@ class Simulation:
         mine = self._by_sensor.get(sensor.sensor_id, [])
         phase = rng.uniform(-0.5, 0.5)  # hours: no two sensors peak at the same minute
         level = prof.base * rng.uniform(0.9, 1.1) if prof.base else prof.base
-        stuck: float | None = None
+        stuck: tuple[float, dict[str, float]] | None = None
         for i in range(self._steps()):
             if i % prof.every:
                 continue
@@ -190,26 +191,33 @@ class Simulation:
             value = level + prof.amplitude * math.cos(2 * math.pi * (hour - prof.peak_hour) / 24)
             value += rng.gauss(0.0, prof.noise) if prof.noise else 0.0
             active = [w for w in mine if w.covers(t)]
+            values: dict[str, float] = {}
+            if prof.channels:  # a station: its load becomes every channel
+                load = value if prof.floor is None else max(prof.floor, value)
+                hit = next((w.start for w in active if w.type == "incident"), None)
+                value, values = station_reading(prof.channels, load, hit, rng)
             for w in active:
-                if w.type == "incident":
+                if w.type == "incident" and not prof.channels:
                     if prof.mode == "set":
                         value = prof.incident + rng.gauss(0.0, prof.noise) * 0.5
                     elif prof.mode == "shift":
                         value += prof.incident
                     else:
                         value *= prof.incident
-            if prof.floor is not None:
+            if prof.floor is not None and not prof.channels:
                 value = max(prof.floor, value)
             fault = next((w.name for w in active if w.type == "fault"), None)
             if fault == "dropout":
                 continue
             if fault == "stuck":
-                stuck = value if stuck is None else stuck
-                value = stuck
+                stuck = (value, values) if stuck is None else stuck
+                value, values = stuck
             else:
                 stuck = None
             if fault == "spike":
                 value = value * 3 + abs(prof.base) + 1
+                if prof.channels:  # the main channel's meter, so its channel too
+                    values = {**values, CHANNEL_MODELS[prof.channels].main: round(value, 4)}
             reading_id = f"{sensor.sensor_id}-{i:06d}"
             yield (
                 t,
@@ -221,6 +229,7 @@ class Simulation:
                     place_id=sensor.place.place_id,
                     value=round(value, 4),
                     unit=prof.unit,
+                    values=values,
                     event_time=t,
                 ),
             )

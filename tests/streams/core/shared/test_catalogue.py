@@ -43,7 +43,7 @@ def test_the_default_catalogue_loads() -> None:
     cat = load_catalogue()
     assert cat.version == 1
     assert len(cat.modules) == 11
-    assert len(cat.risk_points) == 44
+    assert len(cat.risk_points) == 47  # the Yuhang case's 44 and three stations
     module_ids = {m.id for m in cat.modules}
     assert {"gas_safety", "flood_control", "fire_safety"} <= module_ids
     assert all(rp.module in module_ids for rp in cat.risk_points)

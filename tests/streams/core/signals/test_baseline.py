@@ -89,13 +89,14 @@ def test_a_place_learns_its_record_rates_and_an_unwatched_kind_has_none() -> Non
 
 
 def test_a_warm_baseline_judges_at_once_where_a_cold_start_cannot() -> None:
-    # two days of gas use every 30 minutes: the seasonal detector's warm-up is 48 readings
+    # three days of gas use every 30 minutes: the catalogue's likelihood detector judges
+    # after 96 readings over two days
     rng = random.Random(5)
-    history = [3.0 + 2.0 * math.cos(2 * math.pi * i / 48) + rng.gauss(0.0, 0.3) for i in range(96)]
+    history = [3.0 + 2.0 * math.cos(2 * math.pi * i / 48) + rng.gauss(0.0, 0.3) for i in range(144)]
     warm = baseline.learn_sensor(
         DETECTION, "gas_flow_m3h", [as_point(r) for r in readings("gas_flow_m3h", history)]
     )
-    day = T0 + timedelta(days=2)
+    day = T0 + timedelta(days=3)
     burst = [
         SensorReading(
             reading_id=f"d{i}",

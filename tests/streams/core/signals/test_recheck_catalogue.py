@@ -46,7 +46,7 @@ PLACE = "site-under-test"
 
 def test_the_catalogue_has_auto_disposable_points_of_every_input() -> None:
     kinds = {rp.detector.kind for rp in AUTO}
-    assert len(AUTO) >= 10 and {"threshold", "seasonal_zscore", "level_shift", "rate"} <= kinds
+    assert len(AUTO) >= 10 and {"threshold", "likelihood", "rate"} <= kinds
 
 
 @dataclass

@@ -30,8 +30,12 @@ def reports(dev: Device, start: datetime, end: datetime) -> list[datetime]:
         out.append(t)
 
 
+#: single-channel kinds (a station's envelope is its load's; stations: test_stations.py)
+SINGLE = sorted(k for k in set(HEARTBEAT_MIN) & set(PROFILES) if not PROFILES[k].channels)
+
+
 @settings(max_examples=25, deadline=None)
-@given(kind=st.sampled_from(sorted(set(HEARTBEAT_MIN) & set(PROFILES))), seed=st.integers(0, 99))
+@given(kind=st.sampled_from(SINGLE), seed=st.integers(0, 99))
 def test_a_healthy_device_reports_on_its_heartbeat_and_stays_in_its_envelope(
     kind: str, seed: int
 ) -> None:
