@@ -17,18 +17,55 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import socket
+from pathlib import Path
 
 from streams.runtime.reach import run_quietly
 
 __all__ = ["broker_answers", "find_free_port", "port_in_use"]
 
 
+#: ports this process has handed out: a port picked but not bound yet looks free again
+_HANDED_OUT: set[int] = set()
+#: the lowest port picked from, below the kernel's ephemeral range
+_LOWEST = 10_000
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for outgoing connections' local ports (Linux; else IANA's)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 49152, 65535
+
+
 def find_free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now (for tests)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    """A TCP port on 127.0.0.1 that is free right now (for tests), never one handed out before.
+
+    Picked below the kernel's ephemeral range: a port from that range (what binding
+    port 0 gives) can be taken by any outgoing connection — a test's own Kafka
+    client — between the pick and the child's bind (CI saw a worker's web port go
+    so)."""
+    low, _ = _ephemeral_range()
+    pool = range(_LOWEST, low) if low - _LOWEST >= 1000 else range(0)
+    for port in random.sample(pool, min(len(pool), 500)):
+        if port not in _HANDED_OUT and not _taken(port):
+            _HANDED_OUT.add(port)
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # no room below it
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def port_in_use(port: int) -> bool:

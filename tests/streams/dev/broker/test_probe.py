@@ -10,7 +10,7 @@ import threading
 import time
 
 from streams.dev.broker import broker_answers, find_free_port
-from streams.dev.broker.probe import port_in_use
+from streams.dev.broker.probe import _ephemeral_range, port_in_use
 
 
 def test_a_free_port_is_free_and_a_listening_one_is_not() -> None:
@@ -21,6 +21,15 @@ def test_a_free_port_is_free_and_a_listening_one_is_not() -> None:
         listener.listen()
         assert port_in_use(port)
     assert not port_in_use(port)
+
+
+def test_free_ports_come_from_below_the_ephemeral_range_and_never_twice() -> None:
+    """A port from the kernel's ephemeral range can go to any outgoing connection
+    between the pick and the child's bind; and a port picked, not yet bound, looks free."""
+    low, high = _ephemeral_range()
+    ports = [find_free_port() for _ in range(200)]
+    assert len(set(ports)) == len(ports)
+    assert not [p for p in ports if low <= p <= high]
 
 
 def test_nothing_listening_does_not_answer() -> None:
