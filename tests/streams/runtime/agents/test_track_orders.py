@@ -30,6 +30,7 @@ T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
 def _alert() -> Alert:
+    """An alert whose order goes to a person (no auto-disposal)."""
     return Alert(
         event_time=T0,
         alert_id="alert-1",
@@ -45,10 +46,34 @@ def _alert() -> Alert:
     )
 
 
-def _plain_tables(ctx: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Dicts for the agent's tables: a Faust table is written only inside a stream."""
-    tables: dict[str, dict[str, Any]] = {}
+@dataclasses.dataclass
+class Tracking:
+    """The agent's handlers, its context, and the consumer positions the test sets."""
+
+    settings: Settings
+    ctx: Any
+    handlers: Any
+    positions: dict[str, tuple[int | None, int | None]]
+
+    def topic(self, spec: Any) -> str:
+        return self.settings.topic(spec.name)
+
+
+@pytest.fixture
+def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Tracking:
+    settings = Settings.from_env(environ={}, data_dir=tmp_path, topic_prefix="t.", partitions=1)
+    built = create_pipeline(settings, registry=CollectorRegistry()).context
+    ctx = dataclasses.replace(built, metrics=Metrics(CollectorRegistry()))  # built once more
+    tables: dict[str, dict[str, Any]] = {}  # a Faust table is written only inside a stream
     monkeypatch.setattr(ctx, "table", lambda name, staged=False: tables.setdefault(name, {}))
+    positions: dict[str, tuple[int | None, int | None]] = {}
+    monkeypatch.setattr(ctx, "positions", lambda topic, p: positions.get(topic, (None, None)))
+
+    async def known(self: BreachReadBack, partition: int) -> set[str]:
+        return set()  # no breach on the broker yet
+
+    monkeypatch.setattr(BreachReadBack, "known", known)
+    return Tracking(settings, ctx, track_orders.AGENT.build(ctx), positions)
 
 
 async def _run(handler: Any, event: Any, src: Source) -> Result:
@@ -62,28 +87,17 @@ async def _run(handler: Any, event: Any, src: Source) -> Result:
 
 
 def test_a_tick_judges_nothing_while_an_update_written_before_it_is_unread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tracking: Tracking,
 ) -> None:
-    settings = Settings.from_env(environ={}, data_dir=tmp_path, topic_prefix="t.", partitions=1)
-    built = create_pipeline(settings, registry=CollectorRegistry()).context
-    ctx = dataclasses.replace(built, metrics=Metrics(CollectorRegistry()))  # built once more
-    _plain_tables(ctx, monkeypatch)
-    positions: dict[str, tuple[int | None, int | None]] = {}
-    monkeypatch.setattr(ctx, "positions", lambda topic, p: positions.get(topic, (None, None)))
-
-    async def known(self: BreachReadBack, partition: int) -> set[str]:
-        return set()
-
-    monkeypatch.setattr(BreachReadBack, "known", known)
-    handlers = track_orders.AGENT.build(ctx)
-    updates, checks = (settings.topic(s.name) for s in (DISPATCH_UPDATES, DISPOSAL_CHECKS))
-    order = create_order(ctx.config.router, _alert(), T0)
+    handlers, positions = tracking.handlers, tracking.positions
+    updates, checks = tracking.topic(DISPATCH_UPDATES), tracking.topic(DISPOSAL_CHECKS)
+    order = create_order(tracking.ctx.config.router, _alert(), T0)
     late = T0 + timedelta(days=8)  # every stage of the order is due
     tick = Tick(partition="0", event_time=late)
-    at_tick = Source(settings.topic(TICKS.name), 0, 0)
+    at_tick = Source(tracking.topic(TICKS), 0, 0)
 
     async def scenario() -> None:
-        await _run(handlers[DISPATCH_ORDERS], order, Source(settings.topic("o"), 0, 0))
+        await _run(handlers[DISPATCH_ORDERS], order, Source(tracking.topic(DISPATCH_ORDERS), 0, 0))
         # the consumer has not fetched the inputs yet: it cannot say what they hold
         assert not (await _run(handlers[TICKS], tick, at_tick)).outputs
         # an update (offset 0) waits on its topic: the tick must not judge before it
@@ -98,43 +112,38 @@ def test_a_tick_judges_nothing_while_an_update_written_before_it_is_unread(
         assert any(isinstance(e, SlaBreach) for e in judged.outputs)
 
     asyncio.run(scenario())
-    waiting = ctx.metrics.ticks_waiting
+    waiting = tracking.ctx.metrics.ticks_waiting
     assert waiting.labels(DISPATCH_UPDATES.name)._value.get() == 2
     assert waiting.labels(DISPOSAL_CHECKS.name)._value.get() == 2
 
 
-def test_a_tick_judges_once_the_update_before_it_is_handled(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The update on time is handled first, so the stage it met is not breached."""
-    settings = Settings.from_env(environ={}, data_dir=tmp_path, topic_prefix="t.", partitions=1)
-    built = create_pipeline(settings, registry=CollectorRegistry()).context
-    ctx = dataclasses.replace(built, metrics=Metrics(CollectorRegistry()))
-    _plain_tables(ctx, monkeypatch)
-    updates, checks = (settings.topic(s.name) for s in (DISPATCH_UPDATES, DISPOSAL_CHECKS))
-    positions = {updates: (1, None), checks: (0, None)}
-    monkeypatch.setattr(ctx, "positions", lambda topic, p: positions[topic])
-
-    async def known(self: BreachReadBack, partition: int) -> set[str]:
-        return set()
-
-    monkeypatch.setattr(BreachReadBack, "known", known)
-    handlers = track_orders.AGENT.build(ctx)
-    order = create_order(ctx.config.router, _alert(), T0)
-    signed = DispatchUpdate(
-        event_time=T0 + timedelta(minutes=1),
-        update_id="u-1",
-        order_id=order.order_id,
-        action=OrderAction.SIGNED,
-        actor=order.receiver,
-    )
-    tick = Tick(partition="0", event_time=T0 + timedelta(minutes=6))  # past the 5-min signing
-    at_tick = Source(settings.topic(TICKS.name), 0, 0)
+def test_a_tick_judges_once_the_updates_before_it_are_handled(tracking: Tracking) -> None:
+    """Signed and assigned on time, read after a tick past the deadline: the tick waits
+    for them, so the stage they met is not breached."""
+    handlers = tracking.handlers
+    updates, checks = tracking.topic(DISPATCH_UPDATES), tracking.topic(DISPOSAL_CHECKS)
+    tracking.positions.update({updates: (2, None), checks: (0, None)})
+    order = create_order(tracking.ctx.config.router, _alert(), T0)
+    on_time = [
+        DispatchUpdate(
+            event_time=T0 + timedelta(minutes=i + 1),
+            update_id=f"u-{i}",
+            order_id=order.order_id,
+            action=action,
+            actor=order.receiver,
+        )
+        for i, action in enumerate((OrderAction.SIGNED, OrderAction.ASSIGNED))
+    ]
+    past = order.deadlines["signed"] + timedelta(minutes=1)
+    tick = Tick(partition="0", event_time=past)
+    at_tick = Source(tracking.topic(TICKS), 0, 0)
 
     async def scenario() -> list[Any]:
-        await _run(handlers[DISPATCH_ORDERS], order, Source(settings.topic("o"), 0, 0))
-        assert not (await _run(handlers[TICKS], tick, at_tick)).outputs  # update unread
-        await _run(handlers[DISPATCH_UPDATES], signed, Source(updates, 0, 0))
+        await _run(handlers[DISPATCH_ORDERS], order, Source(tracking.topic(DISPATCH_ORDERS), 0, 0))
+        assert not (await _run(handlers[TICKS], tick, at_tick)).outputs  # updates unread
+        await _run(handlers[DISPATCH_UPDATES], on_time[0], Source(updates, 0, 0))
+        assert not (await _run(handlers[TICKS], tick, at_tick)).outputs  # one still unread
+        await _run(handlers[DISPATCH_UPDATES], on_time[1], Source(updates, 0, 1))
         return list((await _run(handlers[TICKS], tick, at_tick)).outputs)
 
     outputs = asyncio.run(scenario())
