@@ -21,7 +21,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from recording_topic import RecordingTopic, recording_topics
 
-from schemas import Alert, AlertKind, DeadLetter, DeadLetterReason
+from schemas import DeadLetter, DeadLetterReason
 from schemas.codec import decode
 from schemas.registry import ALERTS, DEAD_LETTERS, SIGNALS
 from streams.runtime.agent import Result, Source
@@ -29,26 +29,12 @@ from streams.runtime.checkpoint import Checkpoint
 from streams.runtime.hop import Hop
 from streams.runtime.metrics import Metrics
 from streams.runtime.publish import Publisher
+from tests.lib.alerts import gas_alert
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 SRC = Source("qa.yujing.signals.v1", 0, 9)
 RAW = b'{"signal": "the original bytes"}'
-
-
-def _alert() -> Alert:
-    return Alert(
-        event_time=T0,
-        alert_id="alert-1",
-        kind=AlertKind.SINGLE,
-        rule_id="single",
-        level="high",
-        emergency=True,
-        scope="restaurant-7",
-        module="gas_safety",
-        risk_points=["restaurant_gas_leak"],
-        signal_ids=["sig-1"],
-        summary="gas at restaurant-7",
-    )
+ALERT = gas_alert(T0, level="high")  # frozen: one for every test
 
 
 class World:
@@ -63,7 +49,7 @@ class World:
 
     def run(self) -> None:
         async def run() -> None:
-            await self.hop.run(_alert(), SRC, b"sig-1", RAW)
+            await self.hop.run(ALERT, SRC, b"sig-1", RAW)
             await self.checkpoint.settle()
 
         asyncio.run(run())
@@ -77,7 +63,7 @@ class World:
 
 def test_outputs_are_published_and_then_the_state_is_committed() -> None:
     commits: list[str] = []
-    world = World(lambda model, src: Result([_alert()], commit=lambda: commits.append("c")))
+    world = World(lambda model, src: Result([ALERT], commit=lambda: commits.append("c")))
     world.run()
     assert [s.key for s in world.topics[ALERTS.name].sent] == [b"alert-1"]
     assert commits == ["c"] and world.dead_letters() == []
@@ -87,12 +73,13 @@ def test_outputs_are_published_and_then_the_state_is_committed() -> None:
 def test_in_flight_the_next_event_does_not_wait_for_the_broker() -> None:
     commits: list[str] = []
     world = World(
-        lambda model, src: Result([_alert()], commit=lambda: commits.append("c")), auto_ack=False
+        lambda model, src: Result([ALERT], commit=lambda: commits.append("c")),
+        auto_ack=False,
     )
 
     async def run() -> None:
         for _ in range(2):  # each returns with its output in flight, its state moved on
-            await world.hop.run(_alert(), SRC, b"sig-1", RAW)
+            await world.hop.run(ALERT, SRC, b"sig-1", RAW)
         assert commits == ["c", "c"] and world.checkpoint.in_flight == 2
         world.topics[ALERTS.name].ack()
         await world.checkpoint.settle()
@@ -104,12 +91,13 @@ def test_in_flight_the_next_event_does_not_wait_for_the_broker() -> None:
 def test_a_hop_not_in_flight_commits_only_once_the_broker_has_every_output() -> None:
     commits: list[str] = []
     world = World(
-        lambda model, src: Result([_alert()], commit=lambda: commits.append("c")), auto_ack=False
+        lambda model, src: Result([ALERT], commit=lambda: commits.append("c")),
+        auto_ack=False,
     )
     world.hop.in_flight = False  # a later hop: an order, a breach must not be published twice
 
     async def run() -> None:
-        hop = asyncio.ensure_future(world.hop.run(_alert(), SRC, b"sig-1", RAW))
+        hop = asyncio.ensure_future(world.hop.run(ALERT, SRC, b"sig-1", RAW))
         while not world.topics[ALERTS.name].sent:
             await asyncio.sleep(0)
         await asyncio.sleep(0)
@@ -149,7 +137,7 @@ def test_an_async_handler_and_a_dead_letter_verdict_with_outputs() -> None:
 
     async def handler(model: Any, src: Source) -> Result:
         return Result(
-            [_alert()],
+            [ALERT],
             commit=lambda: commits.append("c"),
             dead_letter=(DeadLetterReason.LATE, "behind its place's newest"),
         )

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from schemas import Alert, AlertKind
 from schemas.codec import encode
 from schemas.registry import (
     DISPATCH_ORDERS,
@@ -27,6 +26,7 @@ from streams.runtime import wiring as wiring_module
 from streams.runtime.agent import Agent, Result
 from streams.runtime.app import create_pipeline
 from streams.runtime.settings import Settings
+from tests.lib.alerts import gas_alert
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -62,22 +62,6 @@ def test_adding_an_agent_after_build_is_refused(tmp_path: Path) -> None:
         pipe.wiring.add(late, late.build(pipe.context))
 
 
-def _alert() -> Alert:
-    return Alert(
-        event_time=T0,
-        alert_id="alert-1",
-        kind=AlertKind.SINGLE,
-        rule_id="single",
-        level="critical",
-        emergency=True,
-        scope="restaurant-7",
-        module="gas_safety",
-        risk_points=["restaurant_gas_leak"],
-        signal_ids=["sig-1"],
-        summary="gas at restaurant-7",
-    )
-
-
 def test_an_event_is_decoded_once_for_every_agent_that_reads_its_topic(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -102,7 +86,7 @@ def test_an_event_is_decoded_once_for_every_agent_that_reads_its_topic(
             handed.append((stage, id(model)))
 
         monkeypatch.setattr(hop, "run", run)
-    order = create_order(pipe.context.config.router, _alert(), T0)
+    order = create_order(pipe.context.config.router, gas_alert(T0), T0)
     message = SimpleNamespace(partition=1, offset=7)
     for _ in range(3):
         asyncio.run(pipe.wiring.process(topic, message, order.order_id.encode(), encode(order)))

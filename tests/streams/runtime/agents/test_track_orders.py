@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from schemas import Alert, AlertKind, DispatchUpdate, OrderAction, Tick
+from schemas import DispatchUpdate, OrderAction, Tick
 from schemas.order import SlaBreach
 from schemas.registry import DISPATCH_ORDERS, DISPATCH_UPDATES, DISPOSAL_CHECKS, TICKS
 from streams.core.orders.create import create_order
@@ -25,25 +25,9 @@ from streams.runtime.app import create_pipeline
 from streams.runtime.metrics import Metrics
 from streams.runtime.readback import BreachReadBack
 from streams.runtime.settings import Settings
+from tests.lib.alerts import gas_alert
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-
-
-def _alert() -> Alert:
-    """An alert whose order goes to a person (no auto-disposal)."""
-    return Alert(
-        event_time=T0,
-        alert_id="alert-1",
-        kind=AlertKind.SINGLE,
-        rule_id="single",
-        level="critical",
-        emergency=True,
-        scope="restaurant-7",
-        module="gas_safety",
-        risk_points=["restaurant_gas_leak"],
-        signal_ids=["sig-1"],
-        summary="gas at restaurant-7",
-    )
 
 
 @dataclasses.dataclass
@@ -91,7 +75,7 @@ def test_a_tick_judges_nothing_while_an_update_written_before_it_is_unread(
 ) -> None:
     handlers, positions = tracking.handlers, tracking.positions
     updates, checks = tracking.topic(DISPATCH_UPDATES), tracking.topic(DISPOSAL_CHECKS)
-    order = create_order(tracking.ctx.config.router, _alert(), T0)
+    order = create_order(tracking.ctx.config.router, gas_alert(T0), T0)
     late = T0 + timedelta(days=8)  # every stage of the order is due
     tick = Tick(partition="0", event_time=late)
     at_tick = Source(tracking.topic(TICKS), 0, 0)
@@ -123,7 +107,7 @@ def test_a_tick_judges_once_the_updates_before_it_are_handled(tracking: Tracking
     handlers = tracking.handlers
     updates, checks = tracking.topic(DISPATCH_UPDATES), tracking.topic(DISPOSAL_CHECKS)
     tracking.positions.update({updates: (2, None), checks: (0, None)})
-    order = create_order(tracking.ctx.config.router, _alert(), T0)
+    order = create_order(tracking.ctx.config.router, gas_alert(T0), T0)
     on_time = [
         DispatchUpdate(
             event_time=T0 + timedelta(minutes=i + 1),
