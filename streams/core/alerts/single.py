@@ -37,7 +37,7 @@ class SingleRiskRule:
         self._module_names = {m.id: m.name for m in catalogue.modules}
 
     def on_signal(self, signal: RiskSignal) -> Alert:
-        rp = self._catalogue.risk_point(signal.risk_point)
+        rp = self._catalogue.point(signal.risk_point)
         labels = {
             **rp.labels,
             "module": signal.module,

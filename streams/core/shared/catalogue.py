@@ -110,6 +110,30 @@ class RiskPoint(ConfigModel):
         return Trigger.from_params(spec, default=self.detector.cls.default_trigger())
 
 
+class SilencePoint(ConfigModel):
+    """A dead-man's switch over sensor kinds (:mod:`streams.core.signals.silence`): a
+    sensor of one of ``heartbeats``' kinds that has not reported for ``after`` of its
+    kind's heartbeats (seconds) of its partition's event time raises this point's signal."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$", max_length=56)
+    module: str
+    name: str
+    heartbeats: dict[str, float] = Field(min_length=1)
+    after: float = Field(default=4.0, ge=2.0, le=100.0)
+    severity: Severity
+    emergency: bool = False
+    #: a person restores a silent sensor: nothing machine-checks the repair
+    auto_dispose: Literal[False] = False
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _positive(self) -> SilencePoint:
+        for kind, beat in self.heartbeats.items():
+            if not beat > 0:
+                raise ValueError(f"heartbeats.{kind}: a heartbeat is a positive number of s")
+        return self
+
+
 class Catalogue(ConfigModel):
     version: Literal[1]
     modules: list[Module] = Field(min_length=1)
@@ -118,6 +142,8 @@ class Catalogue(ConfigModel):
     windows: Windows = Field(default_factory=Windows)
     compound_rules: list[CompoundRule] = Field(default_factory=list)
     systemic_rules: list[SystemicRule] = Field(default_factory=list)
+    #: Dead-man's switches: sensors that stop reporting (streams.core.signals.silence).
+    silences: list[SilencePoint] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Catalogue:
@@ -131,6 +157,7 @@ class Catalogue(ConfigModel):
             if rp.id in seen:
                 raise ValueError(f"risk point {rp.id!r} is defined twice")
             seen.add(rp.id)
+        self._silences_fit(module_ids, seen)
         rule_ids = [r.id for r in self.compound_rules] + [r.id for r in self.systemic_rules]
         if len(set(rule_ids)) != len(rule_ids) or "single" in rule_ids:
             raise ValueError("compound and systemic rule ids must be unique (and not 'single')")
@@ -153,6 +180,35 @@ class Catalogue(ConfigModel):
                 if mod not in module_ids:
                     raise ValueError(f"systemic rule {srule.id!r}: unknown module {mod!r}")
         return self
+
+    def _silences_fit(self, module_ids: list[str], seen: set[str]) -> None:
+        read = {rp.source.sensor_kind for rp in self.risk_points}
+        watched: dict[str, str] = {}
+        for sp in self.silences:
+            if sp.module not in module_ids:
+                raise ValueError(f"silence {sp.id!r}: unknown module {sp.module!r}")
+            if sp.id in seen:
+                raise ValueError(f"silence {sp.id!r}: the id is taken by another point")
+            seen.add(sp.id)
+            for kind in sp.heartbeats:
+                if kind not in read:
+                    raise ValueError(f"silence {sp.id!r}: no risk point reads sensor kind {kind!r}")
+                if kind in watched:
+                    raise ValueError(
+                        f"silence {sp.id!r}: sensor kind {kind!r} is watched by {watched[kind]!r}"
+                    )
+                watched[kind] = sp.id
+
+    def silence_of(self) -> dict[str, SilencePoint]:
+        """The dead-man's switch over each sensor kind that has one."""
+        return {kind: sp for sp in self.silences for kind in sp.heartbeats}
+
+    def point(self, rp_id: str) -> RiskPoint | SilencePoint:
+        """The risk point or silence point ``rp_id`` (what a signal names)."""
+        for sp in self.silences:
+            if sp.id == rp_id:
+                return sp
+        return self.risk_point(rp_id)
 
     def for_sensor_kind(self, kind: str) -> list[RiskPoint]:
         """Risk points fed by this sensor kind."""

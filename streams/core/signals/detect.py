@@ -97,6 +97,7 @@ class Detection:
         self._by_kind: dict[str, list[Bound]] = {}
         self._by_type: dict[str, list[Bound]] = {}
         self._by_id: dict[str, Bound] = {}
+        self.silence_of = catalogue.silence_of()  # kind → its dead-man's switch
         for rp in catalogue.risk_points:
             cls, params, trigger = rp.detector.cls, dict(rp.detector.params), rp.make_trigger()
             bound = Bound(rp, cls, params, trigger, disposal.Judge(cls, params, seed, trigger))
@@ -150,7 +151,7 @@ class Detection:
         one input): a sensor whose state has taken that input skips them (a replay)."""
         seen = Observations()
         outputs = seen.outputs
-        by_kind = self._by_kind
+        by_kind, silence_of = self._by_kind, self.silence_of
         touched: list[tuple[Live, float]] = []
         for i, reading in enumerate(readings):
             if reading.sensor_kind not in by_kind:
@@ -173,6 +174,8 @@ class Detection:
             signals, health = self.observe_live(reading, live, now)
             outputs += signals
             outputs += health
+            if reading.sensor_kind in silence_of:  # its dead-man's switch needs it
+                live.see(reading.sensor_kind, reading.place_id, t, reading.reading_id)
         if at is not None:  # after the whole input: a batch holds one sensor's readings often
             for live, t in touched:
                 live.take(*at, t)

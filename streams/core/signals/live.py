@@ -27,6 +27,9 @@ from streams.core.signals.detectors import Detector
 IDS = "~ids"
 #: Where a key's position in each input log is stored (the last input it took).
 AT = "~at"
+#: Where a sensor's ``seen`` record is stored: its kind, place, latest event time, that
+#: reading's id and whether its silence was signalled (:mod:`streams.core.signals.silence`).
+SEEN = "~seen"
 #: How many of a key's latest event ids are remembered, to tell a repeat (skipped) from a
 #: conflict (an id sent again with other content: dead-lettered).
 KEEP_IDS = 8
@@ -49,13 +52,15 @@ class Live:
     back (:meth:`Detection.dump`), risk points never observed as they were stored.
     """
 
-    __slots__ = ("_raw", "_slots", "at", "ids")
+    __slots__ = ("_raw", "_slots", "at", "ids", "seen")
 
     def __init__(self, raw: dict[str, Any]) -> None:
         #: the key's latest event ids with their content, oldest first (:meth:`remember`)
         self.ids: list[list[Any]] = raw.pop(IDS, None) or []
         #: per input log, the position of the last input the key took (:meth:`taken`)
         self.at: dict[str, list[Any]] = raw.pop(AT, None) or {}
+        #: a watched sensor's ``seen`` record, kept for its dead-man's switch
+        self.seen: list[Any] | None = raw.pop(SEEN, None)
         self._raw = raw
         self._slots: dict[str, _Slot] = {}
 
@@ -81,6 +86,11 @@ class Live:
         """Record that the key took the input at ``position`` of ``log`` (event time ``t``)."""
         last = self.at.get(log)
         self.at[log] = [position, t if last is None else max(t, last[1])]
+
+    def see(self, kind: str, place_id: str, t: float, reading_id: str) -> None:
+        """Keep a reading as the sensor's ``seen`` record, if it is its newest."""
+        if self.seen is None or t >= self.seen[2]:
+            self.seen = [kind, place_id, t, reading_id, 0]
 
     def remember(self, event_id: str, content: Any) -> Any:
         """The content ``event_id`` was seen with among the key's last :data:`KEEP_IDS`
@@ -131,4 +141,6 @@ class Live:
             out[IDS] = self.ids
         if self.at:
             out[AT] = self.at
+        if self.seen is not None:
+            out[SEEN] = self.seen
         return out

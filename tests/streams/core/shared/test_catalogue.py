@@ -250,6 +250,36 @@ COLLISION = "gas_alarm_after_failed_inspection"
             [f"modules[1]({_default_doc()['modules'][1]['id']}).name", "Field required"],
             id="module-without-name",
         ),
+        pytest.param(
+            lambda d: d["silences"][0]["heartbeats"].__setitem__("gas_lel", 0),
+            ["silences[0]", "heartbeats.gas_lel: a heartbeat is a positive number"],
+            id="silence-zero-heartbeat",
+        ),
+        pytest.param(
+            lambda d: d["silences"][0]["heartbeats"].__setitem__("gas_meter", 60),
+            ["silence 'gas_sensor_silent': no risk point reads sensor kind 'gas_meter'"],
+            id="silence-unread-kind",
+        ),
+        pytest.param(
+            lambda d: d["silences"][1]["heartbeats"].__setitem__("gas_lel", 60),
+            ["silence 'fire_sensor_silent': sensor kind 'gas_lel' is watched by"],
+            id="silence-kind-twice",
+        ),
+        pytest.param(
+            lambda d: d["silences"][0].__setitem__("id", GAS),
+            [f"silence '{GAS}': the id is taken"],
+            id="silence-id-taken",
+        ),
+        pytest.param(
+            lambda d: d["silences"][0].__setitem__("after", 1),
+            ["silences[0]", "after", "greater than or equal to 2"],
+            id="silence-after-too-short",
+        ),
+        pytest.param(
+            lambda d: d["silences"][0].__setitem__("auto_dispose", True),
+            ["silences[0]", "auto_dispose"],
+            id="silence-auto-dispose",
+        ),
         pytest.param(lambda d: d.__setitem__("version", 2), ["version"], id="version-2"),
         pytest.param(
             lambda d: d.__setitem__("risk_points", []), ["risk_points"], id="no-risk-points"

@@ -297,6 +297,7 @@ def test_a_smaller_catalogue_watches_fewer_sensors_and_the_model_still_loads(
     doc["modules"] = [m for m in doc["modules"] if m["id"] == "flood_control"]
     doc["risk_points"] = [rp for rp in doc["risk_points"] if rp["module"] == "flood_control"]
     doc["compound_rules"], doc["systemic_rules"] = [], []
+    doc["silences"] = [sp for sp in doc["silences"] if sp["module"] == "flood_control"]
     path = tmp_path / "catalogue.yaml"
     path.write_text(yaml.safe_dump(doc))
     small = load_catalogue(path)

@@ -15,7 +15,7 @@ from schemas.codec import decode, encode
 from streams.core.shared.catalogue import Catalogue, load_catalogue
 from streams.core.shared.ids import stable_id
 from streams.core.signals.detect import Conflict, Detection
-from streams.core.signals.live import IDS
+from streams.core.signals.live import IDS, SEEN
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 NOW = T0 + timedelta(seconds=3)
@@ -79,6 +79,7 @@ def test_a_crossing_emits_one_explainable_signal(detection: Detection) -> None:
     assert json.loads(state) == {
         "restaurant_gas_leak": {"d": {}, "g": {"a": True}},
         IDS: [["rd-1", [23.5, T0.timestamp()]]],  # what the sensor said, by reading id
+        SEEN: ["gas_lel", "restaurant-7", T0.timestamp(), "rd-1", 0],  # its dead-man's switch
     }
     assert decode(RiskSignal, encode(sig)) == sig
 
@@ -98,6 +99,7 @@ def test_below_the_limit_there_is_state_but_no_signal(detection: Detection) -> N
     assert json.loads(state) == {
         "restaurant_gas_leak": {"d": {}, "g": {"a": False}},
         IDS: [["rd-1", [5.0, T0.timestamp()]]],
+        SEEN: ["gas_lel", "restaurant-7", T0.timestamp(), "rd-1", 0],
     }
 
 
