@@ -68,6 +68,11 @@ class LiveTable(Generic[T]):
         obj = self._live.get(key)
         return self._dump(obj) if obj is not None else self._table.get(key)
 
+    def keys(self, partition: int) -> list[str]:
+        """The keys of ``partition`` this worker holds (stored or live)."""
+        n, held = self._partitions, {*self._table, *self._live}
+        return [k for k in held if partition_of(k.encode(), n) == partition]
+
     def replace(self, key: str, obj: T) -> None:
         """Put ``obj`` in place of ``key``'s live object, to be written at the next flush."""
         self._live[key] = obj

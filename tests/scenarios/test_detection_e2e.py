@@ -1,4 +1,5 @@
-"""Detection on the real broker: department records, learned state across a restart."""
+"""Detection on the real broker: department records, learned state across a restart, and a
+sensor gone silent (the dead-man's switch) across one."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from pathlib import Path
 import pytest
 from support import Stack, wait_for
 
-from schemas import DepartmentEvent, RiskSignal, SensorReading
+from schemas import Alert, DepartmentEvent, RiskSignal, SensorReading
 from schemas.codec import decode
-from schemas.registry import READINGS, SIGNALS
+from schemas.registry import ALERTS, READINGS, SIGNALS
 from streams.runtime.kafka_io import Producer, read_topic
+from streams.runtime.partitioning import partition_of
 
 pytestmark = pytest.mark.integration
 
@@ -154,3 +156,47 @@ def test_a_restart_keeps_the_learned_baseline(
         "a cold detector would stay silent: the anomaly proves the state was restored"
     )
     assert found[0].baseline == pytest.approx(41.0, abs=1.0)
+
+
+def gas_alarm(sensor: str, hour: int) -> SensorReading:
+    return SensorReading(
+        reading_id=f"{sensor}-{hour:03d}",
+        sensor_id=sensor,
+        sensor_kind="gas_lel",
+        place_id=f"restaurant.{sensor}",
+        value=1.0,
+        event_time=T0 + timedelta(hours=hour),
+    )
+
+
+def one_partition_pair(partitions: int = 2) -> tuple[str, str]:
+    """Two gas alarms whose readings share a partition (the switch's clock is one
+    partition's event time)."""
+    names = [f"gas-alarm-{i}" for i in range(20)]
+    first = names[0]
+    want = partition_of(first.encode(), partitions)
+    return first, next(n for n in names[1:] if partition_of(n.encode(), partitions) == want)
+
+
+def test_a_gas_alarm_gone_silent_is_signalled_once_across_a_restart(
+    make_stack_env: Callable[..., Stack],
+) -> None:
+    """The catalogue's dead-man's switch on the real broker: the silence begins before
+    the worker restarts and shows after it, so the restarted worker rebuilds its watch
+    from the stored sensor states; it is signalled once, and a later reading of the
+    sensor that came back starts a silence of its own only when it goes quiet again."""
+    stack = make_stack_env()
+    quiet, busy = one_partition_pair()
+    stack.produce(gas_alarm(quiet, 0), *(gas_alarm(busy, h) for h in range(3)))
+    stack.settle()
+    stack.stop_worker()
+    stack.start_worker()
+    stack.produce(*(gas_alarm(busy, h) for h in range(3, 9)))  # quiet: 8 h, the switch: 4
+    stack.settle()
+    found = [s for s in stack.read(SIGNALS, RiskSignal) if s.risk_point == "gas_sensor_silent"]
+    assert [(s.source_key, s.source_event_ids) for s in found] == [(quiet, [f"{quiet}-000"])]
+    assert found[0].indicators["heartbeat_s"] == 3600.0
+    assert found[0].indicators["silent_s"] >= 4 * 3600.0
+    # its alert is raised (single-risk: no compound or systemic rule counts a silence)
+    alerts = stack.read(ALERTS, Alert)
+    assert [a.risk_points for a in alerts if a.source_keys == [quiet]] == [["gas_sensor_silent"]]

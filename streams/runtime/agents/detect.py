@@ -12,7 +12,9 @@ state carries the machine re-check of auto-disposal
 by sensor id too, attach orders to it, and each reading's verdicts go back keyed
 by order id. Gateway batches (``yujing.reading-batches.v1``, each of one
 partition's sensors) go through the same core, reading by reading in the
-gateway's order. A reading its sensor has just seen (among its last few) is
+gateway's order. After each input, the partition's dead-man's switch
+(:mod:`streams.runtime.silences`) signals the sensors that have gone silent by
+its event time. A reading its sensor has just seen (among its last few) is
 taken once; one whose id comes again with another value or time is dead-lettered
 as ``conflict`` (in a batch, that reading alone).
 """
@@ -28,6 +30,7 @@ from streams.core.signals.detect import Detection, Live, Observations
 from streams.runtime.agent import Agent, Handlers, Result, Source
 from streams.runtime.context import Context
 from streams.runtime.live import LiveTable
+from streams.runtime.silences import Silences
 
 CONFLICT = DeadLetterReason.CONFLICT
 Commit = Callable[[], None]
@@ -36,13 +39,15 @@ Commit = Callable[[], None]
 def build(ctx: Context) -> Handlers:
     detection = ctx.config.detection(observe=ctx.metrics.observe_detector)
     live = sensor_states(ctx, detection)
+    silences = sensor_silences(ctx, detection, live)
 
     def observe(readings: list[SensorReading], src: Source) -> tuple[Observations, Commit]:
-        at = (src.topic, src.offset)  # a replay the stored state has taken changes nothing
-        seen = detection.observe_many(readings, live.get, ctx.clock(), at)
+        at, now = (src.topic, src.offset), ctx.clock()  # a replay taken changes nothing
+        seen = detection.observe_many(readings, live.get, now, at)
+        seen.outputs += (silent := silences.observe(src.partition, readings, now))[0]
         ctx.metrics.observe_signals([o for o in seen.outputs if isinstance(o, RiskSignal)])
         ctx.metrics.repeats.labels("detect").inc(seen.repeats)
-        return seen, live.mark([r.sensor_id for r in readings])
+        return seen, live.mark([*(r.sensor_id for r in readings), *silent[1]])
 
     def on_reading(reading: SensorReading, src: Source) -> Result:
         seen, commit = observe([reading], src)
@@ -61,6 +66,14 @@ def build(ctx: Context) -> Handlers:
         return Result(outputs=verdicts, commit=keep)
 
     return {READINGS: on_reading, READING_BATCHES: on_batch, DISPOSAL_WATCH: on_watch}
+
+
+def sensor_silences(ctx: Context, detection: Detection, live: LiveTable[Live]) -> Silences:
+    """The partitions' dead-man's switches, forgotten (rebuilt when next needed) whenever
+    partitions move."""
+    silences = Silences(detection.silence_of, live)
+    ctx.on_revoke(silences.forget)
+    return silences
 
 
 def sensor_states(ctx: Context, detection: Detection) -> LiveTable[Live]:

@@ -5,6 +5,8 @@ beside ``raise_alerts``, judges each against its place's event-time clock (a
 changelog-backed table keyed by place id) and copies it to every scope its place
 rolls up into (:mod:`streams.core.alerts.locate`); a late one is dead-lettered,
 one the place has judged already is taken once (``yujing_inputs_repeated_total``).
+A dead-man's switch's signal (a sensor gone silent) is not copied: it raises its
+single-risk alert and counts towards no compound or systemic rule.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ def build(ctx: Context) -> Handlers:
     index = ctx.config.regions
     lateness = ctx.config.catalogue.windows.allowed_lateness_s
     clocks = ctx.table("place-clocks")
+    silences = {sp.id for sp in ctx.config.catalogue.silences}
 
     def on_signal(sig: RiskSignal, source: Source) -> Result:
+        if sig.risk_point in silences:
+            return Result()  # a silent sensor is no risk to compound: its single alert only
         old = clocks.get(sig.place_id)
         found = locate(sig, old, source.offset, lateness, index)
         if found.repeat:  # published again (a restart): taken once

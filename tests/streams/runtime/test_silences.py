@@ -1,0 +1,93 @@
+"""The detect agent's dead-man's switches (runtime/silences.py) over live sensor states:
+a silence is signalled once, and a restart rebuilds the watch from the stored states
+(a silence signalled before it stays signalled; one that began before it is caught)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from schemas import RiskSignal, SensorReading
+from streams.core.shared.catalogue import load_catalogue
+from streams.core.signals.detect import Detection
+from streams.core.signals.live import Live
+from streams.runtime.live import LiveTable
+from streams.runtime.silences import Silences
+from streams.runtime.staged import Plain, StagedTable
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+DETECTION = Detection(load_catalogue())
+
+
+def reading(sensor: str, hour: float, kind: str = "gas_lel") -> SensorReading:
+    return SensorReading(
+        event_time=T0 + timedelta(hours=hour),
+        reading_id=f"{sensor}-{hour:g}",
+        sensor_id=sensor,
+        sensor_kind=kind,
+        place_id=f"place-{sensor}",
+        value=1.0,
+    )
+
+
+class Worker:
+    """The detect agent's state path without a broker: live states over a staged table."""
+
+    def __init__(self, table: StagedTable) -> None:
+        self.table = table
+        self.live: LiveTable[Live] = LiveTable(
+            table, 1, load=lambda _, s: DETECTION.load(s), dump=DETECTION.dump
+        )
+        self.silences = Silences(DETECTION.silence_of, self.live)
+
+    def read(self, *readings: SensorReading) -> list[RiskSignal]:
+        rs = list(readings)
+        DETECTION.observe_many(rs, self.live.get, NOW)
+        signals, marked = self.silences.observe(0, rs, NOW)
+        self.live.mark([*(r.sensor_id for r in rs), *marked])()
+        return signals
+
+    def checkpoint(self) -> None:
+        self.live.flush()
+        self.table.flush()
+
+
+def test_a_silent_gas_alarm_is_signalled_once() -> None:
+    w = Worker(StagedTable(Plain()))
+    out = w.read(reading("quiet", 0), reading("busy", 0))
+    for h in range(1, 9):
+        out += w.read(reading("busy", h))
+    assert [(s.source_key, s.risk_point, s.source_event_ids) for s in out] == [
+        ("quiet", "gas_sensor_silent", ["quiet-0"])
+    ]
+    assert out[0].place_id == "place-quiet"  # the signals topic's key: the sensor's place
+
+
+def test_a_signalled_silence_is_not_signalled_again_after_a_restart() -> None:
+    table = StagedTable(Plain())
+    w = Worker(table)
+    w.read(reading("quiet", 0), reading("busy", 0))
+    assert len(w.read(reading("busy", 5))) == 1
+    w.checkpoint()
+    again = Worker(table)  # a restart: live objects and watches gone, the table kept
+    assert again.read(reading("busy", 6), reading("busy", 7)) == []
+    assert again.silences.rebuilt == 2
+
+
+def test_a_silence_that_began_before_a_restart_is_caught_after_it() -> None:
+    table = StagedTable(Plain())
+    w = Worker(table)
+    w.read(reading("quiet", 0), reading("busy", 0))
+    w.read(reading("busy", 2))
+    w.checkpoint()
+    again = Worker(table)
+    out = again.read(reading("busy", 5))
+    assert [s.source_key for s in out] == ["quiet"]
+
+
+def test_kinds_without_a_switch_are_not_watched_but_move_the_clock() -> None:
+    w = Worker(StagedTable(Plain()))
+    assert "water_use_m3h" not in DETECTION.silence_of
+    w.read(reading("quiet", 0), reading("meter", 0, kind="water_use_m3h"))
+    out = w.read(reading("meter", 9, kind="water_use_m3h"))
+    assert [s.source_key for s in out] == ["quiet"]
