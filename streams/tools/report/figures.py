@@ -120,7 +120,14 @@ def compute(
         "escalations": escalations(orders),
         "notifications": notifications(orders, topics, stub_messages),
         "ground_truth": (
-            groundtruth.assess(alerts, truth, period, delay_s=match_delay_s, ancestors=ancestors)
+            groundtruth.assess(
+                alerts,
+                truth,
+                period,
+                delay_s=match_delay_s,
+                ancestors=ancestors,
+                rechecks=groundtruth.recheck_outcomes(orders),
+            )
             if truth
             else None
         ),

@@ -47,10 +47,11 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from streams.tools.report.facts import AlertFacts, Period, durations, ratio
+from schemas import OrderState
+from streams.tools.report.facts import AlertFacts, OrderFacts, Period, durations, ratio
 from streams.tools.report.matching import alert_kind, caused, detects, span, what, when, where
 from streams.tools.report.truth import Entry, Truth, parse_truth
 
@@ -81,6 +82,11 @@ DEFINITIONS = {
     "evidence from injected groups' members: a chance pattern is false; from_faults: of "
     "those, the ones a faulty sensor raised during its fault (+ delay)",
     "false_alerts_per_1000_sensor_days": "false alerts * 1000 / (sensors * days of the period)",
+    "recheck": "the machine re-checks of auto-disposal against the truth: an order auto-resolved "
+    "is right when no incident its alert matched was still on at the re-check (incident end "
+    "after it: resolved_while_on); one escalated by its re-check is right when one was "
+    "(escalated_after_end: every incident it matched had ended; escalated_no_incident: its "
+    "alert matched none)",
 }
 
 
@@ -106,9 +112,12 @@ def assess(
     *,
     delay_s: float = DEFAULT_DELAY_S,
     ancestors: Mapping[str, Sequence[str]] | None = None,
+    rechecks: Mapping[str, tuple[datetime, bool]] | None = None,
 ) -> Json:
     """Recall, false alerts and what the compound and systemic alerts matched, for
-    ``period`` (the rules: the module docstring)."""
+    ``period`` (the rules: the module docstring); with ``rechecks`` (alert id → when its
+    order's machine re-check judged, and whether it resolved the order), how often the
+    re-check was right."""
     delay = timedelta(seconds=delay_s)
     up = ancestors or {}
     index = _ByTime(alerts)
@@ -154,6 +163,7 @@ def assess(
     kinds_to_group = Counter(alert_kind(a) for a in alerts if a.alert_id in to_group)
     injected = Counter(g.kind for g in groups)
     detected_groups = Counter(g.kind for g in groups if group_found[g.id])
+    verdicts = recheck_verdicts(found, incidents, rechecks or {})
     return {
         "match_delay_s": delay_s,
         "sensors": truth.sensors,
@@ -190,6 +200,50 @@ def assess(
             }
             for k in GROUP_KINDS
         },
+        "recheck": verdicts,
+    }
+
+
+def recheck_outcomes(orders: Sequence[OrderFacts]) -> dict[str, tuple[datetime, bool]]:
+    """Alert id → when its order's machine re-check judged, and whether it resolved it
+    (orders a person took over before their re-check are not judged)."""
+    out: dict[str, tuple[datetime, bool]] = {}
+    for o in orders:
+        resolved = o.at(OrderState.AUTO_RESOLVED)
+        if resolved is not None:
+            out[o.order.alert_id] = (resolved, True)
+        elif "recheck" in o.escalations and (opened := o.at(OrderState.OPEN)) is not None:
+            out[o.order.alert_id] = (opened, False)
+    return out
+
+
+def recheck_verdicts(
+    found: Mapping[str, list[AlertFacts]],
+    incidents: Sequence[Entry],
+    rechecks: Mapping[str, tuple[datetime, bool]],
+) -> Json:
+    """The re-checks' verdicts against the incidents their alerts matched (``found``:
+    incident id → matching alerts)."""
+    matched: dict[str, list[Entry]] = {}
+    for e in incidents:
+        for a in found[e.id]:
+            matched.setdefault(a.alert_id, []).append(e)
+    n = Counter[str]()
+    for alert_id, (t, resolved) in rechecks.items():
+        on = any(e.end > t for e in matched.get(alert_id, ()))
+        if resolved:
+            n["resolved"] += 1
+            n["resolved_while_on"] += on
+        else:
+            n["escalated"] += 1
+            n["escalated_no_incident"] += alert_id not in matched
+            n["escalated_after_end"] += alert_id in matched and not on
+    wrong = n["resolved_while_on"] + n["escalated_no_incident"] + n["escalated_after_end"]
+    keys = ("resolved", "resolved_while_on", "escalated", "escalated_after_end")
+    return {
+        "judged": len(rechecks),
+        **{k: n[k] for k in (*keys, "escalated_no_incident")},
+        "right": ratio(len(rechecks) - wrong, len(rechecks)),
     }
 
 

@@ -218,6 +218,7 @@ def render_html(f: Json) -> str:
             f"incidents); false alerts {gt['false_alerts']} "
             f"({gt['false_alerts_from_faults']} from sensor faults), "
             f"{_t(num(gt['false_alerts_per_1000_sensor_days']))} per 1000 sensor-days.</p>",
+            *_recheck(gt.get("recheck")),
             html_table(
                 ("alert kind", "alerts", "matched", "to an injected group", "groups", "detected"),
                 [[k, *(v[c] for c in GT_COLUMNS)] for k, v in gt["systemic"].items()],
@@ -237,3 +238,14 @@ def render_html(f: Json) -> str:
 
 
 __all__ = ["alerts_per_hour_svg", "render_html", "sla_per_department_svg"]
+
+
+def _recheck(r: dict[str, Any] | None) -> list[str]:
+    if not r or not r["judged"]:
+        return []
+    return [
+        f"<p>machine re-checks right {pct(r['right'])} of {r['judged']}: auto-resolved "
+        f"{r['resolved']} ({r['resolved_while_on']} with the incident still on); escalated "
+        f"{r['escalated']} ({r['escalated_after_end']} after the incident ended, "
+        f"{r['escalated_no_incident']} with no incident).</p>"
+    ]

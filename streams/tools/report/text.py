@@ -255,6 +255,17 @@ def _notifications(n: Json) -> str:
     return text
 
 
+def _recheck(r: Json | None) -> list[str]:
+    if not r or not r["judged"]:
+        return []
+    return [
+        f"  machine re-checks right {pct(r['right'])} of {r['judged']}: auto-resolved "
+        f"{r['resolved']} ({r['resolved_while_on']} with the incident still on); escalated "
+        f"{r['escalated']} ({r['escalated_after_end']} after the incident ended, "
+        f"{r['escalated_no_incident']} with no incident)"
+    ]
+
+
 def _truth(g: Json) -> str:
     rows = [[m, v["incidents"], v["detected"], pct(v["recall"])] for m, v in g["by_module"].items()]
     systemic = [
@@ -270,6 +281,7 @@ def _truth(g: Json) -> str:
         f"({g['false_alerts_from_faults']} from {g['faults']} sensor faults); "
         f"{num(g['false_alerts_per_1000_sensor_days'])} per 1000 sensor-days "
         f"({num(g['sensors'])} sensors)",
+        *_recheck(g.get("recheck")),
         "",
         table("RECALL BY MODULE", ("module", "incidents", "detected", "recall"), rows),
         "",

@@ -8,11 +8,17 @@ from datetime import timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reportkit import T0, alert, at, systemic
+from reportkit import T0, alert, at, order, status, systemic
 
-from schemas import Alert, ScopeKind
-from streams.tools.report.facts import Period, alert_facts
-from streams.tools.report.groundtruth import Entry, Truth, assess, parse_truth
+from schemas import Alert, OrderState, ScopeKind
+from streams.tools.report.facts import Period, alert_facts, order_facts
+from streams.tools.report.groundtruth import (
+    Entry,
+    Truth,
+    assess,
+    parse_truth,
+    recheck_outcomes,
+)
 from streams.tools.simulate.command import District, Simulation
 
 DAY = Period(T0, T0 + timedelta(days=1))
@@ -194,3 +200,51 @@ def test_recall_is_a_share_and_every_alert_is_matched_or_false(
     assert g["detected"] <= g["incidents"] == len(entries)
     assert g["alerts_matched"] + g["false_alerts"] == len(alert_facts(alerts, DAY))
     assert g["false_alerts_from_faults"] == 0
+
+
+def test_the_machine_re_checks_are_judged_against_the_incidents_their_alerts_matched() -> None:
+    """Right: resolved once the incident is over (or with none), escalated while it is on."""
+    places = [f"site.linping.c01.restaurant-{n:02d}" for n in range(7)]
+
+    def case(n: int, end: float | None) -> tuple[Alert, list[Entry]]:
+        a = alert(n, 61, place=places[n], sensor=f"gas_lel-{n:05d}")
+        if end is None:
+            return a, []  # a false alarm: no incident behind it
+        return a, [incident(n, 60, end, place_id=places[n], sensor_id=f"gas_lel-{n:05d}")]
+
+    plan = [  # (incident end or none, re-check minute, resolved?)
+        (90, 100, True),  # over before the re-check: resolved rightly
+        (200, 100, True),  # still on: resolved wrongly
+        (200, 100, False),  # still on: escalated rightly
+        (90, 100, False),  # over: escalated wrongly
+        (None, 100, False),  # nothing to fix: escalated wrongly
+        (None, 100, True),  # a false alarm resolved: right
+    ]
+    alerts, entries, orders, statuses = [], [], [], []
+    for n, (end, minute, resolved) in enumerate(plan, start=1):
+        a, es = case(n, end)
+        alerts.append(a)
+        entries += es
+        o = order(a, 62, auto=True)
+        orders.append(o)
+        state = OrderState.AUTO_RESOLVED if resolved else OrderState.OPEN
+        statuses.append(status(o, state, minute, cause="recheck"))
+    facts = order_facts(orders, statuses, [], {}, DAY)
+    rechecks = recheck_outcomes(facts)
+    assert rechecks["alert-1"] == (at(100), True) and rechecks["alert-3"] == (at(100), False)
+    got = scored(alerts, entries, rechecks=rechecks)["recheck"]
+    assert got == {
+        "judged": 6,
+        "resolved": 3,
+        "resolved_while_on": 1,
+        "escalated": 3,
+        "escalated_after_end": 1,
+        "escalated_no_incident": 1,
+        "right": 0.5,
+    }
+    # an order a person took over before its re-check (help requested) is not judged
+    helped = order(alert(9, 61), 62, auto=True)
+    taken = order_facts(
+        [helped], [status(helped, OrderState.OPEN, 70, "help_requested")], [], {}, DAY
+    )
+    assert recheck_outcomes(taken) == {}
