@@ -67,6 +67,12 @@ def _little(counts: array[int]) -> bytes:
     return swapped.tobytes()
 
 
+def _stored(sc: _Scale) -> list[Any]:
+    """A scale's state as stored (its counts in base64, little-endian)."""
+    counts = base64.b64encode(_little(sc.counts)).decode("ascii")
+    return [counts, sc.block, sc.filled, sc.l1, sc.l2, sc.steps, sc.recent, sc.k, sc.mean, sc.var]
+
+
 class _Scale:
     """One time scale: the block being filled, the last two levels, the counts and the
     running statistics of its surprise."""
@@ -142,9 +148,8 @@ class Likelihood(Detector[Point]):
         self.levels, self.range_n, self.warmup = levels, range_n, warmup
         self.scales = tuple(sorted(scales))
         self.buckets, self.half_life, self.avg_n, self.forget = buckets, half_life, avg_n, forget
-        self.backoff = backoff
         self.spatial, self.rest_level, self.rest_s = spatial, rest_level, rest_s
-        self.spatial_tol = spatial_tol
+        self.backoff, self.spatial_tol = backoff, spatial_tol
         self._mask = buckets - 1
         self._reset()
 
@@ -217,19 +222,21 @@ class Likelihood(Detector[Point]):
                     counts[i] = c >> 1
             sc.steps = 0
 
-    def _tail_score(self, sc: _Scale, surprise: float) -> float:
-        """The score of the scale's mean recent surprise with ``surprise`` appended."""
-        recent = sc.recent[-(self.avg_n - 1) :] if self.avg_n > 1 else []
-        avg = (sum(recent) + surprise) / (len(recent) + 1)
+    def _tail_score(self, sc: _Scale, surprise: float, typical: bool = False) -> float:
+        """The score of the scale's mean recent surprise with ``surprise`` appended
+        (``typical``: appended to a window of typical surprises, the mean learnt)."""
+        n = self.avg_n
+        if typical:
+            avg = ((n - 1) * sc.mean + surprise) / n
+        else:
+            recent = sc.recent[-(n - 1) :] if n > 1 else []
+            avg = (sum(recent) + surprise) / (len(recent) + 1)
         sd = math.sqrt(max(sc.var, _MIN_VAR))
         z = (avg - sc.mean) / sd
         p = 0.5 * math.erfc(z / math.sqrt(2.0))
         return clamp01(math.log(p + 1e-10) / _LOG_FLOOR)
 
-    def _raw(self, x: Point) -> float:
-        return self._scored(x)[1]
-
-    def _scored(self, x: Point) -> tuple[Point, float, list[float | None]]:
+    def _scored(self, x: Point, typical: bool = False) -> tuple[Point, float, list[float | None]]:
         """``x``, its score without the rest period, and each scale's surprise."""
         v = x.value
         score = 0.0
@@ -244,7 +251,7 @@ class Likelihood(Detector[Point]):
                 continue
             surprise = self._surprise(sc, self._level((sc.block + v) / k))
             surprises.append(surprise)
-            score = max(score, self._tail_score(sc, surprise))
+            score = max(score, self._tail_score(sc, surprise, typical))
         return x, clamp01(score), surprises
 
     def score_one(self, x: Point) -> float:
@@ -254,17 +261,25 @@ class Likelihood(Detector[Point]):
         return 0.0 if x.t.timestamp() < self.rest_until else cached[1]
 
     def recheck_score(self, x: Point) -> float:
-        """The score without the rest period."""
+        """The score without the rest period, each scale's surprise among typical ones: the
+        reading against the normal known at the alarm, not against the recent past."""
         if not self.warm or not math.isfinite(x.value):
             return self.score_one(x)  # no alarm comes before warm-up: nothing to re-check
-        return self._raw(x)
+        return self._scored(x, typical=True)[1]
 
     def recheck_learn(self, x: Point, healthy: bool) -> None:
-        """Learn healthy readings only: an unhealthy one moves neither the range nor the
-        sequence of levels, so a level that persists stays as improbable as at the alarm,
-        and a stream back to normal goes on from the sequence it left."""
-        if healthy:
-            self.learn_one(x)
+        """Learn nothing (range, counts and statistics stay as at the alarm, so readings of
+        the incident that pass as healthy cannot widen the range or raise the recent
+        surprise until normal ones fail); a healthy reading moves the sequence on, so the
+        next is judged from the level it follows, and an unhealthy one does not, so a
+        level that persists stays as improbable as at the alarm."""
+        if healthy and math.isfinite(x.value):
+            for k, sc in zip(self.scales, self._scales, strict=True):
+                sc.block += x.value
+                sc.filled += 1
+                if sc.filled == k:
+                    sc.l2, sc.l1 = sc.l1, self._level(sc.block / k)
+                    sc.block, sc.filled = 0.0, 0
 
     def learn_one(self, x: Point) -> None:
         v = x.value
@@ -346,21 +361,7 @@ class Likelihood(Detector[Point]):
             "q": num(self.rest_until),
             "t": None if self.t0 is None else num(self.t0),
             "w": self.warm,
-            "s": [
-                [
-                    base64.b64encode(_little(sc.counts)).decode("ascii"),
-                    sc.block,
-                    sc.filled,
-                    sc.l1,
-                    sc.l2,
-                    sc.steps,
-                    sc.recent,
-                    sc.k,
-                    sc.mean,
-                    sc.var,
-                ]
-                for sc in self._scales
-            ],
+            "s": [_stored(sc) for sc in self._scales],
         }
 
     def load(self, state: Mapping[str, Any]) -> None:
