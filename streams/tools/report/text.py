@@ -260,9 +260,9 @@ def _recheck(r: Json | None) -> list[str]:
         return []
     return [
         f"  machine re-checks right {pct(r['right'])} of {r['judged']}: auto-resolved "
-        f"{r['resolved']} ({r['resolved_while_on']} with the incident still on); escalated "
-        f"{r['escalated']} ({r['escalated_after_end']} after the incident ended, "
-        f"{r['escalated_no_incident']} with no incident)"
+        f"{r['resolved']} ({r['resolved_while_on']} with the incident still on),",
+        f"    escalated {r['escalated']} ({r['escalated_after_end']} after the incident "
+        f"ended, {r['escalated_no_incident']} with no incident)",
     ]
 
 
