@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 from streams.runtime.partitioning import partition_of
@@ -68,10 +68,18 @@ class LiveTable(Generic[T]):
         obj = self._live.get(key)
         return self._dump(obj) if obj is not None else self._table.get(key)
 
-    def keys(self, partition: int) -> list[str]:
-        """The keys of ``partition`` this worker holds (stored or live)."""
-        n, held = self._partitions, {*self._table, *self._live}
-        return [k for k in held if partition_of(k.encode(), n) == partition]
+    @property
+    def partitions(self) -> int:
+        return self._partitions
+
+    def each(self) -> Iterator[tuple[str, T | None, str | None]]:
+        """Every key this worker holds, with its live object (``None``: not loaded) or
+        else its stored value: one pass, nothing loaded."""
+        live, table = self._live, self._table
+        for key in table:
+            if key not in live:
+                yield key, None, table.get(key)
+        yield from ((key, obj, None) for key, obj in list(live.items()))
 
     def replace(self, key: str, obj: T) -> None:
         """Put ``obj`` in place of ``key``'s live object, to be written at the next flush."""

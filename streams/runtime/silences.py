@@ -3,18 +3,19 @@
 Where this sits: beside :mod:`streams.runtime.live`, under the ``detect`` agent.
 Each partition of the readings topic (and its co-partitioned gateway batches)
 gets one :class:`~streams.core.signals.silence.SilenceWatch`, judged on that
-partition's event time. It is built the first time the partition's readings
-come after an assignment, from the ``seen`` records the sensors' stored states
-keep (so a sensor silent across a restart is still caught, and one signalled
-before it is not signalled again), and forgotten when partitions move. A
+partition's event time. The watches are built on the first reading after an
+assignment, in one pass over the ``seen`` records the sensors' held states keep
+(so a sensor silent across a restart is still caught, and one signalled before
+it is not signalled again), and forgotten when partitions move. A
 sensor whose silence is signalled has its record marked in its state, written
 with the next checkpoint like any change the reading made.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,10 @@ from streams.core.shared.catalogue import SilencePoint
 from streams.core.signals.live import SEEN, Live
 from streams.core.signals.silence import READING, SIGNALLED, SilenceWatch
 from streams.runtime.live import LiveTable
+from streams.runtime.partitioning import partition_of
+
+#: Held states taken into the watches per input while they are rebuilt.
+REBUILD_STEP = 5_000
 
 
 class Silences:
@@ -32,7 +37,10 @@ class Silences:
         self._points = points
         self._live = live
         self._watches: dict[int, SilenceWatch] = {}
+        #: the held states still to be taken into the watches (after an assignment)
+        self._rebuilding: Iterator[tuple[str, Live | None, str | None]] | None = live.each()
         self.rebuilt = 0  # sensors taken from stored states at rebuilds (for tests, logs)
+        self.step = REBUILD_STEP  # held states taken per input while rebuilding
 
     def observe(
         self, partition: int, readings: Iterable[SensorReading], now: datetime
@@ -41,9 +49,9 @@ class Silences:
         there, and the sensors whose states changed by it (their silence marked)."""
         if not self._points:
             return [], []
-        watch = self._watches.get(partition)
-        if watch is None:
-            watch = self._watches[partition] = self._rebuild(partition)
+        if self._rebuilding is not None:
+            self._rebuild(self.step)
+        watch = self._watch(partition)
         live = self._live
         for r in readings:
             record = live.get(r.sensor_id).seen if r.sensor_kind in self._points else None
@@ -51,6 +59,8 @@ class Silences:
                 watch.seen(r.sensor_id, record)
             else:
                 watch.tick(r.event_time.timestamp())
+        if self._rebuilding is not None:
+            return [], []  # judge once every held sensor is known again
         due = watch.due(now)
         for sensor_id, sig in due:  # a record rebuilt from the table is not the live one
             mine = live.get(sensor_id).seen
@@ -59,15 +69,49 @@ class Silences:
         return [sig for _, sig in due], [sensor_id for sensor_id, _ in due]
 
     def forget(self) -> None:
-        """Partitions are moving: every watch is rebuilt on its partition's next reading."""
+        """Partitions are moving: the watches are rebuilt, from the next reading on."""
         self._watches.clear()
+        self._rebuilding = self._live.each()
 
-    def _rebuild(self, partition: int) -> SilenceWatch:
-        watch = SilenceWatch(self._points)
-        for key in self._live.keys(partition):
-            stored = self._live.stored(key)
-            record: Any = json.loads(stored).get(SEEN) if stored else None
-            if record is not None:
-                watch.seen(key, record)
-                self.rebuilt += 1
+    def _watch(self, partition: int) -> SilenceWatch:
+        watch = self._watches.get(partition)
+        if watch is None:
+            watch = self._watches[partition] = SilenceWatch(self._points)
         return watch
+
+    def _rebuild(self, step: int) -> None:
+        """Take up to ``step`` more held states into their partitions' watches (a worker of
+        a million sensors reads them all in seconds, so a few thousand at each input keep
+        any one input from waiting long)."""
+        assert self._rebuilding is not None
+        n, taken = self._live.partitions, 0
+        for key, obj, stored in itertools.islice(self._rebuilding, step):
+            taken += 1
+            record = obj.seen if obj is not None else seen_record(stored)
+            if record is not None:
+                self._watch(partition_of(key.encode(), n)).seen(key, record)
+                self.rebuilt += 1
+        if taken < step:
+            self._rebuilding = None  # every held state is in
+
+
+def seen_record(stored: str | None) -> list[Any] | None:
+    """The ``seen`` record of a stored sensor state, without parsing the rest (it is the
+    state's last member, :meth:`~streams.core.signals.live.Live.stored`).
+
+    >>> seen_record('{"rp":{"d":{}},"~seen":["gas_lel","p1",60.0,"r-1",0]}')
+    ['gas_lel', 'p1', 60.0, 'r-1', 0]
+    >>> seen_record('{"rp":{"d":{}}}') is None
+    True
+    """
+    at = stored.rfind(_MARK) if stored else -1
+    if at < 0 or stored is None:
+        return None
+    try:
+        record = json.loads(stored[at + len(_MARK) : -1])
+    except ValueError:  # not the last member after all: the whole state, then
+        record = json.loads(stored).get(SEEN)
+    return record if isinstance(record, list) else None
+
+
+_MARK = f'"{SEEN}":'

@@ -41,6 +41,7 @@ HISTORY_START = datetime(2026, 2, 1, tzinfo=UTC)
 EVERY = timedelta(minutes=30)
 HISTORY = 144  # three days, one reading every 30 minutes
 HISTORY_END = HISTORY_START + HISTORY * EVERY
+ALARM_EVERY = timedelta(minutes=2)
 
 
 def history(kind: str, sensor_id: str, rng: random.Random) -> list[SensorReading]:
@@ -60,7 +61,9 @@ def history(kind: str, sensor_id: str, rng: random.Random) -> list[SensorReading
 
 
 def burst(kind: str, sensor_id: str, value: float = 40.0, n: int = 3) -> list[SensorReading]:
-    """``n`` readings far above the history, right after it."""
+    """``n`` readings far above the history, right after it, at a device's alarm pace (so
+    the other sensors, last heard at the history's end, are not silent by the partition's
+    clock: the catalogue's dead-man's switches stay quiet)."""
     return [
         SensorReading(
             reading_id=f"{sensor_id}-b{i}",
@@ -68,7 +71,7 @@ def burst(kind: str, sensor_id: str, value: float = 40.0, n: int = 3) -> list[Se
             sensor_kind=kind,
             place_id=f"cell.{sensor_id}",
             value=value,
-            event_time=HISTORY_END + i * EVERY,
+            event_time=HISTORY_END + i * ALARM_EVERY,
         )
         for i in range(n)
     ]

@@ -91,3 +91,19 @@ def test_kinds_without_a_switch_are_not_watched_but_move_the_clock() -> None:
     w.read(reading("quiet", 0), reading("meter", 0, kind="water_use_m3h"))
     out = w.read(reading("meter", 9, kind="water_use_m3h"))
     assert [s.source_key for s in out] == ["quiet"]
+
+
+def test_a_large_table_is_taken_in_steps_and_judged_once_it_is_all_in() -> None:
+    """The watches are rebuilt a few thousand states per input, and judge nothing before
+    every held state is in (a silent sensor not yet taken would be missed, not wrongly
+    judged: the point is that none is judged from half the picture)."""
+    table = StagedTable(Plain())
+    w = Worker(table)
+    w.read(reading("quiet", 0), *(reading(f"busy{i}", 0) for i in range(3)))
+    w.checkpoint()
+    again = Worker(table)
+    again.silences.step = 2  # four held states: two inputs take them, the third sees the end
+    assert again.read(reading("busy0", 5)) == []
+    assert again.read(reading("busy0", 6)) == []
+    out = again.read(reading("busy0", 7))
+    assert sorted(s.source_key for s in out) == ["busy1", "busy2", "quiet"]
