@@ -200,9 +200,14 @@ def test_a_kill_9_during_a_voice_call_still_publishes_its_outcome_once(
         u for u in stack.read(DISPATCH_UPDATES, DispatchUpdate) if u.order_id == order.order_id
     ]
     assert [u.action for u in updates] == [OrderAction.HELP_REQUESTED]
-    states = Counter(
-        s.cause for s in stack.read(ORDER_STATUS, OrderStatus) if s.order_id == order.order_id
-    )
+    # at least once: a status published just before the kill may come again after the
+    # restart, with the same id (docs/contracts.md); what counts is one hand-over, once
+    firsts = {
+        s.status_id: s
+        for s in reversed(stack.read(ORDER_STATUS, OrderStatus))
+        if s.order_id == order.order_id
+    }
+    states = Counter(s.cause for s in firsts.values())
     assert states["help_requested"] == 1, states
     escalated = [m for m in stack.sms_messages() if "asked for help" in m["text"]]
     assert len(escalated) == 1 and order.order_id in escalated[0]["text"]
