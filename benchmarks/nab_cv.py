@@ -53,6 +53,7 @@ GRID: dict[str, dict[str, list[Any]]] = {
         "forget": [0.0002, 0.0005],
         "spatial_tol": [0.01, 0.03],
         "rest_s": [18000.0, 36000.0],
+        "calm_s": [3600.0, 10800.0],
     },
 }
 #: Fixed beside the grid, per kind.

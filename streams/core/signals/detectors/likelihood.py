@@ -26,7 +26,9 @@ Four steps, all online, with nothing from the future:
    than ``spatial_tol`` of its width scores at least ``spatial`` (more the
    further out it is); the score is the largest of the scales' and the spatial
    one. After a score of ``rest_level`` or more the detector rests (scores 0)
-   for ``rest_s`` seconds of event time, so one incident is one signal.
+   for ``rest_s`` seconds of event time, so one incident is one signal; it
+   re-arms sooner once its score has stayed under half of ``rest_level`` for
+   ``calm_s`` seconds, so a second incident after a calm is a signal of its own.
 
 The defaults are what ``benchmarks/nab_cv.py`` chose on NAB by two-fold cross-validation
 over its files (docs/detection.md has the protocol and the figures). State is fixed in
@@ -36,60 +38,24 @@ under 3.5 KB with the defaults.
 
 from __future__ import annotations
 
-import base64
 import math
-import sys
-from array import array
 from collections.abc import Mapping
 from typing import Any, Self
 
 from streams.core.signals.detectors.base import Detector, Point, clamp01, typed_params
+from streams.core.signals.detectors.scales import Scale
 from streams.core.signals.trigger import Trigger
 
 #: Each parameter and how a catalogue value becomes it.
 _PARAMS: dict[str, Any] = {
     **dict.fromkeys(("levels", "range_n", "warmup", "buckets", "half_life", "avg_n"), int),
     **dict.fromkeys(("forget", "backoff", "spatial", "spatial_tol", "rest_level", "rest_s"), float),
-    **dict.fromkeys(("range_s", "warmup_s"), float),
+    **dict.fromkeys(("range_s", "warmup_s", "calm_s"), float),
     "scales": lambda v: tuple(int(k) for k in v),
 }
 _MAX_LEVEL = 1_000
 _LOG_FLOOR = math.log(1e-10)
 _MIN_VAR = 1e-4
-_SWAP = sys.byteorder != "little"  # the state's counts are little-endian on every machine
-
-
-def _little(counts: array[int]) -> bytes:
-    if not _SWAP:
-        return counts.tobytes()
-    swapped = array("H", counts)
-    swapped.byteswap()
-    return swapped.tobytes()
-
-
-def _stored(sc: _Scale) -> list[Any]:
-    """A scale's state as stored (its counts in base64, little-endian)."""
-    counts = base64.b64encode(_little(sc.counts)).decode("ascii")
-    return [counts, sc.block, sc.filled, sc.l1, sc.l2, sc.steps, sc.recent, sc.k, sc.mean, sc.var]
-
-
-class _Scale:
-    """One time scale: the block being filled, the last two levels, the counts and the
-    running statistics of its surprise."""
-
-    __slots__ = ("block", "counts", "filled", "k", "l1", "l2", "mean", "recent", "steps", "var")
-
-    def __init__(self, buckets: int) -> None:
-        self.counts = array("H", bytes(2 * buckets))
-        self.block = 0.0  # sum of the block being filled
-        self.filled = 0  # readings in it
-        self.l1: int | None = None  # the level before
-        self.l2: int | None = None  # the one before that
-        self.steps = 0  # steps counted since the last halving
-        self.recent: list[float] = []  # the last avg_n surprises
-        self.k = 0  # means seen so far (capped): the first ones are averaged plainly
-        self.mean = 0.0
-        self.var = 0.0
 
 
 class Likelihood(Detector[Point]):
@@ -122,7 +88,8 @@ class Likelihood(Detector[Point]):
         spatial: float = 0.6,
         spatial_tol: float = 0.01,
         rest_level: float = 0.4,
-        rest_s: float = 18000.0,
+        rest_s: float = 36000.0,
+        calm_s: float = 3600.0,
         range_s: float = 0.0,
         warmup_s: float = 0.0,
     ) -> None:
@@ -142,13 +109,14 @@ class Likelihood(Detector[Point]):
             raise ValueError(
                 "likelihood: need spatial in [0, 1], spatial_tol >= 0, rest_level in (0, 1]"
             )
-        if rest_s < 0 or range_s < 0 or warmup_s < 0:
-            raise ValueError("likelihood: rest_s, range_s and warmup_s must be >= 0")
+        if min(rest_s, calm_s, range_s, warmup_s) < 0:
+            raise ValueError("likelihood: rest_s, calm_s, range_s and warmup_s must be >= 0")
         self.range_s, self.warmup_s = range_s, warmup_s
         self.levels, self.range_n, self.warmup = levels, range_n, warmup
         self.scales = tuple(sorted(scales))
         self.buckets, self.half_life, self.avg_n, self.forget = buckets, half_life, avg_n, forget
         self.spatial, self.rest_level, self.rest_s = spatial, rest_level, rest_s
+        self.calm_s = calm_s
         self.backoff, self.spatial_tol = backoff, spatial_tol
         self._mask = buckets - 1
         self._reset()
@@ -161,7 +129,8 @@ class Likelihood(Detector[Point]):
         self.t0: float | None = None  # event time (Unix s) of the first reading learnt
         self.warm = False
         self.rest_until = -math.inf  # event time (Unix s) before which it rests
-        self._scales = [_Scale(self.buckets) for _ in self.scales]
+        self.stirred = -math.inf  # the last time (Unix s) it was not calm while resting
+        self._scales = [Scale(self.buckets) for _ in self.scales]
         # the last reading scored: its score and each scale's surprise (None: no block ends)
         self._cache: tuple[Point, float, list[float | None]] | None = None
 
@@ -189,7 +158,7 @@ class Likelihood(Detector[Point]):
         h = ((salt * 8191 + a) * 131071 + b) * 524287 + c
         return ((h * 2654435761) & 0xFFFFFFFF) & self._mask
 
-    def _surprise(self, sc: _Scale, level: int) -> float:
+    def _surprise(self, sc: Scale, level: int) -> float:
         """``-log2 P(level | the two before)``, backed off to shorter contexts."""
         counts, slot = sc.counts, self._slot
         l1 = sc.l1 if sc.l1 is not None else level
@@ -201,7 +170,7 @@ class Likelihood(Detector[Point]):
             p = (counts[slot(order, *ctx, level)] + self.backoff * p) / (seen + self.backoff)
         return -math.log2(p)
 
-    def _count(self, sc: _Scale, level: int) -> None:
+    def _count(self, sc: Scale, level: int) -> None:
         counts, slot = sc.counts, self._slot
         l1 = sc.l1 if sc.l1 is not None else level
         l2 = sc.l2 if sc.l2 is not None else l1
@@ -222,7 +191,7 @@ class Likelihood(Detector[Point]):
                     counts[i] = c >> 1
             sc.steps = 0
 
-    def _tail_score(self, sc: _Scale, surprise: float, typical: bool = False) -> float:
+    def _tail_score(self, sc: Scale, surprise: float, typical: bool = False) -> float:
         """The score of the scale's mean recent surprise with ``surprise`` appended
         (``typical``: appended to a window of typical surprises, the mean learnt)."""
         n = self.avg_n
@@ -299,8 +268,13 @@ class Likelihood(Detector[Point]):
         if self.warm:
             if cached is None:
                 cached = self._scored(x)
+            if t < self.rest_until:  # resting: re-armed after calm_s of calm
+                if cached[1] >= self.rest_level / 2:
+                    self.stirred = t
+                elif t - self.stirred >= self.calm_s:
+                    self.rest_until = t
             if cached[1] >= self.rest_level and t >= self.rest_until:
-                self.rest_until = t + self.rest_s
+                self.rest_until, self.stirred = t + self.rest_s, t
         if ranged:
             self._learn_scales(v, cached[2] if cached is not None else None)
         self.lo, self.hi = min(self.lo, v), max(self.hi, v)
@@ -359,9 +333,10 @@ class Likelihood(Detector[Point]):
             "n": self.n,
             "r": [num(self.lo0), num(self.hi0), num(self.lo), num(self.hi), self.step],
             "q": num(self.rest_until),
+            "c": num(self.stirred),
             "t": None if self.t0 is None else num(self.t0),
             "w": self.warm,
-            "s": [_stored(sc) for sc in self._scales],
+            "s": [sc.stored() for sc in self._scales],
         }
 
     def load(self, state: Mapping[str, Any]) -> None:
@@ -375,26 +350,12 @@ class Likelihood(Detector[Point]):
         self.step = float(step)
         q = state.get("q")
         self.rest_until = -math.inf if q is None else float(q)
+        c = state.get("c")  # absent (an older state): calm since its last signal
+        self.stirred = (self.rest_until - self.rest_s) if c is None else float(c)
         t0 = state.get("t", -math.inf if self.n else None)  # absent: it began long ago
         self.t0 = None if t0 is None else float(t0)
         self.warm = bool(state.get("w", self.n >= self.warmup and self.step != 0.0))
         stored = state["s"]
         if len(stored) != len(self._scales):
             raise ValueError(f"likelihood: state has {len(stored)} scales, expected {self.scales}")
-        for sc, (counts, block, filled, l1, l2, steps, recent, k, mean, var) in zip(
-            self._scales, stored, strict=True
-        ):
-            raw = base64.b64decode(counts)
-            if len(raw) != 2 * self.buckets:
-                raise ValueError(
-                    f"likelihood: state has {len(raw) // 2} buckets, expected {self.buckets}"
-                )
-            sc.counts = array("H")
-            sc.counts.frombytes(raw)
-            sc.block, sc.filled, sc.steps = float(block), int(filled), int(steps)
-            sc.l1 = None if l1 is None else int(l1)
-            sc.l2 = None if l2 is None else int(l2)
-            if _SWAP:
-                sc.counts.byteswap()
-            sc.recent = [float(r) for r in recent]
-            sc.k, sc.mean, sc.var = int(k), float(mean), float(var)
+        self._scales = [Scale.loaded(sc, self.buckets) for sc in stored]
