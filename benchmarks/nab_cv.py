@@ -50,14 +50,15 @@ from streams.tools.score_csv import read_rows
 GRID: dict[str, dict[str, list[Any]]] = {
     "likelihood": {
         "backoff": [0.1, 0.5, 2.0],
-        "forget": [0.0002, 0.0005],
         "spatial_tol": [0.01, 0.03],
         "rest_s": [18000.0, 36000.0],
         "calm_s": [3600.0, 10800.0],
+        "warmup": [200, 400],
+        "scales": [(1, 8), (1, 32)],
     },
 }
 #: Fixed beside the grid, per kind.
-FIXED: dict[str, dict[str, Any]] = {"likelihood": {"rest_level": 0.4}}
+FIXED: dict[str, dict[str, Any]] = {"likelihood": {"rest_level": 0.4, "forget": 0.0002}}
 STANDARD = PROFILES["standard"]
 
 
