@@ -11,12 +11,21 @@ Four steps, all online, with nothing from the future:
    level of its own. Nothing is judged before ``warmup`` readings over at least
    ``warmup_s`` seconds.
 2. **Surprise at several time scales.** At scale 1 every reading is a step; at
-   scale ``k`` the mean of each block of ``k`` readings is. Each scale counts
-   which level followed which two (and which one) before it, in a fixed table of
-   hashed counts that is halved whenever it has seen ``half_life`` steps, and
-   the step's surprise is ``-log2 P(level | the two before)``, backed off to
-   the one before and to the level alone where the contexts are rare (each
-   shorter context weighs as ``backoff`` observations of the longer one).
+   scale ``k`` the mean of each block of ``k`` readings is. Each scale keeps one
+   table of ``buckets`` counts indexed by an integer key (modulo its size), halved
+   whenever it has seen ``half_life`` steps. Each step to ``level`` from ``l1``
+   (and ``l2`` before it) adds one at six keys: 0, ``level - 1``, the step
+   ``level - l1 - 2``, ``level - l1 + l2 - 3``, ``-l1 - 12`` and the step before
+   ``l2 - l1 - 13``. The surprise is ``-log2 p``, where ``p`` starts as the
+   level's count over all (add-one) and is replaced by (count at the step's
+   key + ``backoff`` p) / (count at ``l1``'s key + ``backoff``), then by (count
+   at the third key + ``backoff`` p) / (count at the step before's key +
+   ``backoff``). Keys that coincide share a cell, so ``p`` is a statistic, not
+   a probability (it can pass 1): it is large where a common level, step and
+   turn follow a common level and step, and small at the onset of a change. It
+   began as a hashed Markov model of levels whose hash depended only on this
+   sum of its parts; a correct hash of that model, or of steps, scored lower
+   held out (docs/detection.md), so this is the model, written as it counts.
 3. **Anomaly likelihood** (after Numenta's HTM): per scale, the mean of the last
    ``avg_n`` surprises against a Gaussian of their history (mean and variance
    with forgetting ``forget``): the upper tail probability ``p`` of that mean
@@ -99,8 +108,8 @@ class Likelihood(Detector[Point]):
             raise ValueError(f"likelihood: need 1 <= range_n <= warmup, got {range_n}, {warmup}")
         if not scales or min(scales) < 1 or len(set(scales)) != len(scales):
             raise ValueError(f"likelihood: scales must be distinct integers >= 1, got {scales}")
-        if buckets < 64 or buckets & (buckets - 1):
-            raise ValueError(f"likelihood: buckets must be a power of two >= 64, got {buckets}")
+        if not 64 <= buckets <= 8192 or buckets & (buckets - 1):
+            raise ValueError(f"likelihood: buckets must be a power of two, 64-8192: {buckets}")
         if half_life < 16 or avg_n < 1 or not 0.0 < forget < 1.0 or backoff <= 0:
             raise ValueError(
                 "likelihood: need half_life >= 16, avg_n >= 1, 0 < forget < 1, backoff > 0"
@@ -154,34 +163,31 @@ class Likelihood(Detector[Point]):
         b = math.floor((v - self.lo0) / self.step)
         return -_MAX_LEVEL if b < -_MAX_LEVEL else _MAX_LEVEL if b > _MAX_LEVEL else b
 
-    def _slot(self, salt: int, a: int, b: int, c: int) -> int:
-        h = ((salt * 8191 + a) * 131071 + b) * 524287 + c
-        return ((h * 2654435761) & 0xFFFFFFFF) & self._mask
+    def _slot(self, key: int) -> int:
+        """The cell of an integer key: a fixed odd multiple modulo the table's size (a
+        permutation of the cells, kept so that every stored state keeps its meaning)."""
+        return (key * 2654435761) & self._mask
 
-    def _surprise(self, sc: Scale, level: int) -> float:
-        """``-log2 P(level | the two before)``, backed off to shorter contexts."""
-        counts, slot = sc.counts, self._slot
+    @staticmethod
+    def _keys(sc: Scale, level: int) -> tuple[int, int, int, int, int]:
+        """The five keys of a step to ``level``: its level, its step, its level less the
+        step before, the level before and the step before, each offset as counted."""
         l1 = sc.l1 if sc.l1 is not None else level
         l2 = sc.l2 if sc.l2 is not None else l1
-        total = counts[slot(0, 0, 0, 0)]
-        p = (counts[slot(1, 0, 0, level)] + 1.0) / (total + self.levels + 2.0)
-        for order, ctx in ((2, (0, l1)), (3, (l2, l1))):
-            seen = counts[slot(order + 10, *ctx, 0)]
-            p = (counts[slot(order, *ctx, level)] + self.backoff * p) / (seen + self.backoff)
+        return level - 1, level - l1 - 2, level - l1 + l2 - 3, -l1 - 12, l2 - l1 - 13
+
+    def _surprise(self, sc: Scale, level: int) -> float:
+        """``-log2`` of the chain of count ratios (the module's step 2)."""
+        counts, slot, b = sc.counts, self._slot, self.backoff
+        k_level, k_step, k_turn, k_before, k_step_before = self._keys(sc, level)
+        p = (counts[slot(k_level)] + 1.0) / (counts[slot(0)] + self.levels + 2.0)
+        p = (counts[slot(k_step)] + b * p) / (counts[slot(k_before)] + b)
+        p = (counts[slot(k_turn)] + b * p) / (counts[slot(k_step_before)] + b)
         return -math.log2(p)
 
     def _count(self, sc: Scale, level: int) -> None:
         counts, slot = sc.counts, self._slot
-        l1 = sc.l1 if sc.l1 is not None else level
-        l2 = sc.l2 if sc.l2 is not None else l1
-        for i in (
-            slot(0, 0, 0, 0),
-            slot(1, 0, 0, level),
-            slot(12, 0, l1, 0),
-            slot(2, 0, l1, level),
-            slot(13, l2, l1, 0),
-            slot(3, l2, l1, level),
-        ):
+        for i in (slot(0), *(slot(k) for k in self._keys(sc, level))):
             if counts[i] < 0xFFFF:
                 counts[i] += 1
         sc.steps += 1

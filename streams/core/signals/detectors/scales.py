@@ -2,7 +2,7 @@
 
 (reading → **signal** → ...) :class:`~streams.core.signals.detectors.likelihood.Likelihood`
 keeps one :class:`Scale` per time scale: the block of readings being averaged, the last
-two levels (the Markov context), a fixed table of hashed 16-bit counts and the running
+two levels (the context of a step), a fixed table of 16-bit counts and the running
 mean and variance of the scale's recent surprise. This module holds the scale and its
 state as the sensor's JSON keeps it: the counts in base64, little-endian on every
 machine, so a state written on one machine loads on any other.

@@ -104,3 +104,20 @@ def test_the_calm_survives_the_state() -> None:
     again = Likelihood.restore(params, state)
     assert (again.rest_until, again.stirred) == (det.rest_until, det.stirred)
     assert again.stirred == (T0 + timedelta(minutes=1440)).timestamp()
+
+
+def _version_1_slot(mask: int, salt: int, a: int, b: int, c: int) -> int:
+    """How the stored states' cells were first addressed (a hash of four parts)."""
+    h = ((salt * 8191 + a) * 131071 + b) * 524287 + c
+    return ((h * 2654435761) & 0xFFFFFFFF) & mask
+
+
+def test_the_keys_address_the_cells_every_stored_state_was_counted_in() -> None:
+    # the counts were addressed by a hash whose low bits depend only on a - b + c - salt;
+    # the model is written as that sum, so a state stored before means the same now
+    rng = random.Random(3)
+    for buckets in (64, 128, 512, 8192):
+        det = Likelihood(buckets=buckets)
+        for _ in range(2000):
+            salt, a, b, c = rng.randrange(14), *(rng.randint(-1000, 1000) for _ in range(3))
+            assert det._slot(a - b + c - salt) == _version_1_slot(buckets - 1, salt, a, b, c)
