@@ -6,7 +6,10 @@ gets one :class:`~streams.core.signals.silence.SilenceWatch`, judged on that
 partition's event time. The watches are built on the first reading after an
 assignment, in one pass over the ``seen`` records the sensors' held states keep
 (so a sensor silent across a restart is still caught, and one signalled before
-it is not signalled again), and forgotten when partitions move. A
+it is not signalled again), and forgotten when partitions move. Only the
+readings read move a partition's clock; a stored record (a rebuild, or a replay
+whose sensor's state was written past the reading) only says where its sensor's
+silence runs from. A
 sensor whose silence is signalled has its record marked in its state, written
 with the next checkpoint like any change the reading made.
 """
@@ -53,12 +56,11 @@ class Silences:
             self._rebuild(self.step)
         watch = self._watch(partition)
         live = self._live
-        for r in readings:
+        for r in readings:  # the clock moves by the readings read, never by a stored record
+            watch.tick(r.event_time.timestamp())
             record = live.get(r.sensor_id).seen if r.sensor_kind in self._points else None
             if record is not None:
-                watch.seen(r.sensor_id, record)
-            else:
-                watch.tick(r.event_time.timestamp())
+                watch.know(r.sensor_id, record)
         if self._rebuilding is not None:
             return [], []  # judge once every held sensor is known again
         due = watch.due(now)
@@ -89,7 +91,7 @@ class Silences:
             taken += 1
             record = obj.seen if obj is not None else seen_record(stored)
             if record is not None:
-                self._watch(partition_of(key.encode(), n)).seen(key, record)
+                self._watch(partition_of(key.encode(), n)).know(key, record)
                 self.rebuilt += 1
         if taken < step:
             self._rebuilding = None  # every held state is in

@@ -76,18 +76,37 @@ class SilenceWatch:
         return len(self._last)
 
     def tick(self, t: float) -> None:
-        """A reading at event time ``t`` (Unix s) of a sensor no point covers."""
+        """A reading at event time ``t`` (Unix s) was read: the partition's clock."""
         if t > self.watermark:
             self.watermark = t
 
     def seen(self, sensor_id: str, record: list[Any]) -> None:
-        """Sensor ``sensor_id``'s ``seen`` record, after a reading (or from its stored
-        state, at a rebuild). A kind no point covers only moves the partition's clock."""
-        t = float(record[T])
-        self.tick(t)
+        """Sensor ``sensor_id``'s ``seen`` record, just made by the reading it names: the
+        clock moves to that reading (:meth:`tick`) and the sensor is watched from it
+        (:meth:`know`). A kind no point covers only moves the clock."""
+        self.tick(float(record[T]))
+        self.know(sensor_id, record)
+
+    def know(self, sensor_id: str, record: list[Any]) -> None:
+        """Watch sensor ``sensor_id`` from its ``seen`` record *without* moving the clock:
+        a record from a stored state (a rebuild), or one ahead of the reading read (a
+        replay after a restart, whose sensor's state was written past it). Only
+        readings read move the clock: a stored record ahead of them would make every
+        sensor whose state was written earlier look silent until its own readings,
+        still to be read again, arrive.
+
+        >>> sp = SilencePoint(id="alarm_silent", module="gas_safety", name="A gas alarm went quiet",
+        ...                   heartbeats={"gas_lel": 3600}, severity="medium")
+        >>> w = SilenceWatch({"gas_lel": sp})
+        >>> w.know("ahead", ["gas_lel", "p1", 9 * 3600.0, "a-9", 0])
+        >>> w.seen("behind", ["gas_lel", "p2", 0.0, "b-0", 0])
+        >>> w.watermark, w.due(NOW)
+        (0.0, [])
+        """
         sp = self._points.get(record[KIND])
         if sp is None:
             return
+        t = float(record[T])
         last = self._last.get(sensor_id)
         if last is not None and last[T] > t:
             return  # an older reading of the sensor, late: its silence runs from the newer
