@@ -51,7 +51,14 @@ def test_the_protocol_runs_end_to_end_on_a_tiny_corpus(
 ) -> None:
     monkeypatch.setitem(GRID, "likelihood", {"avg_n": [5, 10]})
     write_corpus(tmp_path, files=4)
-    assert main(["--nab", str(tmp_path), "--jobs", "1"]) == 0
-    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert main(["--nab", str(tmp_path), "--jobs", "1", "--splits", "3"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    summary = json.loads(out[-1])
     assert [f["files"] for f in summary["folds"]] == [2, 2]
     assert summary["full"]["score"] > 50  # every file's one spike is found, early in its window
+    spread = summary["splits"]  # the same replays split by seeds 0, 1 and 2
+    assert spread["splits"] == 3 and "over 3 splits (seeds 0-2)" in out[-2]
+    assert spread["held_out_min"] <= spread["held_out_mean"] <= spread["held_out_max"]
+    assert 0 <= spread["splits_within_3"] <= 3 and 0 <= spread["folds_defaults_over_3_under"] <= 6
+    held, plain = spread["held_out_mean"], spread["defaults_mean"]
+    assert spread["choosing_costs"] == pytest.approx(plain - held, abs=0.02)
