@@ -23,7 +23,7 @@ from subprocess import Popen
 import pytest
 
 from streams.dev.broker import BrokerConfig, BrokerError, LocalCluster, check_java, find_free_port
-from streams.dev.broker.probe import port_in_use
+from streams.dev.broker.probe import _ephemeral_range, port_in_use
 
 Cli = Callable[..., int]  # the ``yujing`` fixture: argv -> exit code
 StandIn = Callable[..., Popen[bytes]]  # the ``stand_in`` fixture
@@ -31,16 +31,20 @@ _SLEEP = "import time; time.sleep(60)"
 
 
 def _free_port_runs(nodes: int = 3) -> tuple[int, int]:
-    """A client port and a controller port, each starting ``nodes`` free ports in a row
-    (in 40000-48999: away from the other brokers on a shared machine)."""
+    """A client port and a controller port, each starting ``nodes`` free ports in a row:
+    in 20000-28999, below the kernel's ephemeral range where it starts above it (a port
+    in that range can be taken by any outgoing connection once the cluster stops, as CI
+    saw), else in 40000-48999 (away from the other brokers on a shared machine)."""
+    low, _ = _ephemeral_range()
+    start, end = (20000, 28900) if low > 29000 else (40000, 48900)
     rng = random.Random()
     for _ in range(500):
-        port = rng.randrange(40000, 48900)
+        port = rng.randrange(start, end)
         controller_port = port + 50
         wanted = [p + i for p in (port, controller_port) for i in range(nodes)]
         if not any(port_in_use(p) for p in wanted):
             return port, controller_port
-    raise AssertionError("no free run of ports in 40000-48999")
+    raise AssertionError(f"no free run of ports in {start}-{end + 99}")
 
 
 def _flags(home: Path, port: int, controller_port: int) -> list[str]:
