@@ -150,24 +150,24 @@ def cross_validate(
 
 def splits_summary(
     scored: Sequence[Sequence[FileRows]],
-    sets: Sequence[Mapping[str, Any]],
-    seeds: Sequence[int],
+    splits: Sequence[Sequence[Mapping[str, Any]]],
     deployed: int,
     full: float,
 ) -> dict[str, float]:
-    """Over the splits by ``seeds``: the held-out scores, the deployed set's scores on the
-    same folds (NAB's method), what choosing on the other half cost, and how far a half
-    strays from the ``full`` corpus score with the deployed set itself."""
+    """Over ``splits`` (each :func:`cross_validate`'s two folds): the held-out scores, the
+    deployed set's scores on the same folds (NAB's method), what choosing on the other
+    half cost, and how far a half strays from the ``full`` corpus score with the deployed
+    set itself."""
     held: list[float] = []
     plain: list[float] = []
-    for seed in seeds:
-        for row in cross_validate(scored, sets, seed):
+    for rows in splits:
+        for row in rows:
             held.append(row["held_out"])
             plain.append(_score([f for f in scored[deployed] if f.name in row["test"]])[0])
     worst = [full - min(held[i], held[i + 1]) for i in range(0, len(held), 2)]
     costs = [p - h for p, h in zip(plain, held, strict=True)]
     return {
-        "splits": len(seeds),
+        "splits": len(splits),
         "held_out_mean": round(statistics.mean(held), 2),
         "held_out_min": round(min(held), 2),
         "held_out_max": round(max(held), 2),
@@ -199,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         scored = pool.map(replay, [(args.kind, p, str(nab)) for p in sets])
     replay_s = time.perf_counter() - started
     names = [f.name for f in scored[0]]
-    rows = cross_validate(scored, sets, args.seed)
+    seeds = range(args.seed, args.seed + max(1, args.splits))
+    splits = [cross_validate(scored, sets, seed) for seed in seeds]
+    rows = splits[0]
     full = [_score(files) for files in scored]
     best = max(range(len(sets)), key=lambda i: full[i][0])
     print(
@@ -213,8 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['official']:.2f} by NAB's method; {r['params']}"
         )
     print(f"  full corpus: {full[best][0]:.2f} by NAB's method with {sets[best]}")
-    seeds = range(args.seed, args.seed + max(1, args.splits))
-    spread = splits_summary(scored, sets, seeds, best, full[best][0])
+    spread = splits_summary(scored, splits, best, full[best][0])
     print(
         f"  over {spread['splits']} splits (seeds {seeds.start}-{seeds.stop - 1}): held out "
         f"{spread['held_out_mean']:.2f} on average ({spread['held_out_min']:.2f}-"
