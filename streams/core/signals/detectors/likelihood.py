@@ -2,7 +2,7 @@
 
 (reading → **signal** → alert → ...) For a stream nobody has tuned: the score is a tail
 probability of its own recent surprise, so one threshold means the same on every stream.
-Four steps, all online, with nothing from the future:
+Four steps (a fifth is off by default), all online, with nothing from the future:
 
 1. **Levels.** Values are quantised into ``levels`` bins over the range of the
    first ``range_n`` readings, spanning at least ``range_s`` seconds of event
@@ -38,6 +38,10 @@ Four steps, all online, with nothing from the future:
    for ``rest_s`` seconds of event time, so one incident is one signal; it
    re-arms sooner once its score has stayed under half of ``rest_level`` for
    ``calm_s`` seconds, so a second incident after a calm is a signal of its own.
+5. **Hour of day** (``phases``, 0: off). How rare the level is at this part of the
+   day (:mod:`~streams.core.signals.detectors.phases`) is judged like a scale, once it
+   has learnt as long as the first scale must; measured on NAB and on the district
+   day, and off by default (docs/detection.md says why).
 
 The defaults are what ``benchmarks/nab_cv.py`` chose on NAB by two-fold cross-validation
 over its files (docs/detection.md has the protocol and the figures). State is fixed in
@@ -52,12 +56,15 @@ from collections.abc import Mapping
 from typing import Any, Self
 
 from streams.core.signals.detectors.base import Detector, Point, clamp01, typed_params
-from streams.core.signals.detectors.scales import Scale
+from streams.core.signals.detectors.phases import Phases
+from streams.core.signals.detectors.scales import Scale, Stats
 from streams.core.signals.trigger import Trigger
 
 #: Each parameter and how a catalogue value becomes it.
 _PARAMS: dict[str, Any] = {
-    **dict.fromkeys(("levels", "range_n", "warmup", "buckets", "half_life", "avg_n"), int),
+    **dict.fromkeys(
+        ("levels", "range_n", "warmup", "buckets", "half_life", "avg_n", "phases"), int
+    ),
     **dict.fromkeys(("forget", "backoff", "spatial", "spatial_tol", "rest_level", "rest_s"), float),
     **dict.fromkeys(("range_s", "warmup_s", "calm_s"), float),
     "scales": lambda v: tuple(int(k) for k in v),
@@ -101,6 +108,7 @@ class Likelihood(Detector[Point]):
         calm_s: float = 3600.0,
         range_s: float = 0.0,
         warmup_s: float = 0.0,
+        phases: int = 0,
     ) -> None:
         if levels < 2:
             raise ValueError(f"likelihood: levels must be >= 2, got {levels}")
@@ -128,6 +136,9 @@ class Likelihood(Detector[Point]):
         self.calm_s = calm_s
         self.backoff, self.spatial_tol = backoff, spatial_tol
         self._mask = buckets - 1
+        self.phases = phases
+        if phases:
+            Phases(phases, levels)  # fails here on a bad count, not at the first reading
         self._reset()
 
     def _reset(self) -> None:
@@ -140,6 +151,7 @@ class Likelihood(Detector[Point]):
         self.rest_until = -math.inf  # event time (Unix s) before which it rests
         self.stirred = -math.inf  # the last time (Unix s) it was not calm while resting
         self._scales = [Scale(self.buckets) for _ in self.scales]
+        self._phases = Phases(self.phases, self.levels) if self.phases else None
         # the last reading scored: its score and each scale's surprise (None: no block ends)
         self._cache: tuple[Point, float, list[float | None]] | None = None
 
@@ -197,7 +209,7 @@ class Likelihood(Detector[Point]):
                     counts[i] = c >> 1
             sc.steps = 0
 
-    def _tail_score(self, sc: Scale, surprise: float, typical: bool = False) -> float:
+    def _tail_score(self, sc: Stats, surprise: float, typical: bool = False) -> float:
         """The score of the scale's mean recent surprise with ``surprise`` appended
         (``typical``: appended to a window of typical surprises, the mean learnt)."""
         n = self.avg_n
@@ -227,6 +239,12 @@ class Likelihood(Detector[Point]):
             surprise = self._surprise(sc, self._level((sc.block + v) / k))
             surprises.append(surprise)
             score = max(score, self._tail_score(sc, surprise, typical))
+        ph = self._phases
+        if ph is not None:  # judged once it has learnt as long as the first scale must
+            surprise = ph.surprise(ph.phase_of(x.t.timestamp()), self._level(v), self.backoff)
+            surprises.append(surprise)
+            if ph.stats.k >= self.warmup - self.range_n:
+                score = max(score, self._tail_score(ph.stats, surprise, typical))
         return x, clamp01(score), surprises
 
     def score_one(self, x: Point) -> float:
@@ -282,16 +300,16 @@ class Likelihood(Detector[Point]):
             if cached[1] >= self.rest_level and t >= self.rest_until:
                 self.rest_until, self.stirred = t + self.rest_s, t
         if ranged:
-            self._learn_scales(v, cached[2] if cached is not None else None)
+            self._learn_scales(v, t, cached[2] if cached is not None else None)
         self.lo, self.hi = min(self.lo, v), max(self.hi, v)
         self.n += 1
         if not self.warm and self.n >= self.warmup and t - self.t0 >= self.warmup_s:
             # and the scales learnt warmup - range_n (ranging may outlast range_n readings)
             self.warm = self._scales[0].k * self.scales[0] >= self.warmup - self.range_n
 
-    def _learn_scales(self, v: float, known: list[float | None] | None) -> None:
-        """Move every scale on by ``v``; ``known``: the surprises its scoring worked out."""
-        a = self.forget
+    def _learn_scales(self, v: float, t: float, known: list[float | None] | None) -> None:
+        """Move every scale (and the phases) on by ``v`` at ``t``; ``known``: the surprises
+        its scoring worked out."""
         for i, (k, sc) in enumerate(zip(self.scales, self._scales, strict=True)):
             sc.block += v
             sc.filled += 1
@@ -302,18 +320,17 @@ class Likelihood(Detector[Point]):
             s = known[i] if known is not None else None
             if s is None:
                 s = self._surprise(sc, level)
-            recent = sc.recent
-            recent.append(s)
-            if len(recent) > self.avg_n:
-                del recent[0]
-            avg = sum(recent) / len(recent)
-            sc.k = min(sc.k + 1, 1 << 30)
-            w = max(a, 1.0 / sc.k)
-            d = avg - sc.mean
-            sc.mean += w * d
-            sc.var = (1.0 - w) * (sc.var + w * d * d)
+            sc.add(s, self.avg_n, self.forget)
             self._count(sc, level)
             sc.l2, sc.l1 = sc.l1, level
+        ph = self._phases
+        if ph is not None:
+            phase, level = ph.phase_of(t), self._level(v)
+            s = known[-1] if known is not None else None
+            ph.stats.add(
+                ph.surprise(phase, level, self.backoff) if s is None else s, self.avg_n, self.forget
+            )
+            ph.count(phase, level)
 
     def is_warm(self) -> bool:
         return self.warm
@@ -343,6 +360,7 @@ class Likelihood(Detector[Point]):
             "t": None if self.t0 is None else num(self.t0),
             "w": self.warm,
             "s": [sc.stored() for sc in self._scales],
+            **({"p": self._phases.stored()} if self._phases is not None else {}),
         }
 
     def load(self, state: Mapping[str, Any]) -> None:
@@ -365,3 +383,5 @@ class Likelihood(Detector[Point]):
         if len(stored) != len(self._scales):
             raise ValueError(f"likelihood: state has {len(stored)} scales, expected {self.scales}")
         self._scales = [Scale.loaded(sc, self.buckets) for sc in stored]
+        if self.phases and "p" in state:  # absent: learnt without phases, they start now
+            self._phases = Phases.loaded(state["p"], self.phases, self.levels)

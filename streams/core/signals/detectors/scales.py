@@ -24,11 +24,37 @@ from typing import Any, Self
 _SWAP = sys.byteorder != "little"  # the state's counts are little-endian on every machine
 
 
-class Scale:
+class Stats:
+    """The running statistics of a stream of surprises: the last ``avg_n`` of them and the
+    mean and variance of their mean, with forgetting (shared by every scale and phases)."""
+
+    __slots__ = ("k", "mean", "recent", "var")
+
+    def __init__(self) -> None:
+        self.recent: list[float] = []  # the last avg_n surprises
+        self.k = 0  # means seen so far (capped): the first ones are averaged plainly
+        self.mean = 0.0
+        self.var = 0.0
+
+    def add(self, surprise: float, avg_n: int, forget: float) -> None:
+        """Append ``surprise`` and move the mean and variance of the recent mean."""
+        recent = self.recent
+        recent.append(surprise)
+        if len(recent) > avg_n:
+            del recent[0]
+        avg = sum(recent) / len(recent)
+        self.k = min(self.k + 1, 1 << 30)
+        w = max(forget, 1.0 / self.k)
+        d = avg - self.mean
+        self.mean += w * d
+        self.var = (1.0 - w) * (self.var + w * d * d)
+
+
+class Scale(Stats):
     """One time scale: the block being filled, the last two levels, the counts and the
     running statistics of its surprise."""
 
-    __slots__ = ("block", "counts", "filled", "k", "l1", "l2", "mean", "recent", "steps", "var")
+    __slots__ = ("block", "counts", "filled", "l1", "l2", "steps")
 
     def __init__(self, buckets: int) -> None:
         self.counts = array("H", bytes(2 * buckets))
@@ -37,10 +63,7 @@ class Scale:
         self.l1: int | None = None  # the level before
         self.l2: int | None = None  # the one before that
         self.steps = 0  # steps counted since the last halving
-        self.recent: list[float] = []  # the last avg_n surprises
-        self.k = 0  # means seen so far (capped): the first ones are averaged plainly
-        self.mean = 0.0
-        self.var = 0.0
+        super().__init__()
 
     def stored(self) -> list[Any]:
         """The scale's state as stored (its counts in base64, little-endian)."""

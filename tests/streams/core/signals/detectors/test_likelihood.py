@@ -1,4 +1,5 @@
-"""The likelihood detector's warm-up in event time (``range_s``, ``warmup_s``).
+"""The likelihood detector's warm-up in event time (``range_s``, ``warmup_s``), its re-arm
+after a calm, its keys and its hour-of-day context (``phases``).
 
 The contract tests (test_contract.py) cover what every kind owes; here: a sensor that
 reports every minute learns its quantiser over a whole day when asked to, and judges
@@ -11,6 +12,8 @@ import json
 import math
 import random
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from streams.core.signals.detectors import Point
 from streams.core.signals.detectors.likelihood import Likelihood
@@ -121,3 +124,56 @@ def test_the_keys_address_the_cells_every_stored_state_was_counted_in() -> None:
         for _ in range(2000):
             salt, a, b, c = rng.randrange(14), *(rng.randint(-1000, 1000) for _ in range(3))
             assert det._slot(a - b + c - salt) == _version_1_slot(buckets - 1, salt, a, b, c)
+
+
+def _missing_peak(days: int = 12, missing_day: int = 9) -> list[Point]:
+    """A reading every 5 minutes, a daily cosine peaking at noon (10 ± 5, a little noise);
+    on ``missing_day`` the value stays where it was at 09:00 until 15:00: no peak."""
+    rng = random.Random(0)
+    out = []
+    for i in range(days * 288):
+        hour = (i % 288) / 12
+        if i // 288 == missing_day and 9 <= hour < 15:
+            hour = 9.0
+        v = 10.0 + 5.0 * math.cos(2 * math.pi * (hour - 12) / 24) + rng.gauss(0.0, 0.3)
+        out.append(Point(T0 + timedelta(minutes=5 * i), v))
+    return out
+
+
+def test_a_peak_that_does_not_come_is_seen_only_with_the_hour_of_day() -> None:
+    points = _missing_peak()
+    peak = slice(9 * 288 + 9 * 12, 9 * 288 + 15 * 12)
+    with_phases = fed(Likelihood(phases=12), points)
+    without = fed(Likelihood(phases=0), points)
+    # every level of the missing peak is common over the day; only at noon is it rare
+    assert max(with_phases[peak]) >= Likelihood.default_trigger().threshold
+    assert max(without[peak]) < 0.2
+
+
+def test_phases_survive_the_state_and_an_older_state_learns_them_before_judging() -> None:
+    points = _missing_peak()
+    det = Likelihood(phases=12)
+    fed(det, points[: 9 * 288])
+    back = Likelihood(phases=12)
+    back.load(json.loads(json.dumps(det.state())))
+    rest = points[9 * 288 :]
+    assert fed(back, rest) == fed(det, rest)
+    # a state stored without phases (phases off, or older): they start from nothing
+    # and add nothing to the score until they have learnt as long as a warm-up
+    old = Likelihood(phases=0)
+    fed(old, points[: 9 * 288])
+    state = old.state()
+    assert "p" not in state
+    upgraded = Likelihood(phases=12)
+    upgraded.load(state)
+    plain = Likelihood(phases=0)
+    plain.load(state)
+    judged_after = upgraded.warmup - upgraded.range_n
+    assert fed(upgraded, rest[:judged_after]) == fed(plain, rest[:judged_after])
+
+
+def test_phases_out_of_range_fail_at_construction() -> None:
+    with pytest.raises(ValueError, match="phases must be 0"):
+        Likelihood(phases=97)
+    with pytest.raises(ValueError, match="phases must be 0"):
+        Likelihood(phases=-1)
