@@ -3,7 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python -m benchmarks.nab_cv [--kind likelihood] [--nab DIR] [--seed 0]
-        [--splits 10] [--jobs 2]
+        [--splits 10] [--jobs 2] [--add NAME=V1,V2 ...]
 
 The protocol (docs/detection.md states it with the figures):
 
@@ -27,7 +27,9 @@ The protocol (docs/detection.md states it with the figures):
    choosing on the other half costs, and the defaults' spread over the halves is
    how far a half's score strays from the full corpus with no choosing at all.
 
-Prints a table and one JSON line.
+``--add NAME=V1,V2`` widens the grid by a parameter for one run (values as JSON,
+``--add phases=0,12``): how a candidate the defaults do not use fares under the same
+protocol. Prints a table and one JSON line.
 """
 
 from __future__ import annotations
@@ -70,9 +72,9 @@ FIXED: dict[str, dict[str, Any]] = {"likelihood": {"rest_level": 0.4, "forget": 
 STANDARD = PROFILES["standard"]
 
 
-def combos(kind: str) -> list[dict[str, Any]]:
-    """Every parameter set of ``kind``'s grid, the fixed ones included."""
-    grid = GRID[kind]
+def combos(kind: str, add: Mapping[str, Sequence[Any]] | None = None) -> list[dict[str, Any]]:
+    """Every parameter set of ``kind``'s grid (widened by ``add``), the fixed ones included."""
+    grid = {**GRID[kind], **(add or {})}
     keys = sorted(grid)
     return [
         {**FIXED.get(kind, {}), **dict(zip(keys, values, strict=True))}
@@ -181,6 +183,21 @@ def splits_summary(
     }
 
 
+def _added(text: str) -> tuple[str, list[Any]]:
+    """``NAME=V1,V2`` → (name, [v1, v2]), each value read as JSON (else kept as text)."""
+    name, sep, values = text.partition("=")
+    if not sep or not name or not values:
+        raise ValueError(f"--add {text!r}: expected NAME=V1,V2")
+
+    def value(v: str) -> Any:
+        try:
+            return json.loads(v)
+        except json.JSONDecodeError:
+            return v
+
+    return name, [value(v) for v in values.split(",")]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--kind", default="likelihood", choices=sorted(GRID))
@@ -188,12 +205,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--splits", type=int, default=10, help="splits summarised (seeds from --seed)")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument(
+        "--add",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2",
+        help="widen the grid by a parameter for this run (values as JSON)",
+    )
     args = ap.parse_args(argv)
+    try:
+        add = dict(_added(text) for text in args.add)
+    except ValueError as exc:
+        ap.error(str(exc))
     nab = nab_dir(args.nab)
     if not (nab / "labels" / "combined_windows.json").exists():
         print(f"nab_cv: no NAB corpus at {nab} (use --nab or $YUJING_NAB_DIR)", file=sys.stderr)
         return 2
-    sets = combos(args.kind)
+    sets = combos(args.kind, add)
     started = time.perf_counter()
     with Pool(max(1, args.jobs)) as pool:
         scored = pool.map(replay, [(args.kind, p, str(nab)) for p in sets])

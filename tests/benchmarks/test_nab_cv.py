@@ -14,7 +14,7 @@ import pytest
 from nab_corpus import write_corpus
 
 from benchmarks.nab.scorer import STANDARD, file_rows, score_profile
-from benchmarks.nab_cv import GRID, combos, folds, main
+from benchmarks.nab_cv import GRID, _added, combos, folds, main
 
 T0 = datetime(2020, 1, 1)
 
@@ -34,6 +34,17 @@ def test_the_grid_is_every_combination_with_the_fixed_parameters() -> None:
         n *= len(values)
     assert len(sets) == n and len({json.dumps(s, sort_keys=True) for s in sets}) == n
     assert all(s["rest_level"] == 0.4 for s in sets)
+
+
+def test_a_parameter_added_for_a_run_widens_the_grid() -> None:
+    base = combos("likelihood")
+    wide = combos("likelihood", dict([_added("phases=0,12")]))
+    assert len(wide) == 2 * len(base)
+    assert {s["phases"] for s in wide} == {0, 12}
+    rest = [json.dumps({k: v for k, v in s.items() if k != "phases"}, sort_keys=True) for s in wide]
+    assert sorted(set(rest)) == sorted(json.dumps(s, sort_keys=True) for s in base)
+    with pytest.raises(ValueError, match="expected NAME=V1,V2"):
+        _added("phases")
 
 
 def test_a_threshold_learnt_elsewhere_is_kept_not_optimised() -> None:
