@@ -62,7 +62,12 @@ from faust.types import TP
 from mode import Service
 
 from streams.runtime.offsets import HandedOver, StallWatch, next_commit
-from streams.runtime.stalls import learn_start, stuck_heads, unknown_starts
+from streams.runtime.stalls import (
+    learn_start,
+    read_stalled_recoveries_again,
+    stuck_heads,
+    unknown_starts,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +100,8 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
         self._held: set[TP] = set()
         #: source partitions seen with no known committed offset, and since when
         self._unknown_since: dict[TP, float] = {}
+        #: changelog partitions under recovery: the offset each was last seen at, and when
+        self._restoring_since: dict[TP, tuple[int, float]] = {}
         super().__init__(*args, **kwargs)
 
     # -- commits ----------------------------------------------------------------
@@ -331,6 +338,7 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
             start = await learn_start(self, tp)
             if start is not None:
                 await self._read_again(tp, start)
+        await read_stalled_recoveries_again(self, now)
         stuck = stuck_heads(self, now)
         for tp, (offset, seconds) in stuck.items():
             log.warning(

@@ -11,6 +11,14 @@ processed unless the partition is read again from there
 seeks). A partition whose committed offset is not known at all (a seek that failed
 to learn it) is found too, and read from its group's commit or its start.
 Nothing is judged while a rebalance or a recovery is under way.
+
+A table recovery has a look of its own (:func:`stalled_recoveries`): a changelog
+partition being restored whose recovery offset has not moved for ``stall_after_s``
+while records remain before its highwater would keep the worker recovering forever
+(seen once in CI, a worker joining and leaving every 30 s: every partition-1
+changelog waited two minutes with nothing fetched). It is read again from its
+recovery offset: its records are last-value writes, so reading some twice changes
+nothing.
 """
 
 from __future__ import annotations
@@ -129,3 +137,59 @@ def _buffered(app: Any, tp: TP) -> Iterator[Any]:
     for channel in list(channels):
         queue = getattr(channel, "queue", None)
         yield from list(getattr(queue, "_queue", ()))
+
+
+def restoring(app: Any) -> Any:
+    """The table recovery while it restores (the flow resumed to fetch the changelogs,
+    not yet done), else ``None``."""
+    recovery = getattr(app.tables, "recovery", None)
+    if recovery is None or not recovery.in_recovery or recovery.signal_recovery_end.is_set():
+        return None
+    if app.rebalancing or not app.flow_control.is_active():
+        return None  # still seeking (or a new rebalance): not fetching yet
+    return recovery
+
+
+def stalled_recoveries(
+    consumer: Any, since: dict[TP, tuple[int, float]], now: float
+) -> dict[TP, tuple[int, float]]:
+    """Per changelog partition under active recovery with records still to read, whose
+    recovery offset has not moved for ``stall_after_s``: that offset and for how long.
+    ``since`` keeps each partition's offset and when it was first seen there."""
+    recovery = restoring(consumer.app)
+    if recovery is None or not consumer.flow_active:
+        since.clear()
+        return {}
+    offsets = recovery.active_offsets
+    remaining = {tp for tp, left in recovery.active_remaining().items() if left > 0}
+    for tp in set(since) - remaining:
+        del since[tp]
+    after_s = consumer.transport.stall_after_s
+    stalled: dict[TP, tuple[int, float]] = {}
+    for tp in sorted(remaining):
+        offset = offsets.get(tp)
+        if offset is None:
+            continue
+        seen = since.get(tp)
+        if seen is None or seen[0] != offset:
+            since[tp] = (offset, now)
+        elif now - seen[1] >= after_s:
+            stalled[tp] = (offset, now - seen[1])
+    return stalled
+
+
+async def read_stalled_recoveries_again(consumer: Any, now: float) -> list[TP]:
+    """Read every changelog partition whose recovery stalled again from its recovery
+    offset (resumed first, should it have been left paused); the partitions."""
+    stalled = stalled_recoveries(consumer, consumer._restoring_since, now)
+    for tp, (offset, seconds) in stalled.items():
+        log.warning(
+            "%s[%d]: table recovery stalled at offset %d for %.0f s with records left: "
+            "reading its changelog again from there",
+            *(tp.topic, tp.partition, offset, seconds),
+        )
+        del consumer._restoring_since[tp]
+    if stalled:
+        consumer.resume_partitions(stalled)
+        await consumer.seek_wait({tp: max(offset, 0) for tp, (offset, _) in stalled.items()})
+    return sorted(stalled)

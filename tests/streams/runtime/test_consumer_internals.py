@@ -136,7 +136,9 @@ def test_faust_s_recovery_loop_applies_what_the_bulk_restore_mirrors() -> None:
     assert "for node in reversed(self.nodes):" in inspect.getsource(Codec.loads)
 
 
-def test_the_recovery_attributes_the_bulk_restore_uses_exist(tmp_path: Path) -> None:
+def test_the_recovery_attributes_the_bulk_restore_and_its_watchdog_use_exist(
+    tmp_path: Path,
+) -> None:
     pipe = create_pipeline(Settings(kafka_bootstrap="127.0.0.1:1", data_dir=tmp_path))
     recovery: Any = pipe.app.tables.recovery
     for name in (
@@ -146,6 +148,7 @@ def test_the_recovery_attributes_the_bulk_restore_uses_exist(tmp_path: Path) -> 
         "active_highwaters",
         "in_recovery",
         "need_recovery",
+        "active_remaining",
         "flush_buffers",
         "signal_recovery_end",
         "_active_events_received_at",
