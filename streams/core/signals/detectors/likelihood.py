@@ -2,7 +2,7 @@
 
 (reading → **signal** → alert → ...) For a stream nobody has tuned: the score is a tail
 probability of its own recent surprise, so one threshold means the same on every stream.
-Four steps (a fifth is off by default), all online, with nothing from the future:
+Five steps, all online, with nothing from the future:
 
 1. **Levels.** Values are quantised into ``levels`` bins over the range of the
    first ``range_n`` readings, spanning at least ``range_s`` seconds of event
@@ -38,10 +38,12 @@ Four steps (a fifth is off by default), all online, with nothing from the future
    for ``rest_s`` seconds of event time, so one incident is one signal; it
    re-arms sooner once its score has stayed under half of ``rest_level`` for
    ``calm_s`` seconds, so a second incident after a calm is a signal of its own.
-5. **Hour of day** (``phases``, 0: off). How rare the level is at this part of the
-   day (:mod:`~streams.core.signals.detectors.phases`) is judged like a scale, once it
-   has learnt as long as the first scale must; measured on NAB and on the district
-   day, and off by default (docs/detection.md says why).
+5. **Hour of day** (``phases`` parts of the day, 24; 0 turns it off). How rare the mean
+   level of each block of ``phase_block`` readings is at this part of the day
+   (:mod:`~streams.core.signals.detectors.phases`) is judged like a scale, once it
+   has learnt as long as the first scale must. On by default (chosen by the NAB
+   cross-validation); the catalogue's 30-60-minute sensors turn it off
+   (docs/detection.md says why).
 
 The defaults are what ``benchmarks/nab_cv.py`` chose on NAB by two-fold cross-validation
 over its files (docs/detection.md has the protocol and the figures). State is fixed in
@@ -62,9 +64,8 @@ from streams.core.signals.trigger import Trigger
 
 #: Each parameter and how a catalogue value becomes it.
 _PARAMS: dict[str, Any] = {
-    **dict.fromkeys(
-        ("levels", "range_n", "warmup", "buckets", "half_life", "avg_n", "phases"), int
-    ),
+    **dict.fromkeys(("levels", "range_n", "warmup", "buckets", "half_life", "avg_n"), int),
+    **dict.fromkeys(("phases", "phase_block"), int),
     **dict.fromkeys(("forget", "backoff", "spatial", "spatial_tol", "rest_level", "rest_s"), float),
     **dict.fromkeys(("range_s", "warmup_s", "calm_s"), float),
     "scales": lambda v: tuple(int(k) for k in v),
@@ -108,7 +109,8 @@ class Likelihood(Detector[Point]):
         calm_s: float = 3600.0,
         range_s: float = 0.0,
         warmup_s: float = 0.0,
-        phases: int = 0,
+        phases: int = 24,
+        phase_block: int = 4,
     ) -> None:
         if levels < 2:
             raise ValueError(f"likelihood: levels must be >= 2, got {levels}")
@@ -136,7 +138,9 @@ class Likelihood(Detector[Point]):
         self.calm_s = calm_s
         self.backoff, self.spatial_tol = backoff, spatial_tol
         self._mask = buckets - 1
-        self.phases = phases
+        if phase_block < 1:
+            raise ValueError(f"likelihood: phase_block must be >= 1, got {phase_block}")
+        self.phases, self.phase_block = phases, phase_block
         if phases:
             Phases(phases, levels)  # fails here on a bad count, not at the first reading
         self._reset()
@@ -239,12 +243,16 @@ class Likelihood(Detector[Point]):
             surprise = self._surprise(sc, self._level((sc.block + v) / k))
             surprises.append(surprise)
             score = max(score, self._tail_score(sc, surprise, typical))
-        ph = self._phases
-        if ph is not None:  # judged once it has learnt as long as the first scale must
-            surprise = ph.surprise(ph.phase_of(x.t.timestamp()), self._level(v), self.backoff)
+        ph, k = self._phases, self.phase_block
+        if ph is not None and ph.filled + 1 >= k:  # a block ends: judged once it has
+            # learnt as long as the first scale must
+            level = self._level((ph.block + v) / k)
+            surprise = ph.surprise(ph.phase_of(x.t.timestamp()), level, self.backoff)
             surprises.append(surprise)
-            if ph.stats.k >= self.warmup - self.range_n:
+            if ph.stats.k * k >= self.warmup - self.range_n:
                 score = max(score, self._tail_score(ph.stats, surprise, typical))
+        elif ph is not None:
+            surprises.append(None)
         return x, clamp01(score), surprises
 
     def score_one(self, x: Point) -> float:
@@ -273,6 +281,8 @@ class Likelihood(Detector[Point]):
                 if sc.filled == k:
                     sc.l2, sc.l1 = sc.l1, self._level(sc.block / k)
                     sc.block, sc.filled = 0.0, 0
+            if self._phases is not None:
+                self._phases.add(x.value, self.phase_block)
 
     def learn_one(self, x: Point) -> None:
         v = x.value
@@ -324,12 +334,12 @@ class Likelihood(Detector[Point]):
             self._count(sc, level)
             sc.l2, sc.l1 = sc.l1, level
         ph = self._phases
-        if ph is not None:
-            phase, level = ph.phase_of(t), self._level(v)
+        mean = None if ph is None else ph.add(v, self.phase_block)
+        if ph is not None and mean is not None:
+            phase, level = ph.phase_of(t), self._level(mean)
             s = known[-1] if known is not None else None
-            ph.stats.add(
-                ph.surprise(phase, level, self.backoff) if s is None else s, self.avg_n, self.forget
-            )
+            s = ph.surprise(phase, level, self.backoff) if s is None else s
+            ph.stats.add(s, self.avg_n, self.forget)
             ph.count(phase, level)
 
     def is_warm(self) -> bool:

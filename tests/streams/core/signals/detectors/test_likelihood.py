@@ -143,7 +143,7 @@ def _missing_peak(days: int = 12, missing_day: int = 9) -> list[Point]:
 def test_a_peak_that_does_not_come_is_seen_only_with_the_hour_of_day() -> None:
     points = _missing_peak()
     peak = slice(9 * 288 + 9 * 12, 9 * 288 + 15 * 12)
-    with_phases = fed(Likelihood(phases=12), points)
+    with_phases = fed(Likelihood(), points)  # the defaults: 24 parts, blocks of 4
     without = fed(Likelihood(phases=0), points)
     # every level of the missing peak is common over the day; only at noon is it rare
     assert max(with_phases[peak]) >= Likelihood.default_trigger().threshold
