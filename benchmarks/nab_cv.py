@@ -28,7 +28,7 @@ The protocol (docs/detection.md states it with the figures):
    how far a half's score strays from the full corpus with no choosing at all.
 
 ``--add NAME=V1,V2`` widens the grid by a parameter for one run (values as JSON,
-``--add phases=0,12``): how a candidate the defaults do not use fares under the same
+``--add avg_n=5,10``): how a candidate the defaults do not use fares under the same
 protocol. Prints a table and one JSON line.
 """
 
@@ -65,6 +65,7 @@ GRID: dict[str, dict[str, list[Any]]] = {
         "calm_s": [3600.0, 10800.0],
         "warmup": [200, 400],
         "scales": [(1, 8), (1, 32)],
+        "phases": [0, 24],
     },
 }
 #: Fixed beside the grid, per kind.

@@ -38,10 +38,10 @@ def test_the_grid_is_every_combination_with_the_fixed_parameters() -> None:
 
 def test_a_parameter_added_for_a_run_widens_the_grid() -> None:
     base = combos("likelihood")
-    wide = combos("likelihood", dict([_added("phases=0,12")]))
+    wide = combos("likelihood", dict([_added("avg_n=5,10")]))
     assert len(wide) == 2 * len(base)
-    assert {s["phases"] for s in wide} == {0, 12}
-    rest = [json.dumps({k: v for k, v in s.items() if k != "phases"}, sort_keys=True) for s in wide]
+    assert {s["avg_n"] for s in wide} == {5, 10}
+    rest = [json.dumps({k: v for k, v in s.items() if k != "avg_n"}, sort_keys=True) for s in wide]
     assert sorted(set(rest)) == sorted(json.dumps(s, sort_keys=True) for s in base)
     with pytest.raises(ValueError, match="expected NAME=V1,V2"):
         _added("phases")
