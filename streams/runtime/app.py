@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 import faust
-from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry
 
 from schemas.registry import SCOPED_SIGNALS, TICKS, TOPICS, TopicSpec
@@ -36,6 +35,7 @@ from streams.runtime.metrics import Metrics
 from streams.runtime.provision import SHORT_RETENTION, replica_configs
 from streams.runtime.publish import Publisher
 from streams.runtime.restore import use_bulk_restore
+from streams.runtime.sensor import install_sensor
 from streams.runtime.settings import Settings
 from streams.runtime.ticker import start_ticker
 from streams.runtime.wiring import Wiring
@@ -149,7 +149,7 @@ def create_pipeline(
         changelog.config = {**changelog.config, **replica_configs(settings.replication_factor)}
 
     start_ticker(app, topics[TICKS.name], settings.partitions, settings.tick_interval_s, clock)
-    setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")
+    install_sensor(app, registry)
     lag.watch_consumer(metrics, app, names)
     web.add_ready_page(app)
     web.add_map_pages(
