@@ -20,13 +20,14 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from schemas import Alert, Event, OrderAction, OrderState, RiskSignal
 from schemas.registry import DISPATCH_UPDATES, TopicSpec
 from streams.core.orders.tracker import Plan
+from streams.runtime.histogram import Child, CountingHistogram
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,8 @@ class Metrics:
             ["reason", "topic"],
             registry=registry,
         )
-        self.stage_seconds = Histogram(
+        # per event: counted in plain numbers, exposed at scrape (streams.runtime.histogram)
+        self.stage_seconds = CountingHistogram(
             "yujing_stage_seconds",
             "Time to process one event in a stage, decode to delivered output.",
             ["stage"],
@@ -129,7 +131,7 @@ class Metrics:
             "Orders auto-resolved by this worker in the last 24 hours of (pipeline) clock time.",
             registry=registry,
         )
-        self.detector_seconds = Histogram(
+        self.detector_seconds = CountingHistogram(  # per detector per reading, as above
             "yujing_detector_seconds",
             "Time one detector takes on one event (restore state, score, trigger, learn), "
             "by detector kind.",
@@ -150,7 +152,7 @@ class Metrics:
             ["topic", "partition"],
             registry=registry,
         )
-        self._detector_children: dict[str, Histogram] = {}
+        self._detector_children: dict[str, Child] = {}
         self.inhibited = Counter(
             "yujing_alerts_inhibited_total",
             "Alert versions not paged because a systemic alert covers them.",
