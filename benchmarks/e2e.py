@@ -16,7 +16,8 @@ gateway batches (``yujing.reading-batches.v1``) and single readings
   from the first reading processed to the last: the Kafka timestamps of the first
   and the last alarm's dispatch orders and the readings between them (the writing
   is not timed; a rate near the writer's own is flagged). 1 and 2 workers;
-- **latency** on 1 worker, at half its measured maximum: readings produced at that
+- **latency** on 1 worker, at half its measured maximum (or ``--latency-rate``),
+  halved again if the pipeline falls behind at it: readings produced at that
   steady rate (batches uploaded at it) until ``--latency-orders`` alarms have gone
   in; each latency is its dispatch order's Kafka timestamp minus the alarm's event
   time (its upload time), p50/p95/p99 over all of them;
@@ -206,7 +207,7 @@ def run_mode(
         if workers == 1 and args.latency_orders > 0:
             # Half the backlog rate, unless the pipeline falls behind at it (one backlog
             # run's rate varies by more than half on this machine): then half again.
-            out.latency_rate = rate / 2
+            out.latency_rate = getattr(args, "latency_rate", 0.0) or rate / 2
             for attempt in range(3):
                 before = set(feed.alarm_time)
                 n = args.latency_orders * feed.every
@@ -270,6 +271,12 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--batch-size", type=int, default=500, help="readings per gateway batch")
     ap.add_argument("--alert-share", type=float, default=0.01, help="share of readings alarming")
     ap.add_argument("--latency-orders", type=int, default=1000, help="orders timed for latency")
+    ap.add_argument(
+        "--latency-rate",
+        type=float,
+        default=0.0,
+        help="readings/s for the latency run (default 0: half the measured maximum)",
+    )
     ap.add_argument("--workers", default="1,2", help="worker counts for batches, e.g. 1,2")
     ap.add_argument("--modes", default="batch,single", help="batch, single, or both")
     ap.add_argument("--rss-sensors", type=int, default=100_000, help="0: skip the memory run")
