@@ -40,16 +40,13 @@ def build(ctx: Context) -> Handlers:
     detection = ctx.config.detection(observe=ctx.metrics.observe_detector)
     live = sensor_states(ctx, detection)
     silences = sensor_silences(ctx, detection, live)
-    repeats = ctx.metrics.repeats.labels("detect")  # resolved once: this runs per reading
 
     def observe(readings: list[SensorReading], src: Source) -> tuple[Observations, Commit]:
         at, now = (src.topic, src.offset), ctx.clock()  # a replay taken changes nothing
         seen = detection.observe_many(readings, live.get, now, at)
         seen.outputs += (silent := silences.observe(src.partition, readings, now))[0]
-        if seen.outputs:
-            ctx.metrics.observe_signals([o for o in seen.outputs if isinstance(o, RiskSignal)])
-        if seen.repeats:
-            repeats.inc(seen.repeats)
+        ctx.metrics.observe_signals([o for o in seen.outputs if isinstance(o, RiskSignal)])
+        ctx.metrics.repeats.labels("detect").inc(seen.repeats)
         return seen, live.mark([*(r.sensor_id for r in readings), *silent[1]])
 
     def on_reading(reading: SensorReading, src: Source) -> Result:
