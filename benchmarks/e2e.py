@@ -113,7 +113,7 @@ class Run:
     rss_mb: list[float]
     latency_ms: dict[str, float] = field(default_factory=dict)
     latency_rate: float = 0.0
-    latency_lowered: int = 0  # times the latency rate was halved: the pipeline fell behind
+    latency_rate_halved: int = 0  # times the pipeline fell behind and the rate was halved
 
 
 def order_times(bs: str, prefix: str) -> dict[str, int]:
@@ -207,10 +207,10 @@ def run_mode(
         if workers == 1 and args.latency_orders > 0:
             # Half the backlog rate, unless the pipeline falls behind at it (one backlog
             # run's rate varies by more than half on this machine): then half again.
-            out.latency_rate = getattr(args, "latency_rate", 0.0) or rate / 2
+            out.latency_rate = args.latency_rate or rate / 2
+            n = args.latency_orders * feed.every
             for attempt in range(3):
                 before = set(feed.alarm_time)
-                n = args.latency_orders * feed.every
                 paced(bs, prefix + mode.topic, feed, mode, out.latency_rate, n)
                 places = sorted(set(feed.alarm_time) - before, key=feed.alarm_time.__getitem__)
                 want += len(places)
@@ -230,7 +230,7 @@ def run_mode(
                 if not behind or attempt == 2:
                     break
                 out.latency_rate /= 2
-                out.latency_lowered += 1
+                out.latency_rate_halved += 1
         out.rss_mb = [peak_rss_mb(c.proc.pid) for c in stack.workers]
         return out
     finally:
@@ -369,7 +369,7 @@ def report(
             "raw_events_per_s": round(raw),
             "records": res["records"],
             "latency_input_events_per_s": round(one.latency_rate),
-            "latency_rate_halved": one.latency_lowered,
+            "latency_rate_halved": one.latency_rate_halved,
             "runs": [
                 {
                     "workers": r.workers,

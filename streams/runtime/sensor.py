@@ -130,6 +130,7 @@ class CountingMonitor(PrometheusMonitor):
             m.total_events.inc(events)
             m.total_active_events.inc(events - events_out)
             self.events_total += events
+            self.events_active += events - events_out
         for stream, n in by_stream.items():
             m.total_events_per_stream.labels(stream=self._label_of(stream)).inc(n)
         for (table, operation), n in table_ops.items():

@@ -88,4 +88,5 @@ def test_counts_are_added_once_across_scrapes() -> None:
     assert again[("faust_messages_received_total", ())] == 20
     assert again[("faust_active_messages", ())] == 4
     assert monitor.messages_received_total == 20  # Faust's own totals follow too
+    assert monitor.events_active == 4
     assert monitor.stream_inbound_time  # Faust's slow-processing check reads it
