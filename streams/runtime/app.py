@@ -28,7 +28,8 @@ from streams.runtime.agent import Handler
 from streams.runtime.agents import AGENTS
 from streams.runtime.agents.assess_scopes import TABLE as SCOPE_WINDOWS
 from streams.runtime.checkpoint import Checkpoint
-from streams.runtime.consumer import guard_commits, use_strict_offsets
+from streams.runtime.commits import guard_commits
+from streams.runtime.consumer import use_strict_offsets
 from streams.runtime.context import Config, Context
 from streams.runtime.hop import Hop
 from streams.runtime.metrics import Metrics

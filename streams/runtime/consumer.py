@@ -5,12 +5,11 @@ Where this sits: under every agent, between Kafka and the first hop of the flow
 faust-streaming 0.15's aiokafka consumer that lost or stalled records (the
 decisions themselves are the pure functions of :mod:`streams.runtime.offsets`):
 
-* **Commits** (found by ``yujing bench``, session 2): Faust counted a jump in
-  fetched offsets as processed, let a commit start one past the committed offset,
-  and aiokafka left partitions committed at 0/none wherever the old generation's
-  fetcher had got to. Here a commit must start at the committed offset
-  (:func:`~streams.runtime.offsets.next_commit`), no gap counts as done, and a partition
-  with nothing committed is sought to its first offset on every assignment.
+* **Commits**: only what was processed, and only what the group took counts as
+  committed (:mod:`streams.runtime.commits`, which this consumer builds on). A
+  partition with nothing committed is sought to its first offset on every
+  assignment, and every seek to the committed offsets learns them from the group
+  afresh.
 * **The drain loop** (issue 9). At the end of every rebalance (a restart too),
   Faust resumes the stream partitions, seeks them to their committed offsets
   (about 30 ms, one partition at a time) and only then resumes the flow, and
@@ -52,16 +51,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from faust.exceptions import ProducerSendError
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 from mode import Service
 
-from streams.runtime.offsets import HandedOver, StallWatch, next_commit
+from streams.runtime.commits import CommittingConsumer
+from streams.runtime.offsets import HandedOver, StallWatch
 from streams.runtime.stalls import (
     learn_start,
     read_stalled_recoveries_again,
@@ -75,17 +74,9 @@ log = logging.getLogger(__name__)
 YIELD_EVERY = 100
 
 OnReseek = Callable[[TP, int], None]
-#: Works out the offsets to commit with the function it is given, after whatever must
-#: come first (a checkpoint).
-CommitGuard = Callable[[Callable[[], dict[TP, int]]], Awaitable[dict[TP, int]]]
 
 
-def guard_commits(app: Any, guard: CommitGuard) -> None:
-    """Run every offset commit of ``app``'s consumer through ``guard``."""
-    app.__dict__["_yujing_commit_guard"] = guard
-
-
-class StrictOffsetConsumer(faust_aiokafka.Consumer):
+class StrictOffsetConsumer(CommittingConsumer):
     """Faust's aiokafka consumer, committing and skipping only what was processed.
 
     The watchdog's settings come from its :class:`StrictOffsetTransport`.
@@ -104,41 +95,14 @@ class StrictOffsetConsumer(faust_aiokafka.Consumer):
         self._restoring_since: dict[TP, tuple[int, float]] = {}
         super().__init__(*args, **kwargs)
 
-    # -- commits ----------------------------------------------------------------
-
-    async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
-        # Never called by our drain loop; kept so that no other caller can count
-        # skipped offsets as processed: our topics are neither compacted nor
-        # transactional, so a jump in offsets is a seek, not missing records.
-        return None
-
-    def _new_offset(self, tp: TP) -> int | None:
-        offset, removed = next_commit(self._acked[tp], self._committed_offset[tp])
-        self._acked_index[tp].difference_update(removed)
-        return offset
-
-    async def _commit_tps(self, tps: Iterable[TP], start_new_transaction: bool) -> bool:
-        # Faust's own steps, but the offsets are worked out by the guard (the
-        # checkpoint), to cover only events whose outputs and state go out first.
-        guard: CommitGuard | None = self.app.__dict__.get("_yujing_commit_guard")
-        if guard is None:
-            return bool(await super()._commit_tps(tps, start_new_transaction))
-        tps = list(tps)
-        offsets = await guard(lambda: self._filter_committable_offsets(tps))
-        if not offsets:
-            return False
-        try:
-            await self._handle_attached(offsets)
-        except ProducerSendError as exc:
-            await self.crash(exc)
-            return False
-        return bool(await self._commit_offsets(offsets, start_new_transaction))
-
     # -- seeks: each one forgets what was handed over before it ------------------
 
     async def perform_seek(self) -> None:
-        await super().perform_seek()
         acking = self.app.topics.acks_enabled_for
+        # Learnt from the group afresh: Faust keeps what it believed committed where the
+        # group has nothing, and a failed commit may have left a belief behind (T4).
+        self.forget_committed(tp for tp in self.assignment() if acking(tp.topic))
+        await super().perform_seek()
         unknown = [
             tp
             for tp in self.assignment()
