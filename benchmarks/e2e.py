@@ -21,6 +21,9 @@ gateway batches (``yujing.reading-batches.v1``) and single readings
   steady rate (batches uploaded at it) until ``--latency-orders`` alarms have gone
   in; each latency is its dispatch order's Kafka timestamp minus the alarm's event
   time (its upload time), p50/p95/p99 over all of them;
+- **CPU**: what the workers used per reading of the backlog (user + system, their
+  main threads and the rest apart), a figure this shared machine's neighbours
+  disturb far less than a rate (under ``detail``);
 - **memory**: every worker's peak RSS, and one worker's RSS once it holds the state
   of 100,000 sensors of every catalogue kind.
 
@@ -50,7 +53,7 @@ from typing import Any
 
 from benchmarks.common import bootstrap, raw_passthrough_rate
 from benchmarks.feed import Feed, Record, backlog, batch_backlog, produce_backlog
-from benchmarks.stack import Stack, metric_sum, peak_rss_mb, rss_mb
+from benchmarks.stack import Stack, cpu_seconds, metric_sum, peak_rss_mb, rss_mb
 from schemas import Alert, DispatchOrder
 from schemas.codec import decode, encode
 from schemas.registry import ALERTS, DISPATCH_ORDERS, READING_BATCHES, READINGS
@@ -114,6 +117,8 @@ class Run:
     latency_ms: dict[str, float] = field(default_factory=dict)
     latency_rate: float = 0.0
     latency_rate_halved: int = 0  # times the pipeline fell behind and the rate was halved
+    #: the workers' CPU per reading of the backlog, µs: their main threads', the rest's
+    cpu_us: tuple[float, float] = (float("nan"), float("nan"))
 
 
 def order_times(bs: str, prefix: str) -> dict[str, int]:
@@ -191,19 +196,26 @@ def run_mode(
         # the span runs from the first alarm's order to the last, so writing is not timed,
         # unless the writer is slower than the pipeline: then it says so.
         stack.wait_ready()
+        cpu = workers_cpu(stack)
         started = time.perf_counter()
         produce_backlog(bs, prefix + mode.topic, records)
         writer = args.events / (time.perf_counter() - started)
         want = len(feed.alarm_index)
         stack.wait_metric("yujing_events_out_total", ORDERS, want, timeout=3600)
+        used = [after - before for after, before in zip(workers_cpu(stack), cpu, strict=True)]
         rate = processing_rate(feed, order_times(bs, prefix))
         out = Run(mode.name, workers, rate, want, [])
+        out.cpu_us = (used[0] / args.events * 1e6, used[1] / args.events * 1e6)
         capped = (
             " (the backlog writer's pace: the pipeline may be faster)"
             if rate > writer * 0.8
             else ""
         )
-        print(f"  {mode.name}, {workers} worker(s): {rate:,.0f} readings/s{capped}", flush=True)
+        print(
+            f"  {mode.name}, {workers} worker(s): {rate:,.0f} readings/s{capped}; workers' CPU "
+            f"{sum(out.cpu_us):.0f} µs a reading ({out.cpu_us[0]:.0f} in main threads)",
+            flush=True,
+        )
         if workers == 1 and args.latency_orders > 0:
             # Half the backlog rate, unless the pipeline falls behind at it (one backlog
             # run's rate varies by more than half on this machine): then half again.
@@ -235,6 +247,12 @@ def run_mode(
         return out
     finally:
         stack.stop()
+
+
+def workers_cpu(stack: Stack) -> tuple[float, float]:
+    """CPU seconds the stack's workers have used: their main threads', the rest's."""
+    used = [cpu_seconds(c.proc.pid) for c in stack.workers]
+    return sum(u[0] for u in used), sum(u[1] for u in used)
 
 
 def rss_with_sensors(
@@ -376,6 +394,10 @@ def report(
                     "events_per_s": round(r.events_per_s),
                     "orders": r.orders,
                     "rss_mb": [round(x, 1) for x in r.rss_mb],
+                    "cpu_us_per_reading": {
+                        "main_thread": round(r.cpu_us[0], 1),
+                        "other_threads": round(r.cpu_us[1], 1),
+                    },
                 }
                 for r in res["runs"]
             ],

@@ -6,6 +6,7 @@ Outside the flow: ``yujing bench`` starts them against a broker, reads their
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.request
 from pathlib import Path
@@ -43,6 +44,22 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
 
 def peak_rss_mb(pid: int) -> float:
     return rss_mb(pid, "VmHWM")
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user + system, seconds) a process has used so far: its main thread's
+    (the event loop: agents, producer) and the rest (Faust's consumer thread, mostly)."""
+
+    def used(stat: Path) -> float:
+        # the fields after the command's closing parenthesis: utime, stime are the 12th, 13th
+        fields = stat.read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    try:
+        total, main = used(Path(f"/proc/{pid}/stat")), used(Path(f"/proc/{pid}/task/{pid}/stat"))
+    except OSError:
+        return float("nan"), float("nan")
+    return main, total - main
 
 
 class Stack:
