@@ -43,7 +43,9 @@ def test_t2_kill_9_at_20_50_and_80_percent_loses_and_doubles_nothing(
     produce(stack, work.events)
     killed_at = [0.0]
     for share in (0.2, 0.5, 0.8):  # each kill after the worker before it has moved on
-        killed_at.append(wait_progress(stack, max(share, killed_at[-1] + 0.05)))
+        # A worker that outran the kills (all readings committed) is killed at 100 %:
+        # then the later hops' outputs are what is in flight (CI once waited for 105 %).
+        killed_at.append(wait_progress(stack, min(1.0, max(share, killed_at[-1] + 0.05))))
         assert stack.worker is not None
         stack.worker.kill()
         stack.start_worker()
