@@ -15,6 +15,9 @@ from streams.dev.broker import find_free_port
 from streams.dev.runner import Child, get_json, spawn, wait_http
 from streams.runtime.kafka_io import ensure_topics
 
+#: How often the bench reads the workers' /metrics while it waits (see Stack.wait_metric).
+POLL_S = 2.0
+
 
 def metric_sum(webs: list[str], name: str, labels: str = "") -> float:
     """The sum over workers of one sample (``labels`` as written inside ``{}``, or none)."""
@@ -114,9 +117,7 @@ class Stack:
             passes = passes + 1 if ok else 0
             time.sleep(1.0)
 
-    def wait_metric(
-        self, name: str, labels: str, want: float, timeout: float, every_s: float = 2.0
-    ) -> float:
+    def wait_metric(self, name: str, labels: str, want: float, timeout: float) -> float:
         """Poll the workers until ``name`` sums to at least ``want``; its value.
 
         Every 2 s: a scrape of a worker's whole ``/metrics`` costs its event loop about
@@ -129,7 +130,7 @@ class Stack:
             got = metric_sum(self.webs, name, labels)
             if got >= want:
                 return got
-            time.sleep(every_s)
+            time.sleep(POLL_S)
         raise TimeoutError(f"{name}{{{labels}}}: {got:.0f} of {want:.0f} within {timeout:g} s")
 
     def stop(self) -> None:
