@@ -35,17 +35,23 @@ class CallOutcome(StrEnum):
 
 
 class NotificationRequest(Event):
-    """Send one message on one channel to one recipient."""
+    """Send one message on one channel to one receiver.
 
-    schema_version: Literal[1] = 1
+    Version 2 carries no phone number: ``receiver`` names a contact (a fixed line
+    of the routes or a party of the district's directory), and the number is looked
+    up only when the message is handed to the provider. Version 1 carried the
+    number in clear (``recipient``) and is retired with its topic.
+    """
+
+    schema_version: Literal[2] = 2
     notification_id: Id = Field(description="Deterministic; the topic key.")
     idempotency_key: Id = Field(description="Sent to the provider; equal keys are delivered once.")
     order_id: Id
     alert_id: Id
     channel: Channel
-    receiver: Name
-    recipient: str = Field(
-        pattern=r"^\+?[0-9]{5,20}$", description="Phone number (E.164). Masked in every log line."
+    receiver: Name = Field(
+        description="The contact to reach: a routes receiver or a directory party "
+        "('grid.<cell>', 'party.<site>', ...). Its number is resolved at delivery only."
     )
     purpose: Name = Field(description="Why: 'dispatch', 'escalation', 'reminder', ...")
     message: Text

@@ -140,7 +140,7 @@ _SPECS = [
         "Internal: clock ticks, one per partition, that drive durable SLA deadlines.",
     ),
     TopicSpec(
-        "yujing.notifications.v1",
+        "yujing.notifications.v2",
         NotificationRequest,
         "notification_id",
         "Notification requests for the SMS and voice router.",
@@ -186,7 +186,7 @@ DISPOSAL_WATCH = TOPICS["yujing.disposal-watch.v1"]
 PLACE_WATCH = TOPICS["yujing.place-watch.v1"]
 DISPOSAL_CHECKS = TOPICS["yujing.disposal-checks.v1"]
 TICKS = TOPICS["yujing.ticks.v1"]
-NOTIFICATIONS = TOPICS["yujing.notifications.v1"]
+NOTIFICATIONS = TOPICS["yujing.notifications.v2"]
 PENDING_CALLS = TOPICS["yujing.pending-calls.v1"]
 RECEIPTS = TOPICS["yujing.notification-receipts.v1"]
 DEAD_LETTERS = TOPICS["yujing.dead-letters.v1"]

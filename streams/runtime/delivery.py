@@ -13,8 +13,9 @@ chains the agents run:
   wait until due → check once → settle (receipt, or parked again).
 
 Each request carries its idempotency key, so a retry, or a redelivery the
-ledger could not rule out, never makes the provider send or call twice. Only
-masked phone numbers are logged.
+ledger could not rule out, never makes the provider send or call twice. A request
+names its receiver; the number is looked up in the routes and the directory only
+as the message is handed to the provider, and only masked numbers are logged.
 """
 
 from __future__ import annotations
@@ -80,27 +81,43 @@ class Http:
             await self._session.close()
 
 
+#: A receiver's phone number from its name (``KeyError`` when there is none): the only
+#: place a number is read, at the moment a message is handed to the provider.
+PhoneOf = Callable[[str], str]
+
+
 @dataclass(frozen=True)
 class HttpSend:
-    """One attempt to send a notification (``POST``), answered as ``(retry, outcome)``."""
+    """One attempt to send a notification (``POST``), answered as ``(retry, outcome)``.
+
+    The request names its receiver; ``phone_of`` gives the number, which goes to the
+    provider and nowhere else (logs show it masked). A receiver with no number is a
+    final failure: retrying would not give it one."""
 
     http: Http
+    phone_of: PhoneOf
     path: str = "/v1/messages"
     id_field: str = "message_id"
 
     async def exec(self, ctx: Context, req: NotificationRequest, /) -> Answer:
         try:
+            phone = self.phone_of(req.receiver)
+        except KeyError:
+            detail = f"no phone number for receiver {req.receiver!r} in the routes or directory"
+            log.warning("delivery of %s failed, final: %s", req.notification_id, detail)
+            return False, Outcome(False, detail=detail)
+        try:
             status, body = await self.http.request(
                 "POST",
                 self.path,
-                json={"to": req.recipient, "text": req.message},
+                json={"to": phone, "text": req.message},
                 headers={"Idempotency-Key": req.idempotency_key},
             )
             answer = classify(status, body, self.id_field)
         except (TimeoutError, aiohttp.ClientError) as err:
             answer = transport_error(err)
         retry, outcome = answer
-        to = mask_phone(req.recipient)
+        to = mask_phone(phone)
         if outcome.delivered:
             log.info(
                 "%s %s via %s to %s (attempt %d)",
@@ -199,6 +216,8 @@ class Delivery:
     settings: Settings
     metrics: Metrics
     clock: Callable[[], datetime]
+    #: a receiver's number, looked up when its message is sent
+    phone_of: PhoneOf
     ledger: ReceiptLedger = field(default_factory=ReceiptLedger)
 
     def __post_init__(self) -> None:
@@ -211,8 +230,8 @@ class Delivery:
         schedule = CallSchedule(timeout_s=s.delivery_timeout_s or 30.0)
         read_back: ReadBack[Any] = ReadBack(self.ledger, lambda p: receipted(s, p))
         sends = {
-            Channel.SMS: HttpSend(self.sms),
-            Channel.VOICE: HttpSend(self.voice, "/v1/calls", "call_id"),
+            Channel.SMS: HttpSend(self.sms, self.phone_of),
+            Channel.VOICE: HttpSend(self.voice, self.phone_of, "/v1/calls", "call_id"),
         }
         self.requests: Stage[NotificationRequest, Settled] = chain(
             read_back,

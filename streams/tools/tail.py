@@ -37,7 +37,7 @@ ALIASES = {
     "status": "yujing.order-status.v1",
     "signals": "yujing.signals.v1",
     "dead-letters": "yujing.dead-letters.v1",
-    "notifications": "yujing.notifications.v1",
+    "notifications": "yujing.notifications.v2",
     "receipts": "yujing.notification-receipts.v1",
     "readings": "yujing.readings.v1",
 }

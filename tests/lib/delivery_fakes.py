@@ -43,7 +43,6 @@ def request(
         alert_id="alert-1",
         channel=channel,
         receiver="duty",
-        recipient="+8613800000002",
         purpose=purpose,
         message="gas at restaurant-7",
     )

@@ -188,7 +188,6 @@ def notification(o: DispatchOrder, purpose: str = "dispatch") -> NotificationReq
         alert_id=o.alert_id,
         channel=Channel.SMS,
         receiver=o.receiver,
-        recipient="+8613800000002",
         purpose=purpose,
         message="go",
         event_time=o.event_time,

@@ -198,7 +198,6 @@ def test_flaky_sms_is_retried_never_sent_twice_and_nothing_is_lost(stack_factory
             alert_id=f"alert-flaky-{i}",
             channel=Channel.SMS,
             receiver="grid_worker_on_duty",
-            recipient="+8613800000002",
             purpose="dispatch",
             message=f"flaky test message {i}",
             event_time=datetime.now(UTC),

@@ -273,3 +273,16 @@ def test_the_readme_district_day_runs_a_whole_day_and_ends_with_its_line(
     assert 0 < line["auto_disposed_ratio"] <= 1, line
     assert round(line["auto_disposed_ratio"] * line["orders"]) == line["auto_disposed_per_day"]
     assert 0 <= line["recall"] <= 1 and line["false_alerts_per_1000_sensor_days"] >= 0, line
+
+    # no phone number in clear anywhere the day left data: every topic's raw bytes (the
+    # broker's log segments: nothing is compressed), the logs, the workers' and stubs' state
+    from phones import known_numbers, scan
+
+    from streams.core.shared.regions import load_regions
+
+    broker_logs = newcomer.cwd / ".yujing" / "broker"
+    notifications = list(broker_logs.rglob("*yujing.notifications.v2-*/*.log"))
+    assert sum(p.stat().st_size for p in notifications) > 0, "the scan would see no notification"
+    found, read = scan([newcomer.cwd], known_numbers(load_regions()))
+    assert read[newcomer.cwd] > 0
+    assert not found, "numbers in clear:\n" + "\n".join(map(str, found[:20]))

@@ -63,7 +63,6 @@ def notification(nid: str, channel: Channel) -> NotificationRequest:
         alert_id=f"alert-{nid}",
         channel=channel,
         receiver="grid_worker_on_duty",
-        recipient="+8613800000002",
         purpose="dispatch",
         message=f"queued test message {nid}",
         event_time=datetime.now(UTC),

@@ -265,7 +265,6 @@ def build_examples() -> dict[type[Event], Event]:
             alert_id="alert-abc",
             channel=Channel.VOICE,
             receiver="gas_company_hotline",
-            recipient="+8657100000003",
             purpose="dispatch",
             message="yujing emergency order order-abc: Gas leak",
         ),

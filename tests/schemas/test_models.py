@@ -93,23 +93,31 @@ def test_models_forbid_extra_fields(examples: dict[type[Event], Event], topic: s
     assert "unexpected" in err.detail
 
 
+def _version(topic: str) -> int:
+    """The version a topic's name says (``yujing.notifications.v2`` → 2)."""
+    return int(topic.rsplit(".v", 1)[1])
+
+
 @pytest.mark.parametrize("topic", TOPIC_NAMES)
-def test_schema_version_is_a_literal_one(topic: str) -> None:
+def test_schema_version_is_the_literal_of_the_topics_version(topic: str) -> None:
     schema = TOPICS[topic].schema
     field = schema.model_fields["schema_version"]
     assert typing.get_origin(field.annotation) is typing.Literal
-    assert typing.get_args(field.annotation) == (1,)
-    assert field.default == 1
+    assert typing.get_args(field.annotation) == (_version(topic),)
+    assert field.default == _version(topic)
 
 
 @pytest.mark.parametrize("topic", TOPIC_NAMES)
 # (1.0 is accepted: JSON, and JSON Schema's "const": 1, do not tell 1.0 from 1.)
-@pytest.mark.parametrize("version", ["2", "0", "-1", '"1"', "null"])
+@pytest.mark.parametrize("version", ["next", "previous", "0", "-1", '"1"', "null"])
 def test_other_schema_versions_are_rejected(
     examples: dict[type[Event], Event], topic: str, version: str
 ) -> None:
     event = _example(examples, topic)
-    err = _decode_error(TOPICS[topic].schema, _json_with(event, ("schema_version",), version))
+    raw = {"next": str(_version(topic) + 1), "previous": str(_version(topic) - 1)}.get(
+        version, version
+    )
+    err = _decode_error(TOPICS[topic].schema, _json_with(event, ("schema_version",), raw))
     assert err.reason is DeadLetterReason.SCHEMA
     assert "schema_version" in err.detail
 

@@ -2,7 +2,8 @@
 
 (reading → signal → alert → order → **notification**.) Ids and idempotency
 keys are deterministic, so a replayed order plans the very same requests and
-the provider sees each key once. Phone numbers are masked for logs here too.
+the provider sees each key once. A request names its receiver, never a phone
+number: delivery looks the number up (:func:`mask_phone` is what logs show of it).
 
 - a person's order: one request per channel of the order, to its receiver;
 - an auto-disposable order: an SMS reminder and a voice call to the party concerned;
@@ -45,7 +46,6 @@ def _request(
         alert_id=alert_id,
         channel=channel,
         receiver=receiver.name,
-        recipient=receiver.phone,
         purpose=purpose,
         message=message[:2000],
         event_time=now,

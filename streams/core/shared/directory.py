@@ -15,6 +15,7 @@ stay out of every ``repr`` and log line.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -90,6 +91,10 @@ class Directory:
 
     def __len__(self) -> int:
         return len(self._parties)
+
+    def __iter__(self) -> Iterator[Party]:
+        """Every party (to check that none of their numbers is where it should not be)."""
+        return iter(self._parties.values())
 
     def party(self, name: str) -> Party | None:
         """The party with receiver name ``name``, if the directory has it."""

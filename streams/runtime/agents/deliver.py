@@ -21,7 +21,10 @@ from streams.runtime.delivery import Delivery
 
 def _delivery(ctx: Context) -> Delivery:
     def make() -> Delivery:
-        delivery = Delivery(ctx.settings, ctx.metrics, ctx.clock)
+        router = ctx.config.router
+        delivery = Delivery(
+            ctx.settings, ctx.metrics, ctx.clock, lambda name: router.receiver(name).phone
+        )
         ctx.on_shutdown(delivery.close)
         ctx.on_revoke(delivery.forget)
         return delivery

@@ -20,6 +20,8 @@ from streams.dev.sinks.provider import ProviderConfig, StubProvider, VoiceStub
 from streams.runtime.delivery import CallCheck, Http, HttpSend
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+#: the one receiver the requests here name, and its number (looked up as a message is sent)
+PHONES = {"duty": "+8613800000002"}
 FAST = Backoff(base_s=0.001, factor=2.0, max_s=0.005, max_attempts=10)
 CTX = Context(partition=0)
 
@@ -35,7 +37,6 @@ def request(
         alert_id="alert-1",
         channel=Channel.VOICE if voice else Channel.SMS,
         receiver="duty",
-        recipient="+8613800000002",
         purpose="voice_call" if voice else "dispatch",
         message=message,
     )
@@ -69,7 +70,9 @@ def serve_and_run(
 async def send(http: Http, req: NotificationRequest, backoff: Backoff = FAST) -> Outcome:
     """One notification through retry(send); the outcome it came to."""
     stage = (
-        HttpSend(http, "/v1/calls", "call_id") if req.channel is Channel.VOICE else HttpSend(http)
+        HttpSend(http, PHONES.__getitem__, "/v1/calls", "call_id")
+        if req.channel is Channel.VOICE
+        else HttpSend(http, PHONES.__getitem__)
     )
     sent = await Retry(stage, backoff).exec(CTX, req)
     assert sent is not None
@@ -176,7 +179,9 @@ async def place_and_follow(
 ) -> tuple[float, PendingCall, list[Settled]]:
     """Place a call (timed), then follow it the way ``follow_calls`` does, with real time."""
     started = time.monotonic()
-    placed = await Retry(HttpSend(http, "/v1/calls", "call_id"), FAST).exec(CTX, req)
+    placed = await Retry(HttpSend(http, PHONES.__getitem__, "/v1/calls", "call_id"), FAST).exec(
+        CTX, req
+    )
     assert placed is not None
     settled = await SettleRequest(schedule).exec(CTX, placed)
     placing_s = time.monotonic() - started
@@ -312,3 +317,24 @@ def test_too_many_requests_and_non_json_errors_are_retried() -> None:
     outcome = asyncio.run(main())
     assert outcome == Outcome(True, 3, "sms-ok", "")
     assert seen == ["ntf-4"] * 3
+
+
+def test_the_number_is_looked_up_at_sending_and_reaches_only_the_provider() -> None:
+    async def scenario(http: Http) -> Outcome:
+        return await send(http, request(3))
+
+    provider, outcome = serve_and_run(ProviderConfig(), scenario)
+    assert outcome.delivered
+    [message] = provider.messages
+    assert message["to"] == "+861********02"  # the stub keeps what it was sent, masked
+
+
+def test_a_receiver_with_no_number_fails_at_once_without_calling_the_provider() -> None:
+    async def scenario(http: Http) -> Outcome:
+        unknown = request(4).model_copy(update={"receiver": "grid.nowhere"})
+        return await send(http, unknown)
+
+    provider, outcome = serve_and_run(ProviderConfig(), scenario)
+    assert not outcome.delivered and outcome.attempts == 1
+    assert "no phone number for receiver 'grid.nowhere'" in outcome.detail
+    assert provider.messages == []

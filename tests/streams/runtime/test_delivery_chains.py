@@ -140,7 +140,10 @@ def test_a_call_outcome_is_published_once_however_often_its_pending_call_comes_b
 def test_the_runtime_records_a_receipt_only_once_it_is_acknowledged() -> None:
     time = FakeTime()
     delivery = Delivery(
-        Settings(kafka_bootstrap="127.0.0.1:1"), Metrics(CollectorRegistry()), time.wall
+        Settings(kafka_bootstrap="127.0.0.1:1"),
+        Metrics(CollectorRegistry()),
+        time.wall,
+        {"duty": "+8613800000002"}.__getitem__,
     )
     voice = SimulatedCalls(time, 0.0)
     requests, calls = chains(delivery.ledger, Scripted([(False, Outcome(True))]), voice)
