@@ -13,6 +13,10 @@ Kafka's own jars from Maven Central, one concept per module:
 * :mod:`~streams.dev.broker.local`: :class:`LocalBroker`, which puts them together;
 * :mod:`~streams.dev.broker.cluster`: :class:`LocalCluster`, three such nodes as one
   cluster that keeps working with one of them lost;
+* :mod:`~streams.dev.broker.secure` (``start --secure``): the single broker with TLS
+  (:mod:`~streams.dev.broker.tls`), SCRAM users and ACLs
+  (:mod:`~streams.dev.broker.acls`, the plan; :mod:`~streams.dev.broker.acl_admin`,
+  applying it);
 * :mod:`~streams.dev.broker.cli`: ``yujing broker install|start|stop|status``.
 """
 

@@ -7,6 +7,10 @@ returns the process exit code (0 success, 2 error, 3 ``status`` not running/answ
 ``start --nodes 3`` runs the three-node cluster of :mod:`~streams.dev.broker.cluster`
 instead of the single broker; ``stop`` stops whichever of the two this home runs, and
 ``status`` reports the cluster if that is what this home runs (``--nodes`` picks).
+
+``start --secure`` runs the single broker with TLS, SCRAM users and ACLs
+(:mod:`~streams.dev.broker.secure`) and says where each user's credentials file is;
+``status`` and ``stop`` need no flag, the broker's files say it is secure.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from streams.dev.broker.acls import USERS
 from streams.dev.broker.cluster import CLUSTER_NODES, LocalCluster, check_nodes
 from streams.dev.broker.config import KAFKA_VERSION, BrokerConfig, BrokerError, broker_settings
 from streams.dev.broker.local import LocalBroker
@@ -61,6 +66,12 @@ def add_broker_commands(subparsers: Any) -> argparse.ArgumentParser:
         metavar="N",
         help="1 (default): one broker; 3: a cluster whose topics get 3 replicas, 2 in sync, "
         "so it keeps working with a node lost (start again restarts a lost node)",
+    )
+    start.add_argument(
+        "--secure",
+        action="store_true",
+        help="one broker with TLS (a CA of its own), SCRAM users admin, worker, tools and "
+        "downstream, and ACLs; credentials in $YUJING_HOME/secrets/<user>.env",
     )
     stop = commands.add_parser("stop", help="stop the broker or cluster this home started")
     stop.add_argument(
@@ -115,7 +126,7 @@ def run_broker_command(args: argparse.Namespace) -> int:
             libs = LocalBroker(config).install()
             print(f"Kafka {KAFKA_VERSION} jars ready in {libs}")
         elif command == "start":
-            _start(config, nodes or 1, args.timeout)
+            _start(config, nodes or 1, args.timeout, secure=args.secure)
         elif command == "stop":
             _stop(config, nodes, args.timeout)
         elif command == "status":
@@ -128,7 +139,12 @@ def run_broker_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _start(config: BrokerConfig, nodes: int, timeout: float) -> None:
+def _start(config: BrokerConfig, nodes: int, timeout: float, secure: bool = False) -> None:
+    if nodes > 1 and secure:
+        raise BrokerError(
+            f"--secure runs the single broker only, not a {nodes}-node cluster: "
+            "drop --nodes or --secure"
+        )
     if nodes > 1:
         cluster = LocalCluster(config, nodes)
         bootstrap = cluster.start(timeout=timeout)
@@ -143,9 +159,15 @@ def _start(config: BrokerConfig, nodes: int, timeout: float) -> None:
             "or give the single broker another YUJING_HOME"
         )
     broker = LocalBroker(config)
-    bootstrap = broker.start(timeout=timeout)
+    bootstrap = broker.start(timeout=timeout, secure=secure)
     pid = broker.status().pid
     print(f"broker running at {bootstrap} (pid {pid}, files in {broker.dir})")
+    if secure:
+        users = ", ".join(f"{user}.env" for user in USERS)
+        print(
+            f"secure: SASL_SSL, SCRAM-SHA-512; credentials in {broker.secrets_dir} ({users}), "
+            f"e.g. YUJING_ENV_FILE={broker.secrets_dir / 'worker.env'} yujing worker"
+        )
 
 
 def _stop(config: BrokerConfig, nodes: int | None, timeout: float) -> None:

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
 import secrets
 import string
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -35,7 +36,9 @@ __all__ = [
     "kept_cluster_id",
     "new_cluster_id",
     "output_tail",
+    "plain_security",
     "resource_text",
+    "write_private",
 ]
 
 TAIL_LINES = 30
@@ -81,6 +84,15 @@ def file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable by its owner only (0600) from the first byte."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # a file that existed keeps its mode otherwise
+        handle.write(text)
+
+
 def output_tail(text: str, lines: int = TAIL_LINES) -> str:
     """The last ``lines`` lines of a command's output, for an error message."""
     return "\n".join(text.strip().splitlines()[-lines:])
@@ -110,6 +122,23 @@ def kept_cluster_id(path: Path) -> str:
     return cluster_id
 
 
+def plain_security(config: BrokerConfig) -> dict[str, str]:
+    """The template's listener parts for a broker without security: PLAINTEXT for
+    clients and for the controller, topics created on first use."""
+    return {
+        "listeners": (
+            f"listeners=PLAINTEXT://127.0.0.1:{config.port},"
+            f"CONTROLLER://127.0.0.1:{config.controller_port}\n"
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{config.port}\n"
+            "controller.listener.names=CONTROLLER\n"
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\n"
+            "inter.broker.listener.name=PLAINTEXT"
+        ),
+        "auto_create_topics": "true",
+        "security": "",
+    }
+
+
 class BrokerFiles:
     """The paths of one broker (or one node of a cluster), and the files written
     before it starts: ``<home>/<name>/``, by default ``<home>/broker/``."""
@@ -130,7 +159,12 @@ class BrokerFiles:
         return f"BrokerFiles({self.dir})"
 
     def write_config_files(
-        self, config: BrokerConfig, node_id: int = 1, voters: str = "", replicas: int = 1
+        self,
+        config: BrokerConfig,
+        node_id: int = 1,
+        voters: str = "",
+        replicas: int = 1,
+        security: Mapping[str, str] | None = None,
     ) -> None:
         """Write ``server.properties`` (ports, data dir) and ``log4j2.properties``.
 
@@ -138,11 +172,16 @@ class BrokerFiles:
         of everything. A node of a cluster gets its id, every ``voters`` of the
         quorum (``id@host:port,...``) and ``replicas`` replicas of every topic, of
         which ``min(2, replicas)`` must be in sync to take a write acked by all.
+        ``security`` replaces the plain listeners (:func:`plain_security`): the
+        ``listeners``, ``auto_create_topics`` and ``security`` parts of the template,
+        as :mod:`~streams.dev.broker.secure` renders them. The file is its owner's
+        only (0600): a secure broker's holds its own password.
         """
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         template = string.Template(resource_text("server.properties.template"))
-        self.properties_path.write_text(
+        write_private(
+            self.properties_path,
             template.substitute(
                 kafka_version=KAFKA_VERSION,
                 node_id=node_id,
@@ -152,8 +191,8 @@ class BrokerFiles:
                 data_dir=self.data_dir,
                 replication_factor=replicas,
                 min_insync_replicas=min(2, replicas),
+                **(security if security is not None else plain_security(config)),
             ),
-            "utf-8",
         )
         self.log4j_path.write_text(resource_text("log4j2.properties"), "utf-8")
 

@@ -8,7 +8,8 @@ reports: a metadata request that lists at least one broker (every node, for a
 cluster that is starting), because a bare TCP connect also succeeds on a broker
 that is still starting, or on anything else listening on the port. Its aiokafka
 connection errors are silenced for the probe's own thread only, so a probe that
-fails while the broker starts logs nothing.
+fails while the broker starts logs nothing. A secure broker (``start --secure``) is
+probed over SASL_SSL with a :class:`Login` (``admin``'s), trusting only its own CA.
 :func:`port_in_use` and :func:`find_free_port` check ports before a start and pick
 them for tests.
 """
@@ -19,11 +20,50 @@ import asyncio
 import contextlib
 import random
 import socket
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from streams.runtime.reach import run_quietly
 
-__all__ = ["broker_answers", "find_free_port", "port_in_use"]
+__all__ = ["SASL_MECHANISM", "Login", "broker_answers", "find_free_port", "port_in_use"]
+
+#: The SASL mechanism of a secure broker's client listener.
+SASL_MECHANISM = "SCRAM-SHA-512"
+
+
+@dataclass(frozen=True)
+class Login:
+    """A user of a secure broker: SCRAM-SHA-512 over TLS, trusting the CA in ``cafile``.
+
+    The password is left out of the ``repr``, so it never lands in a log or a message.
+    """
+
+    username: str
+    password: str = field(repr=False)
+    cafile: Path
+
+    def aiokafka_options(self) -> dict[str, Any]:
+        """The security options of an aiokafka client (``AIOKafkaClient``, consumers...)."""
+        from aiokafka.helpers import create_ssl_context
+
+        return {
+            "security_protocol": "SASL_SSL",
+            "ssl_context": create_ssl_context(cafile=str(self.cafile)),
+            "sasl_mechanism": SASL_MECHANISM,
+            "sasl_plain_username": self.username,
+            "sasl_plain_password": self.password,
+        }
+
+    def kafka_python_options(self) -> dict[str, Any]:
+        """The security options of a kafka-python client (admin, consumer, producer)."""
+        return {
+            "security_protocol": "SASL_SSL",
+            "ssl_cafile": str(self.cafile),
+            "sasl_mechanism": SASL_MECHANISM,
+            "sasl_plain_username": self.username,
+            "sasl_plain_password": self.password,
+        }
 
 
 #: ports this process has handed out: a port picked but not bound yet looks free again
@@ -81,9 +121,12 @@ def port_in_use(port: int) -> bool:
     return False
 
 
-def broker_answers(bootstrap: str, timeout: float = 5.0, brokers: int = 1) -> bool:
+def broker_answers(
+    bootstrap: str, timeout: float = 5.0, brokers: int = 1, login: Login | None = None
+) -> bool:
     """True if a Kafka broker at ``bootstrap`` ("host:port") answers a metadata
-    request listing at least ``brokers`` brokers; a bare TCP connect is not enough."""
+    request listing at least ``brokers`` brokers; a bare TCP connect is not enough.
+    ``login``: a secure broker, asked as that user (refused credentials: False)."""
     host, _, port = bootstrap.rpartition(":")
     try:
         with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
@@ -91,17 +134,22 @@ def broker_answers(bootstrap: str, timeout: float = 5.0, brokers: int = 1) -> bo
     except (OSError, ValueError):
         return False
     return run_quietly(
-        lambda: _describe_cluster(bootstrap, timeout, brokers), False, "yujing-broker-probe"
+        lambda: _describe_cluster(bootstrap, timeout, brokers, login),
+        False,
+        "yujing-broker-probe",
     )
 
 
-async def _describe_cluster(bootstrap: str, timeout: float, brokers: int) -> bool:
+async def _describe_cluster(
+    bootstrap: str, timeout: float, brokers: int, login: Login | None
+) -> bool:
     from aiokafka.client import AIOKafkaClient
 
     client = AIOKafkaClient(
         bootstrap_servers=bootstrap,
         client_id="yujing-broker-probe",
         request_timeout_ms=max(1000, int(timeout * 1000)),
+        **(login.aiokafka_options() if login is not None else {}),
     )
     try:
         await asyncio.wait_for(client.bootstrap(), timeout)

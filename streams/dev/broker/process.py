@@ -21,10 +21,11 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from streams.dev.broker.config import BrokerError
-from streams.dev.broker.files import BrokerFiles, output_tail
+from streams.dev.broker.files import BrokerFiles, output_tail, write_private
 from streams.dev.broker.java import kafka_command
 
 __all__ = ["MAIN_CLASS", "BrokerProcess", "is_alive", "wait_exit"]
@@ -54,6 +55,11 @@ def _cmdline(pid: int) -> list[str]:
     except (OSError, subprocess.TimeoutExpired):
         return []
     return out.split()
+
+
+def _argfile_line(arg: str) -> str:
+    """One argument of a Java argument file (``java @file``): quoted, ``\\`` and ``"`` escaped."""
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"\n'
 
 
 def _linux_pids() -> list[int]:
@@ -138,17 +144,21 @@ class BrokerProcess:
         with contextlib.suppress(FileNotFoundError):
             self.files.pid_path.unlink()
 
-    def format_storage(self, java: str, libs: Path, cluster_id: str) -> None:
+    def format_storage(
+        self, java: str, libs: Path, cluster_id: str, scram: Sequence[str] = ()
+    ) -> None:
         """Format ``data/`` with ``cluster_id`` unless it is formatted (KRaft needs it).
 
         Every node of a cluster is formatted with the same id; with the voters named
-        in ``server.properties`` (a static quorum) nothing else is needed.
+        in ``server.properties`` (a static quorum) nothing else is needed. ``scram``:
+        SCRAM credentials to create with it (``--add-scram``), which hold passwords: the
+        storage tool then reads its arguments from a Java argument file of mode 0600,
+        removed afterwards, rather than from a command line anyone may list.
         """
         files = self.files
         if files.is_formatted():
             return
-        cmd = [
-            *kafka_command(java, libs, files),
+        args = [
             "kafka.tools.StorageTool",
             "format",
             "--ignore-formatted",
@@ -157,14 +167,26 @@ class BrokerProcess:
             "-c",
             str(files.properties_path),
         ]
+        for credential in scram:
+            args += ["--add-scram", credential]
+        argfile = files.dir / "format.args"
+        if scram:
+            write_private(argfile, "".join(_argfile_line(arg) for arg in args))
+            args = [f"@{argfile}"]
         try:
             proc = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=_FORMAT_TIMEOUT_S, check=False
+                [*kafka_command(java, libs, files), *args],
+                capture_output=True,
+                text=True,
+                timeout=_FORMAT_TIMEOUT_S,
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise BrokerError(
                 f"could not format the Kafka storage in {files.data_dir}: {exc}"
             ) from exc
+        finally:
+            argfile.unlink(missing_ok=True)
         if proc.returncode != 0:
             raise BrokerError(
                 f"formatting the Kafka storage in {files.data_dir} failed "
