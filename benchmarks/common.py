@@ -1,22 +1,33 @@
-"""Shared plumbing for the benchmarks: a broker to run against, and a raw passthrough baseline."""
+"""Shared plumbing for the benchmarks: a broker to run against (and how to log in to it),
+and a raw passthrough baseline."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from streams.dev.broker import BrokerConfig, LocalBroker
+from streams.runtime.kafka_security import KafkaSecurity
 from streams.runtime.reach import require_broker
+from streams.runtime.settings import Settings
+
+
+@functools.cache
+def security() -> KafkaSecurity:
+    """How every client of a benchmark connects: the settings' (``YUJING_KAFKA_SECURITY_*``,
+    ``YUJING_KAFKA_SASL_*``, ``YUJING_KAFKA_SSL_*``, ``YUJING_ENV_FILE``); read once."""
+    return Settings.from_env().kafka_security
 
 
 def bootstrap() -> str:
     """``YUJING_KAFKA_BOOTSTRAP`` if set, else the local KRaft broker (started if needed)."""
     env = os.environ.get("YUJING_KAFKA_BOOTSTRAP", "").strip()
     if env:
-        require_broker(env)  # one line within seconds, not a client timing out
+        require_broker(env, security=security())  # one line within seconds, no client timeout
         return env
     return LocalBroker(BrokerConfig.from_env()).start()
 
@@ -28,8 +39,9 @@ async def _passthrough(bootstrap: str, source: str, sink: str, n: int, group: st
         group_id=group,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        **security().aiokafka(),
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **security().aiokafka())
     await consumer.start()
     await producer.start()
     try:

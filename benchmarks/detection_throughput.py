@@ -13,21 +13,25 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import tempfile
 import time
-import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.common import Poll, bootstrap, raw_passthrough_rate
+from pydantic import SecretStr
+
+from benchmarks.common import Poll, bootstrap, raw_passthrough_rate, security
+from benchmarks.stack import scrape
 from schemas import SensorReading
 from schemas.registry import READINGS
 from streams.core.shared.catalogue import load_catalogue
 from streams.dev.broker import find_free_port
 from streams.dev.runner import spawn, wait_http
 from streams.runtime.kafka_io import Producer, ensure_topics
+from streams.runtime.settings import Settings
 
 
 def readings(n: int, sensors: int, seed: int) -> list[SensorReading]:
@@ -60,11 +64,10 @@ def readings(n: int, sensors: int, seed: int) -> list[SensorReading]:
     return out
 
 
-def events_in(web: str) -> float:
-    with urllib.request.urlopen(f"{web}/metrics", timeout=5) as resp:
-        for line in resp.read().decode().splitlines():
-            if line.startswith(f'yujing_events_in_total{{topic="{READINGS.name}"}} '):
-                return float(line.split()[-1])
+def events_in(web: str, token: SecretStr | None = None) -> float:
+    for line in scrape(web, token).splitlines():
+        if line.startswith(f'yujing_events_in_total{{topic="{READINGS.name}"}} '):
+            return float(line.split()[-1])
     return 0.0
 
 
@@ -80,8 +83,8 @@ def main() -> None:
     bs = bootstrap()
     run = uuid.uuid4().hex[:8]
     prefix = f"bench-{run}."
-    ensure_topics(bs, prefix, args.partitions)
-    producer = Producer(bs, prefix)
+    ensure_topics(bs, prefix, args.partitions, security=security())
+    producer = Producer(bs, prefix, security=security())
     producer.send_all(readings(args.events, args.sensors, args.seed))
     producer.close()
 
@@ -101,13 +104,14 @@ def main() -> None:
     }
     worker = spawn("worker", ["worker", "--loglevel", "warning"], env, logs)
     web = f"http://127.0.0.1:{web_port}"
+    token = Settings.from_env({**os.environ, **env}).metrics_token  # the worker's
     try:
         wait_http(worker, f"{web}/ready", timeout=120)
         first_t, first_n = None, 0.0
         deadline = time.monotonic() + 600
         poll = Poll()
         while time.monotonic() < deadline:
-            n = events_in(web)
+            n = events_in(web, token)
             if n > 0 and first_t is None:
                 first_t, first_n = time.perf_counter(), n
             if n >= args.events:

@@ -51,7 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import bootstrap, raw_passthrough_rate
+from benchmarks.common import bootstrap, raw_passthrough_rate, security
 from benchmarks.feed import Feed, Record, backlog, batch_backlog, produce_backlog
 from benchmarks.stack import Stack, cpu_seconds, metric_sum, peak_rss_mb, rss_mb
 from schemas import Alert, DispatchOrder
@@ -124,7 +124,7 @@ class Run:
 def order_times(bs: str, prefix: str) -> dict[str, int]:
     """Place → Kafka timestamp (ms) of its alert's dispatch order."""
     topics = [prefix + ALERTS.name, prefix + DISPATCH_ORDERS.name]
-    got = read_to_end(bs, topics)
+    got = read_to_end(bs, topics, security=security())
     place = {a.alert_id: a.scope for a in (decode(Alert, r.value) for r in got[topics[0]])}
     out: dict[str, int] = {}
     for r in got[topics[1]]:
@@ -154,7 +154,13 @@ def paced(bs: str, topic: str, feed: Feed, mode: Mode, rate: float, readings: in
 async def _paced(bs: str, topic: str, feed: Feed, mode: Mode, rate: float, readings: int) -> None:
     from aiokafka import AIOKafkaProducer
 
-    p = AIOKafkaProducer(bootstrap_servers=bs, acks="all", linger_ms=0, max_request_size=1 << 20)
+    p = AIOKafkaProducer(
+        bootstrap_servers=bs,
+        acks="all",
+        linger_ms=0,
+        max_request_size=1 << 20,
+        **security().aiokafka(),
+    )
     await p.start()
     partitions = int(os.environ.get("YUJING_PARTITIONS", "2"))
     pending = []
@@ -324,7 +330,7 @@ def run(args: argparse.Namespace) -> int:
     for name in modes:
         mode = Mode(name, args.batch_size if name == "batch" else 1)
         raw_prefix = f"bench-{run_id}-raw-{name}."
-        ensure_topics(bs, raw_prefix, args.partitions)
+        ensure_topics(bs, raw_prefix, args.partitions, security=security())
         records = mode.records(Feed(f"{run_id}raw", args.alert_share), args.events, args.partitions)
         produce_backlog(bs, raw_prefix + mode.topic, records)
         raw = raw_passthrough_rate(

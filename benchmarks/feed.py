@@ -86,8 +86,14 @@ def produce_backlog(bootstrap: str, topic: str, records: list[Record]) -> None:
 async def _produce_all(bootstrap: str, topic: str, records: list[Record]) -> None:
     from aiokafka import AIOKafkaProducer
 
+    from benchmarks.common import security
+
     p = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_request_size=1 << 20
+        bootstrap_servers=bootstrap,
+        acks="all",
+        linger_ms=5,
+        max_request_size=1 << 20,
+        **security().aiokafka(),
     )
     await p.start()
     try:

@@ -1,34 +1,54 @@
 """The processes a benchmark measures: SMS/voice stubs and worker processes on one prefix.
 
 Outside the flow: ``yujing bench`` starts them against a broker, reads their
-``/metrics`` and their memory. Nothing here is timed itself.
+``/metrics`` (with ``YUJING_METRICS_TOKEN`` as a bearer token when the workers have
+one) and their memory. Nothing here is timed itself.
 """
 
 from __future__ import annotations
 
 import os
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
+from pydantic import SecretStr
+
+from benchmarks.common import security
 from streams.dev.broker import find_free_port
 from streams.dev.runner import Child, get_json, spawn, wait_http
 from streams.runtime.kafka_io import ensure_topics
+from streams.runtime.settings import Settings
+from streams.runtime.webauth import bearer
 
 #: How often the bench reads the workers' /metrics while it waits (see Stack.wait_metric).
 POLL_S = 2.0
 
 
-def metric_sum(webs: list[str], name: str, labels: str = "") -> float:
+def scrape(web: str, token: SecretStr | None = None) -> str:
+    """A worker's ``/metrics`` text, asked with its ``YUJING_METRICS_TOKEN`` if any."""
+    request = urllib.request.Request(f"{web}/metrics", headers=bearer(token))
+    with urllib.request.urlopen(request, timeout=5) as resp:
+        return str(resp.read().decode())
+
+
+def metric_sum(
+    webs: list[str], name: str, labels: str = "", token: SecretStr | None = None
+) -> float:
     """The sum over workers of one sample (``labels`` as written inside ``{}``, or none)."""
     want = f"{name}{{{labels}}} " if labels else f"{name} "
     total = 0.0
     for web in webs:
         try:
-            with urllib.request.urlopen(f"{web}/metrics", timeout=5) as resp:
-                for line in resp.read().decode().splitlines():
-                    if line.startswith(want):
-                        total += float(line.split()[-1])
+            for line in scrape(web, token).splitlines():
+                if line.startswith(want):
+                    total += float(line.split()[-1])
+        except urllib.error.HTTPError as err:
+            if err.code == 401:  # never a passing state: say so rather than wait for ever
+                raise RuntimeError(
+                    f"{web}/metrics wants the workers' YUJING_METRICS_TOKEN"
+                ) from None
         except OSError:
             pass
     return total
@@ -82,7 +102,9 @@ class Stack:
             "YUJING_VOICE_URL": f"http://127.0.0.1:{voice}",
             "YUJING_SESSION_TIMEOUT_S": "10",
         }
-        ensure_topics(bs, prefix, partitions)
+        # the workers' token: they get this environment and the stack's
+        self.metrics_token = Settings.from_env({**os.environ, **self.env}).metrics_token
+        ensure_topics(bs, prefix, partitions, security=security())
         sinks = spawn(
             "sinks",
             ["sinks", "--sms-port", str(sms), "--voice-port", str(voice)],
@@ -127,7 +149,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         got = 0.0
         while time.monotonic() < deadline:
-            got = metric_sum(self.webs, name, labels)
+            got = metric_sum(self.webs, name, labels, self.metrics_token)
             if got >= want:
                 return got
             time.sleep(POLL_S)

@@ -5,7 +5,8 @@ sinks) and the tools around it. ``yujing --help`` imports nothing but this
 module; ``yujing worker --help`` imports only the worker's command module, so
 an installation without the development or benchmark packages (the Docker
 image) still answers. Errors the user can act on are one line, never a traceback:
-a bad configuration names the file or variable, an unreachable broker says where.
+a bad configuration names the file or variable, an unreachable broker says where, a
+broker that refuses this client (its login, its certificate) says why.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import TYPE_CHECKING
 
 from streams.core.shared.config import ConfigError
+
+if TYPE_CHECKING:
+    from streams.runtime.settings import Settings
 
 #: name → (module, function adding the subcommand, one line of help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -104,7 +109,13 @@ def main(argv: list[str] | None = None) -> int:
 def run_reporting_errors(args: argparse.Namespace) -> int:
     from kafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 
-    from streams.runtime.reach import BrokerUnreachable, OneLineError, require_broker
+    from streams.runtime.reach import (
+        BrokerRefused,
+        BrokerUnreachable,
+        OneLineError,
+        login_refusal,
+        require_broker,
+    )
 
     broker_errors: tuple[type[Exception], ...] = ()
     try:
@@ -114,9 +125,9 @@ def run_reporting_errors(args: argparse.Namespace) -> int:
     except ModuleNotFoundError:  # an installation without development infrastructure
         pass
     try:
-        bootstrap = _needs_broker(args)
-        if bootstrap:
-            require_broker(bootstrap)  # one line within seconds, before any work starts
+        needed = _needs_broker(args)
+        if needed is not None:  # one line within seconds, before any work starts
+            require_broker(needed.kafka_bootstrap, security=needed.kafka_security)
         return int(args.func(args))
     except ConfigError as err:
         print(f"yujing {args.command}: configuration error:\n{err}", file=sys.stderr)
@@ -135,21 +146,38 @@ def run_reporting_errors(args: argparse.Namespace) -> int:
     except broker_errors as err:
         print(f"yujing {args.command}: {err}", file=sys.stderr)
         return 2
+    except Exception as err:  # a login refused after the start-up probe
+        why = login_refusal(err, _settings_of(args).kafka_security)
+        if not why:
+            raise
+        print(f"yujing {args.command}: {BrokerRefused(_bootstrap_of(args), why)}", file=sys.stderr)
+        return BrokerRefused.exit_code
 
 
-def _needs_broker(args: argparse.Namespace) -> str | None:
-    """The broker a command is about to use, if it uses one it does not start itself."""
+def _needs_broker(args: argparse.Namespace) -> Settings | None:
+    """The settings of the broker a command is about to use (its address and how to log
+    in), if it uses one it does not start itself."""
     from streams.runtime.settings import Settings
 
     # (replay checks its file first, then the broker: a bad file needs no broker to say so)
     if args.command in ("worker", "tail", "report") or (
         args.command == "simulate" and getattr(args, "kafka", False)
     ):
-        return getattr(args, "bootstrap", None) or Settings.from_env().kafka_bootstrap
+        return Settings.from_env(kafka_bootstrap=getattr(args, "bootstrap", None))
     if args.command in ("demo", "bench"):  # else they start the local broker
         settings = Settings.from_env()
-        return settings.kafka_bootstrap if settings.given("kafka_bootstrap") else None
+        return settings if settings.given("kafka_bootstrap") else None
     return None
+
+
+def _settings_of(args: argparse.Namespace) -> Settings:
+    """The command's settings; the defaults if they do not load (said elsewhere)."""
+    from streams.runtime.settings import Settings
+
+    try:
+        return Settings.from_env(kafka_bootstrap=getattr(args, "bootstrap", None))
+    except ConfigError:
+        return Settings()
 
 
 def _bootstrap_of(args: argparse.Namespace) -> str:

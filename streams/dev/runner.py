@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,9 +65,13 @@ def spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> Chi
     return Child(name, proc, log_path)
 
 
-def get_json(url: str, timeout: float = 2.0) -> tuple[int, Any]:
+def get_json(
+    url: str, timeout: float = 2.0, headers: Mapping[str, str] | None = None
+) -> tuple[int, Any]:
+    """The status and JSON body of a GET (``headers``: e.g. a bearer token's)."""
+    request = urllib.request.Request(url, headers=dict(headers or {}))
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read() or b"null")
     except urllib.error.HTTPError as err:
         body = err.read()

@@ -150,7 +150,7 @@ def create_pipeline(
         changelog.config = {**changelog.config, **replica_configs(settings.replication_factor)}
 
     start_ticker(app, topics[TICKS.name], settings.partitions, settings.tick_interval_s, clock)
-    install_sensor(app, registry)
+    install_sensor(app, registry, token=settings.metrics_token)
     lag.watch_consumer(metrics, app, names)
     web.add_ready_page(app)
     web.add_map_pages(
@@ -158,6 +158,7 @@ def create_pipeline(
         context.table(SCOPE_WINDOWS),
         config.regions,
         lambda: context.active_partitions(SCOPED_SIGNALS),
+        token=settings.web_token,
     )
     return Pipeline(settings, app, registry, metrics, context, wiring, topics)
 
@@ -165,7 +166,7 @@ def create_pipeline(
 def _faust_app(settings: Settings) -> faust.App:
     """The Faust app: JSON bytes in and out, acks from every replica, the topics Faust
     creates with the replicas of the settings, web on localhost, the producer's linger
-    and batch size from the settings."""
+    and batch size from the settings, the broker's login and TLS from the settings."""
     options: dict[str, Any] = {
         "broker": [f"kafka://{b.strip()}" for b in settings.kafka_bootstrap.split(",")],
         "store": "memory://",
@@ -188,5 +189,8 @@ def _faust_app(settings: Settings) -> faust.App:
         "web_graph_enabled": False,
         "web_stats_enabled": False,
     }
+    credentials = settings.kafka_security.faust_credentials()
+    if credentials is not None:  # SASL and/or TLS, as every other client of the settings
+        options["broker_credentials"] = credentials
     # the prefix + app id: consumer group and changelog names
     return faust.App(settings.faust_id, **options)

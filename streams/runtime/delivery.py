@@ -194,6 +194,7 @@ async def receipted(settings: Settings, partition: int) -> set[str]:
         group_id=None,
         auto_offset_reset="earliest",
         isolation_level="read_committed",
+        **settings.kafka_security.aiokafka(),
     )
     await consumer.start()
     found: set[str] = set()

@@ -1,7 +1,9 @@
 """Plain Kafka I/O for tools (demo, tests, replay): produce events, read topics.
 
 Outside the streaming flow: it feeds the first hop and reads any hop back,
-with the same registry keys and JSON codec the agents use (kafka-python).
+with the same registry keys and JSON codec the agents use (kafka-python). Each
+client connects with the ``security`` it is given (default: PLAINTEXT), from
+:attr:`streams.runtime.settings.Settings.kafka_security`.
 """
 
 from __future__ import annotations
@@ -16,9 +18,17 @@ from schemas import Event
 from schemas.codec import encode
 from schemas.registry import spec_for
 from streams.runtime import provision
+from streams.runtime.kafka_security import PLAINTEXT, KafkaSecurity
 
 
-def ensure_topics(bootstrap: str, prefix: str, partitions: int, replicas: int = 1) -> list[str]:
+def ensure_topics(
+    bootstrap: str,
+    prefix: str,
+    partitions: int,
+    replicas: int = 1,
+    *,
+    security: KafkaSecurity = PLAINTEXT,
+) -> list[str]:
     """Create every registry topic under ``prefix`` with ``partitions`` partitions (and
     ``replicas`` replicas) if missing.
 
@@ -26,15 +36,19 @@ def ensure_topics(bootstrap: str, prefix: str, partitions: int, replicas: int = 
     (:class:`streams.runtime.provision.PartitionsMismatch`); see :mod:`streams.runtime.provision`.
     """
     plan = provision.registry_plan(prefix, partitions, replicas)
-    return provision.ensure_topics(bootstrap, plan)
+    return provision.ensure_topics(bootstrap, plan, security=security)
 
 
 class Producer:
     """Produce registry events (keyed by their topic's key field) or raw bytes."""
 
-    def __init__(self, bootstrap: str, prefix: str = "") -> None:
+    def __init__(
+        self, bootstrap: str, prefix: str = "", *, security: KafkaSecurity = PLAINTEXT
+    ) -> None:
         self._prefix = prefix
-        self._p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+        self._p = KafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", linger_ms=5, **security.kafka_python()
+        )
 
     def send(self, event: Event) -> None:
         spec = spec_for(event)
@@ -65,6 +79,7 @@ def read_topic(
     min_count: int = 0,
     timeout_s: float = 10.0,
     idle_s: float = 1.0,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> list[Any]:
     """All records of ``topic`` from the beginning: waits for ``min_count`` records
     (up to ``timeout_s``), then until ``idle_s`` passes with nothing new."""
@@ -74,6 +89,7 @@ def read_topic(
         enable_auto_commit=False,
         group_id=None,
         consumer_timeout_ms=200,
+        **security.kafka_python(),
     )
     try:
         consumer.subscribe([topic])
@@ -102,7 +118,12 @@ class MissingTopic(LookupError):
 
 
 def read_to_end(
-    bootstrap: str, topics: Iterable[str], *, timeout_s: float = 300.0, optional: bool = False
+    bootstrap: str,
+    topics: Iterable[str],
+    *,
+    timeout_s: float = 300.0,
+    optional: bool = False,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> dict[str, list[Any]]:
     """Every record of ``topics`` up to their end offsets when called, topic by topic.
 
@@ -117,6 +138,7 @@ def read_to_end(
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,
+        **security.kafka_python(),
     )
     try:
         out: dict[str, list[Any]] = {}

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from schemas.registry import TOPICS
 from streams.core.shared.config import ConfigError
+from streams.runtime.kafka_security import PLAINTEXT, KafkaSecurity
 from streams.runtime.reach import OneLineError, require_broker
 
 #: Registry topics whose records are only worth keeping briefly.
@@ -85,7 +86,11 @@ def registry_plan(prefix: str, partitions: int, replicas: int = 1) -> list[Topic
 
 
 def ensure_topics(
-    bootstrap: str, plans: Iterable[TopicPlan], *, check: Iterable[tuple[str, int]] = ()
+    bootstrap: str,
+    plans: Iterable[TopicPlan],
+    *,
+    check: Iterable[tuple[str, int]] = (),
+    security: KafkaSecurity = PLAINTEXT,
 ) -> list[str]:
     """Create the planned topics that do not exist; return the names created.
 
@@ -93,7 +98,9 @@ def ensure_topics(
     exists (topics someone else creates, such as Faust's changelogs), must have
     its partition count, else :class:`PartitionsMismatch`. Safe to run from
     several processes at once: a topic another one created meanwhile is checked
-    like any other. An unreachable broker is :class:`~streams.runtime.reach.BrokerUnreachable`.
+    like any other. It connects with ``security``. An unreachable broker is
+    :class:`~streams.runtime.reach.BrokerUnreachable`, one that refuses this client
+    :class:`~streams.runtime.reach.BrokerRefused`.
     """
     from kafka import KafkaAdminClient
     from kafka.errors import TopicAlreadyExistsError, for_code
@@ -102,8 +109,10 @@ def ensure_topics(
     wanted = {p.name: p.partitions for p in plans}
     for name, n in check:
         wanted.setdefault(name, n)
-    require_broker(bootstrap)
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="yujing-provision")
+    require_broker(bootstrap, security=security)
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id="yujing-provision", **security.kafka_python()
+    )
     try:
         existing = set(admin.list_topics())
         # check what is there before creating anything: a refusal leaves the broker as it was

@@ -57,6 +57,7 @@ class BreachReadBack:
             group_id=None,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            **s.kafka_security.aiokafka(),
         )
         found: set[str] = set()
         try:  # a start that fails (no broker yet) must close the client too: one per tick

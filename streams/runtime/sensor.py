@@ -14,7 +14,8 @@ registered ahead of Faust's metrics in the same registry flushes them on every
 scrape, so a scrape sees every message counted so far. The one histogram with an
 observation per event (``faust_events_runtime_ms``) is still observed per event.
 What Faust itself reads from its monitor (``stream_inbound_time``, for its
-slow-processing warnings) is still kept.
+slow-processing warnings) is still kept. With ``YUJING_METRICS_TOKEN`` set the page
+needs it as a bearer token (:mod:`streams.runtime.webauth`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from faust.types.transports import ConsumerT
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
+from pydantic import SecretStr
+
+from streams.runtime.webauth import guarded
 
 _GET = PrometheusMonitor.KEYS_RETRIEVED
 _SET = PrometheusMonitor.KEYS_UPDATED
@@ -168,16 +172,21 @@ class _FlushOnCollect(Collector):
 
 
 def install_sensor(
-    app: AppT, registry: CollectorRegistry, pattern: str = "/metrics"
+    app: AppT,
+    registry: CollectorRegistry,
+    pattern: str = "/metrics",
+    token: SecretStr | None = None,
 ) -> CountingMonitor:
     """Make ``app``'s monitor a :class:`CountingMonitor` on ``registry`` (``faust_*``)
-    and serve the registry at ``pattern`` on the worker's web server."""
+    and serve the registry at ``pattern`` on the worker's web server (with ``token``,
+    only to requests that carry it)."""
     flusher = _FlushOnCollect()
     registry.register(flusher)
     monitor = flusher.monitor = CountingMonitor(metrics=FaustMetrics.create(registry, "faust"))
     app.monitor = monitor
 
     @app.page(pattern)
+    @guarded(token)
     async def metrics_page(self: Any, request: Any) -> Any:  # aiohttp's, as Faust's own
         return Response(
             body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST}

@@ -31,6 +31,9 @@ from pydantic_settings import (
 )
 
 from streams.core.shared.config import ConfigError
+from streams.runtime.envfile import with_env_file
+from streams.runtime.kafka_security import KafkaSecuritySettings
+from streams.runtime.webauth import Token
 
 __all__ = [
     "ENV_PREFIX",
@@ -141,12 +144,12 @@ class EnvironmentSettings(BaseSettings):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
-        """The settings of ``environ`` (default: this process's environment).
+        """The settings of ``environ`` (default: this process's) over its ``YUJING_ENV_FILE``.
 
         An override that is not None wins over the environment (a command-line flag).
         A bad value raises :class:`ConfigError`, one line per variable.
         """
-        env = os.environ if environ is None else environ
+        env = with_env_file(os.environ if environ is None else environ)
         values: dict[str, Any] = _Variables(cls, env)()
         for field, former in cls.FORMER_NAMES.items():
             if field not in values and env.get(former, "").strip():
@@ -186,7 +189,7 @@ class EnvironmentSettings(BaseSettings):
         return field in self.model_fields_set
 
 
-class Settings(EnvironmentSettings):
+class Settings(KafkaSecuritySettings, EnvironmentSettings):
     """The worker's and the tools' settings: ``YUJING_<FIELD NAME IN UPPER CASE>``."""
 
     FORMER_NAMES: ClassVar[Mapping[str, str]] = {"district": ENV_PREFIX + "REGIONS"}
@@ -205,6 +208,9 @@ class Settings(EnvironmentSettings):
     replication_factor: int = Field(1, ge=1, le=32767)
     web_host: str = Field("127.0.0.1", min_length=1)
     web_port: Port = 6066
+    #: Bearer tokens (≥ 16 characters) of the risk map pages and of /metrics; unset: open.
+    web_token: Token | None = None
+    metrics_token: Token | None = None
     #: Inputs above this are dead-lettered (``too_large``), keeping their first this-many
     #: bytes. At most 704 KiB: the dead letter carries them in base64 (4/3 larger) and must
     #: itself fit in one produce request (1 MiB), or the worker would exit and re-read the

@@ -7,7 +7,8 @@ partitions, has recovered its tables and is not rebalancing. The risk map
 (``/map``, ``/map/{scope}/alerts``, ``/alerts/{alert_id}``) is read from the
 scope windows of the partitions this worker is active for
 (:class:`~streams.core.alerts.riskmap.RiskMap`); ``yujing map`` merges the maps of
-several workers.
+several workers. With ``YUJING_WEB_TOKEN`` set the map pages need it as a bearer
+token (:mod:`streams.runtime.webauth`); ``/ready`` stays open.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from typing import Any
 
 import faust
 from faust.exceptions import ConsumerNotStarted
+from pydantic import SecretStr
 
 from streams.core.alerts.riskmap import RiskMap
 from streams.core.shared.regions import RegionIndex
+from streams.runtime.webauth import guarded
 
 
 def _assigned(app: faust.App) -> int:
@@ -47,9 +50,15 @@ def add_ready_page(app: faust.App) -> None:
 
 
 def add_map_pages(
-    app: faust.App, table: Any, index: RegionIndex, partitions: Callable[[], list[int]]
+    app: faust.App,
+    table: Any,
+    index: RegionIndex,
+    partitions: Callable[[], list[int]],
+    token: SecretStr | None = None,
 ) -> None:
-    """The risk map over ``table`` (the scope windows) of the ``partitions`` held."""
+    """The risk map over ``table`` (the scope windows) of the ``partitions`` held; with
+    ``token``, only for requests that carry it."""
+    guard = guarded(token)
 
     def held() -> tuple[list[int], RiskMap]:
         actives = partitions()
@@ -57,6 +66,7 @@ def add_map_pages(
         return actives, RiskMap(index, entries)
 
     @app.page("/map")
+    @guard
     async def risk_map(web: Any, request: Any) -> Any:
         held_partitions, m = held()
         with_ids = request.query.get("ids", "") not in ("", "0", "false")
@@ -69,6 +79,7 @@ def add_map_pages(
         )
 
     @app.page("/map/{scope}/alerts")
+    @guard
     async def scope_alerts(web: Any, request: Any, scope: str) -> Any:
         held_partitions, m = held()
         if scope not in m.kinds:
@@ -84,6 +95,7 @@ def add_map_pages(
         )
 
     @app.page("/alerts/{alert_id}")
+    @guard
     async def alert_portrait(web: Any, request: Any, alert_id: str) -> Any:
         held_partitions, m = held()
         alert = m.alerts.get(alert_id)

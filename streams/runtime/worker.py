@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     pipe = create_pipeline(settings)
     created = prepare_worker(pipe)  # broker, data directory, topics: before Faust starts
     print(
-        f"yujing worker: broker {settings.kafka_bootstrap}, group {settings.faust_id}, "
+        f"yujing worker: broker {settings.kafka_bootstrap} "
+        f"({settings.kafka_security.describe()}), group {settings.faust_id}, "
         f"topics prefixed {settings.topic_prefix!r} ({len(created)} created), "
         f"data in {settings.data_path}",
         file=sys.stderr,
@@ -79,6 +80,7 @@ def prepare_worker(pipe: Pipeline) -> list[str]:
         s.kafka_bootstrap,
         registry_plan(s.topic_prefix, s.partitions, s.replication_factor),
         check=changelog_topics(pipe),
+        security=s.kafka_security,
     )
 
 

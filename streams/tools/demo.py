@@ -20,6 +20,7 @@ from streams.core.shared.catalogue import load_catalogue
 from streams.core.signals.detect import Detection, KeyState
 from streams.dev.runner import get_json, spawn, wait_http
 from streams.runtime.kafka_io import Producer, ensure_topics, read_topic
+from streams.runtime.kafka_security import PLAINTEXT, KafkaSecurity
 
 
 def sample_readings(start: datetime) -> list[SensorReading]:
@@ -68,7 +69,15 @@ def expected_alerts(readings: list[SensorReading]) -> int:
     return count
 
 
-def run(bootstrap: str, home: Path, sms_port: int, web_port: int, voice_port: int = 8702) -> int:
+def run(
+    bootstrap: str,
+    home: Path,
+    sms_port: int,
+    web_port: int,
+    voice_port: int = 8702,
+    *,
+    security: KafkaSecurity = PLAINTEXT,
+) -> int:
     run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:4]
     prefix = f"demo-{run_id}."
     env = {
@@ -82,7 +91,7 @@ def run(bootstrap: str, home: Path, sms_port: int, web_port: int, voice_port: in
     }
     logs = home / "demo" / run_id
     print(f"• run {run_id}: topics prefixed {prefix!r}, logs in {logs}")
-    ensure_topics(bootstrap, prefix, partitions=2)
+    ensure_topics(bootstrap, prefix, partitions=2, security=security)
     sink_args = ["sinks", "--sms-port", str(sms_port), "--voice-port", str(voice_port)]
     sinks = spawn("sinks", sink_args, env, logs)
     worker = spawn("worker", ["worker"], env, logs)
@@ -93,7 +102,7 @@ def run(bootstrap: str, home: Path, sms_port: int, web_port: int, voice_port: in
         print(f"• worker ready; metrics on http://127.0.0.1:{web_port}/metrics")
 
         readings = sample_readings(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=7))
-        producer = Producer(bootstrap, prefix)
+        producer = Producer(bootstrap, prefix, security=security)
         producer.send_all(readings)
         producer.send_raw(
             READINGS.name, b'{"sensor_id": "gas-0003", "value": "high"', key=b"gas-0003"
@@ -114,15 +123,21 @@ def run(bootstrap: str, home: Path, sms_port: int, web_port: int, voice_port: in
         escalations = [d for d in deliveries if "it is yours now" in d["text"]]
         alerts = [
             decode(Alert, r.value)
-            for r in read_topic(bootstrap, prefix + ALERTS.name, min_count=expected)
+            for r in read_topic(
+                bootstrap, prefix + ALERTS.name, min_count=expected, security=security
+            )
         ]
         orders = [
             decode(DispatchOrder, r.value)
-            for r in read_topic(bootstrap, prefix + DISPATCH_ORDERS.name, min_count=expected)
+            for r in read_topic(
+                bootstrap, prefix + DISPATCH_ORDERS.name, min_count=expected, security=security
+            )
         ]
         dead = [
             decode(DeadLetter, r.value)
-            for r in read_topic(bootstrap, prefix + DEAD_LETTERS.name, min_count=1)
+            for r in read_topic(
+                bootstrap, prefix + DEAD_LETTERS.name, min_count=1, security=security
+            )
         ]
         print(f"ALERTS ({len(alerts)}) on {prefix}{ALERTS.name}")
         for a in alerts:
@@ -210,4 +225,11 @@ def _demo(args: Any) -> int:
         print(f"• starting the local Kafka broker in {config.home} (first run fetches jars)…")
         bootstrap = LocalBroker(config).start()
         print(f"• broker answering at {bootstrap} (stop it with: yujing broker stop)")
-    return run(bootstrap, config.home, args.sms_port, args.web_port, args.voice_port)
+    return run(
+        bootstrap,
+        config.home,
+        args.sms_port,
+        args.web_port,
+        args.voice_port,
+        security=settings.kafka_security,
+    )

@@ -10,7 +10,8 @@ levels by maximum, open alerts as a union of ids.
 
 Without ``--worker`` it asks ``http://127.0.0.1:$YUJING_WEB_PORT``. A worker
 that does not answer is an error naming it: a map missing a worker's
-partitions would look calmer than the city is.
+partitions would look calmer than the city is. With ``YUJING_WEB_TOKEN`` set it is
+sent as a bearer token (the workers' map pages then need it).
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ import sys
 import urllib.parse
 from typing import Any
 
+from pydantic import SecretStr
+
 from streams.core.alerts.riskmap import merge_maps, merge_scope_alerts
 from streams.dev.runner import get_json
+from streams.runtime.webauth import bearer
 
 Json = dict[str, Any]
 
@@ -31,9 +35,16 @@ class MapError(Exception):
     """A worker did not give its part of the map."""
 
 
-def fetch(workers: list[str], scope: str | None = None, timeout: float = 5.0) -> Json:
-    """The merged ``/map`` (or ``/map/{scope}/alerts``) of ``workers`` (base URLs)."""
+def fetch(
+    workers: list[str],
+    scope: str | None = None,
+    timeout: float = 5.0,
+    token: SecretStr | None = None,
+) -> Json:
+    """The merged ``/map`` (or ``/map/{scope}/alerts``) of ``workers`` (base URLs),
+    asked with ``token`` (the workers' ``YUJING_WEB_TOKEN``) when there is one."""
     answers = []
+    headers = bearer(token)
     for base in workers:
         base = base.rstrip("/")
         if scope is None:
@@ -41,12 +52,15 @@ def fetch(workers: list[str], scope: str | None = None, timeout: float = 5.0) ->
         else:
             url = f"{base}/map/{urllib.parse.quote(scope, safe=':')}/alerts"
         try:
-            status, body = get_json(url, timeout=timeout)
+            status, body = get_json(url, timeout=timeout, headers=headers)
         except OSError as err:
             why = getattr(err, "reason", None) or err
             raise MapError(f"worker not reachable at {base} ({why})") from None
         if scope is not None and status == 404:
             continue  # a place this worker has not seen
+        if status == 401:
+            which = "a different" if token is not None else "a"
+            raise MapError(f"worker {base} wants {which} YUJING_WEB_TOKEN (answered 401)")
         if status != 200 or not isinstance(body, dict):
             raise MapError(f"worker {base} answered {status} for {url}")
         answers.append(body)
@@ -76,9 +90,10 @@ def add_map_command(sub: Any) -> None:
 def _map(args: argparse.Namespace) -> int:
     from streams.runtime.settings import Settings
 
-    workers = args.worker or [f"http://127.0.0.1:{Settings.from_env().web_port}"]
+    settings = Settings.from_env()
+    workers = args.worker or [f"http://127.0.0.1:{settings.web_port}"]
     try:
-        merged = fetch(workers, args.scope)
+        merged = fetch(workers, args.scope, token=settings.web_token)
     except MapError as err:
         print(f"yujing map: {err}", file=sys.stderr)
         return 2

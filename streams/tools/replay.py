@@ -138,10 +138,15 @@ def _replay(args: argparse.Namespace) -> int:
     due = schedule(events, args.speed)
     bootstrap = args.bootstrap or settings.kafka_bootstrap
     # the topics as the worker makes them, never the broker's one-partition default
+    security = settings.kafka_security
     ensure_topics(
-        bootstrap, settings.topic_prefix, settings.partitions, settings.replication_factor
+        bootstrap,
+        settings.topic_prefix,
+        settings.partitions,
+        settings.replication_factor,
+        security=security,
     )
-    producer = Producer(bootstrap, settings.topic_prefix)
+    producer = Producer(bootstrap, settings.topic_prefix, security=security)
     try:
         if args.speed == 0:
             n = producer.send_all(events)

@@ -28,6 +28,7 @@ from schemas import Alert, DispatchOrder, Event, OrderStatus, SlaBreach
 from schemas.codec import DecodeError, decode
 from schemas.registry import ALERTS, TOPICS, TopicSpec
 from streams.core.shared.config import ConfigError
+from streams.runtime.kafka_security import PLAINTEXT, KafkaSecurity
 
 LEVELS = ("low", "medium", "high", "critical")
 ALIASES = {
@@ -200,17 +201,23 @@ def run(
     timeout_s: float = 0.0,
     out: IO[str] = sys.stdout,
     err: IO[str] = sys.stderr,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> int:
     """Print matching events until ``count`` were printed or ``timeout_s`` passed (0: forever)."""
     from kafka import KafkaConsumer, TopicPartition
 
     from streams.runtime.reach import require_broker
 
-    require_broker(bootstrap)
+    require_broker(bootstrap, security=security)
     topic = prefix + tail.spec.name
     alerts_topic = prefix + ALERTS.name
     with_alerts = tail.spec is not ALERTS
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        **security.kafka_python(),
+    )
     try:
         topics = [topic] + ([alerts_topic] if with_alerts else [])
         parts: list[Any] = []
@@ -318,6 +325,7 @@ def _tail(args: argparse.Namespace) -> int:
         from_beginning=args.from_beginning,
         count=args.count,
         timeout_s=args.timeout,
+        security=settings.kafka_security,
     )
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
+from support import kafka_security
 
 from schemas import SensorReading
 from streams.core.signals.detect import Detection
@@ -155,7 +156,11 @@ async def _fill(
     out = Filled(topic, per_partition=dict.fromkeys(range(partitions), 0))
     started = time.monotonic()
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", max_batch_size=1 << 20, linger_ms=50
+        bootstrap_servers=bootstrap,
+        acks="all",
+        max_batch_size=1 << 20,
+        linger_ms=50,
+        **kafka_security().aiokafka(),
     )
     await producer.start()
     try:

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka.errors import KafkaError
-from support import Stack, committed_offsets, end_offsets, read_all, wait_for
+from support import Stack, committed_offsets, end_offsets, kafka_security, read_all, wait_for
 
 from schemas import (
     Alert,
@@ -143,7 +143,7 @@ class Expected:
 
 def produce(stack: Stack, events: Iterable[Event]) -> int:
     """Every event to its topic, keyed as the registry says; flushed (acks from all replicas)."""
-    producer = Producer(stack.bootstrap, stack.prefix)
+    producer = Producer(stack.bootstrap, stack.prefix, security=kafka_security())
     try:
         return producer.send_all(events)
     finally:

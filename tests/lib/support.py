@@ -3,11 +3,14 @@
 Each stack runs ``yujing worker`` and ``yujing sinks`` as processes with a
 simulated clock (``YUJING_CLOCK_EPOCH`` = the stack's start, speed 60: one wall
 second is one simulated minute), its own topic prefix, consumer group and ports.
+Its workers' pages are read with their tokens (``YUJING_WEB_TOKEN``,
+``YUJING_METRICS_TOKEN``) when they have them: :meth:`Stack.page`, :meth:`Stack.metrics`.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,11 +29,22 @@ from streams.core.orders.routing import DEFAULT_PATH as DEFAULT_ROUTES
 from streams.dev.broker import find_free_port
 from streams.dev.runner import Child, get_json, spawn, wait_http
 from streams.runtime.kafka_io import Producer, ensure_topics
+from streams.runtime.kafka_security import KafkaSecurity
+from streams.runtime.settings import Settings
+from streams.runtime.webauth import bearer
 
 E = TypeVar("E", bound=Event)
 T = TypeVar("T")
 
 SPEED = 60.0
+
+
+@functools.cache
+def kafka_security() -> KafkaSecurity:
+    """How the tests' own clients connect: this process's settings (``YUJING_ENV_FILE``,
+    ``YUJING_KAFKA_SECURITY_PROTOCOL``, ...), which the workers they start inherit, so the
+    suites run against a secured broker too."""
+    return Settings.from_env().kafka_security
 
 
 def test_routes(tmp: Path, recheck: dict[str, float]) -> Path:
@@ -55,6 +69,12 @@ class Stack:
     worker: Child | None = None
     sinks: Child | None = None
     started: list[Child] = field(default_factory=list)
+    #: how the test's own clients log in (topics, produce); default this process's settings
+    security: KafkaSecurity | None = None
+
+    @property
+    def login(self) -> KafkaSecurity:
+        return self.security if self.security is not None else kafka_security()
 
     @property
     def group(self) -> str:
@@ -73,7 +93,9 @@ class Stack:
             }
         )
         replicas = int(self.env.get("YUJING_REPLICATION_FACTOR", "1"))
-        ensure_topics(self.bootstrap, self.prefix, partitions=2, replicas=replicas)
+        ensure_topics(
+            self.bootstrap, self.prefix, partitions=2, replicas=replicas, security=self.login
+        )
         args = ["sinks", "--sms-port", str(sms_port), "--voice-port", str(voice_port)]
         self.sinks = spawn("sinks", args + self.sinks_args, self.env, self.tmp)
         self.started.append(self.sinks)
@@ -110,12 +132,12 @@ class Stack:
             child.stop()
 
     def produce(self, *events: Event) -> None:
-        p = Producer(self.bootstrap, self.prefix)
+        p = Producer(self.bootstrap, self.prefix, security=self.login)
         p.send_all(events)
         p.close()
 
     def produce_raw(self, spec: TopicSpec, value: bytes, key: bytes) -> None:
-        p = Producer(self.bootstrap, self.prefix)
+        p = Producer(self.bootstrap, self.prefix, security=self.login)
         p.send_raw(spec.name, value, key=key)
         p.flush()
         p.close()
@@ -163,10 +185,21 @@ class Stack:
     def wait_for(predicate: Callable[[], T], timeout: float = 60.0, what: str = "it") -> T:
         return wait_for(predicate, timeout, what)
 
+    def settings(self) -> Settings:
+        """What this stack's workers read: this process's environment and the stack's."""
+        return Settings.from_env({**os.environ, **self.env})
+
+    def page(self, path: str, web: str = "") -> tuple[int, Any]:
+        """A worker's page (``/map``, ``/map/{scope}/alerts``, ...) as JSON, asked with
+        the workers' ``YUJING_WEB_TOKEN`` if any: its status and body."""
+        return get_json(f"{web or self.web}{path}", headers=bearer(self.settings().web_token))
+
     def metrics(self) -> str:
         import urllib.request
 
-        with urllib.request.urlopen(f"{self.web}/metrics", timeout=5) as resp:
+        headers = bearer(self.settings().metrics_token)
+        request = urllib.request.Request(f"{self.web}/metrics", headers=headers)
+        with urllib.request.urlopen(request, timeout=5) as resp:
             return resp.read().decode()
 
     def metric(self, name: str, labels: dict[str, str]) -> float:
@@ -217,7 +250,7 @@ def _source_topics(prefix: str) -> tuple[str, ...]:
 
 
 def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, **kafka_security().kafka_python())
     try:
         tps = [
             TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t))
@@ -228,7 +261,7 @@ def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
 
 
 def committed_offsets(bootstrap: str, group: str) -> dict[TopicPartition, int]:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, **kafka_security().kafka_python())
     try:
         offsets = admin.list_group_offsets({group: None})[group]
         return {tp: meta.offset for tp, meta in offsets.items()}
@@ -319,6 +352,7 @@ def read_all(bootstrap: str, topic: str, timeout_s: float = 3.0, idle_s: float =
         enable_auto_commit=False,
         group_id=None,
         auto_offset_reset="earliest",
+        **kafka_security().kafka_python(),
     )
     try:
         partitions = wait_for(

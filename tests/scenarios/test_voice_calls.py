@@ -62,7 +62,7 @@ def notification(nid: str, channel: Channel) -> NotificationRequest:
         order_id=f"order-{nid}",
         alert_id=f"alert-{nid}",
         channel=channel,
-        receiver="grid_worker_on_duty",
+        receiver="gas_company_hotline",  # a routes line: deliver looks its number up
         purpose="dispatch",
         message=f"queued test message {nid}",
         event_time=datetime.now(UTC),

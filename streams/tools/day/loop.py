@@ -29,6 +29,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from schemas import Alert, DispatchOrder, Event
 from schemas.codec import DecodeError, decode, encode
 from schemas.registry import ALERTS, DISPATCH_ORDERS, spec_for
+from streams.runtime.kafka_security import PLAINTEXT, KafkaSecurity
 from streams.tools.day.people import People
 from streams.tools.simulate.live import LiveWorld
 
@@ -81,9 +82,12 @@ class DayLoop:
     world: LiveWorld
     people: People
     progress: Progress
+    security: KafkaSecurity = PLAINTEXT
 
     async def run(self) -> dict[str, int]:
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, acks="all", linger_ms=5, **self.security.aiokafka()
+        )
         consumer = AIOKafkaConsumer(
             self.prefix + DISPATCH_ORDERS.name,
             self.prefix + ALERTS.name,
@@ -91,6 +95,7 @@ class DayLoop:
             group_id=None,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
+            **self.security.aiokafka(),
         )
         await producer.start()
         await consumer.start()

@@ -24,6 +24,7 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from schemas.registry import DEPARTMENT_EVENTS, READINGS, TICKS, TOPICS
+from streams.runtime.kafka_security import PLAINTEXT, KafkaSecurity
 from streams.tools.report.figures import SYSTEMIC_KINDS, Topics
 
 Json = dict[str, Any]
@@ -49,11 +50,13 @@ KEYS = (
 )
 
 
-def group_lag(bootstrap: str, group: str, prefix: str) -> dict[str, int]:
+def group_lag(
+    bootstrap: str, group: str, prefix: str, *, security: KafkaSecurity = PLAINTEXT
+) -> dict[str, int]:
     """Per registry topic the group reads: records not yet committed (ticks aside)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, **security.kafka_python())
     try:
-        committed = _committed(bootstrap, group)
+        committed = _committed(bootstrap, group, security)
         names = {prefix + n: n for n in TOPICS if n != TICKS.name}
         parts = [
             TopicPartition(t, p)
@@ -73,15 +76,22 @@ def group_lag(bootstrap: str, group: str, prefix: str) -> dict[str, int]:
         consumer.close()
 
 
-def consumed(bootstrap: str, group: str, prefix: str, names: Iterable[str]) -> int:
+def consumed(
+    bootstrap: str,
+    group: str,
+    prefix: str,
+    names: Iterable[str],
+    *,
+    security: KafkaSecurity = PLAINTEXT,
+) -> int:
     """Records of ``names`` the group has committed (from the topics' start)."""
-    committed = _committed(bootstrap, group)
+    committed = _committed(bootstrap, group, security)
     wanted = {prefix + n for n in names}
     return sum(max(0, m.offset) for tp, m in committed.items() if tp.topic in wanted)
 
 
-def _committed(bootstrap: str, group: str) -> dict[TopicPartition, Any]:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+def _committed(bootstrap: str, group: str, security: KafkaSecurity) -> dict[TopicPartition, Any]:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, **security.kafka_python())
     try:
         return dict(admin.list_group_offsets(group).get(group, {}))
     finally:
@@ -89,14 +99,20 @@ def _committed(bootstrap: str, group: str) -> dict[TopicPartition, Any]:
 
 
 def drained(
-    bootstrap: str, group: str, prefix: str, *, timeout_s: float, settle_s: float = 3.0
+    bootstrap: str,
+    group: str,
+    prefix: str,
+    *,
+    timeout_s: float,
+    settle_s: float = 3.0,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> tuple[bool, dict[str, int]]:
     """Wait until the group's lag is 0 on every topic it reads and stays so ``settle_s``."""
     deadline = time.monotonic() + timeout_s
     zero_since: float | None = None
     lag: dict[str, int] = {}
     while time.monotonic() < deadline:
-        lag = group_lag(bootstrap, group, prefix)
+        lag = group_lag(bootstrap, group, prefix, security=security)
         if not any(lag.values()):
             zero_since = zero_since or time.monotonic()
             if time.monotonic() - zero_since >= settle_s:

@@ -29,7 +29,8 @@ def finish(day: Any, bootstrap: str, world: Any, ledger: Any, stats: dict[str, i
     s = day.settings
     group = day.prefix + s.app_id
     t = time.monotonic()
-    ok, lag = outcome.drained(bootstrap, group, day.prefix, timeout_s=240)
+    security = s.kafka_security
+    ok, lag = outcome.drained(bootstrap, group, day.prefix, timeout_s=240, security=security)
     day.say(
         f"workers drained in {time.monotonic() - t:.0f} s"
         if ok
@@ -40,7 +41,7 @@ def finish(day: Any, bootstrap: str, world: Any, ledger: Any, stats: dict[str, i
     truth_path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     truth = groundtruth.parse_truth(json.dumps(x) for x in lines)
     towns, ancestors = regions_of(s.district, truth)
-    topics, undecodable = read_topics(bootstrap, day.prefix)
+    topics, undecodable = read_topics(bootstrap, day.prefix, security=security)
     stubs = stub_messages([("the SMS stub", s.sms_url), ("the voice stub", s.voice_url)])
     # what the stubs accepted, kept: they stop with the day, the topics stay
     (day.dir / "stubs.json").write_text(json.dumps(stubs, default=str), "utf-8")
@@ -55,7 +56,8 @@ def finish(day: Any, bootstrap: str, world: Any, ledger: Any, stats: dict[str, i
     )
     horizon = day.until - timedelta(seconds=day.grace_s)
     expected = ledger.expected(horizon)
-    consumed = outcome.consumed(bootstrap, group, day.prefix, INPUTS) - day.inputs_before
+    consumed = outcome.consumed(bootstrap, group, day.prefix, INPUTS, security=security)
+    consumed -= day.inputs_before
     period_orders = {o.order_id for o in topics.orders if day.start <= o.event_time < day.end}
     lost = outcome.lost(topics, figures, stats["inputs"], consumed, period_orders)
     observed = {(b.order_id, b.stage) for b in topics.breaches if b.order_id in period_orders}

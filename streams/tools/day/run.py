@@ -31,10 +31,13 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streams.core.shared.config import ConfigError
 from streams.tools.simulate.simulation import DEFAULT_START
+
+if TYPE_CHECKING:
+    from streams.runtime.kafka_security import KafkaSecurity
 
 #: the wall seconds of grace for updates and verdicts in flight, and of lead for the workers
 GRACE_WALL_S = 3.0
@@ -122,7 +125,7 @@ class Day:
                 broker = None  # not ours to stop
         from streams.runtime.reach import require_broker
 
-        require_broker(bootstrap)
+        require_broker(bootstrap, security=self.settings.kafka_security)
         children: list[Child] = []
         try:
             world, people_ledger = self.prepare()
@@ -203,8 +206,9 @@ class Day:
         from streams.runtime.kafka_io import ensure_topics
 
         s = self.settings
-        ensure_topics(bootstrap, self.prefix, s.partitions, s.replication_factor)
-        self.inputs_before = _inputs(bootstrap, self.prefix)
+        security = s.kafka_security
+        ensure_topics(bootstrap, self.prefix, s.partitions, s.replication_factor, security=security)
+        self.inputs_before = _inputs(bootstrap, self.prefix, security)
         env = {**self.env(), "YUJING_KAFKA_BOOTSTRAP": bootstrap}
         sms, voice = _port(s.sms_url), _port(s.voice_url)
         sinks = spawn(
@@ -269,6 +273,7 @@ class Day:
             world,
             people,
             Progress(self.start, self.end, self.err, enabled=not self.args.quiet),
+            self.settings.kafka_security,
         )
         stats: dict[str, Any] = dict(asyncio.run(loop.run()))
         stats["people"] = dict(people.counts)
@@ -285,13 +290,13 @@ async def _no_send(event: Any) -> None:  # replaced by the loop's producer
     raise RuntimeError("the people send through the day's loop")
 
 
-def _inputs(bootstrap: str, prefix: str) -> int:
+def _inputs(bootstrap: str, prefix: str, security: KafkaSecurity) -> int:
     """Records already on the input topics (a prefix used before)."""
     from kafka import KafkaConsumer, TopicPartition
 
     from schemas.registry import DEPARTMENT_EVENTS, READINGS
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, **security.kafka_python())
     try:
         parts = [
             TopicPartition(prefix + n, p)

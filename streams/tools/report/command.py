@@ -37,6 +37,7 @@ from schemas.registry import (
 )
 from streams.core.shared.clock import parse_instant
 from streams.core.shared.config import ConfigError
+from streams.runtime.kafka_security import PLAINTEXT, KafkaSecurity
 from streams.runtime.reach import OneLineError
 from streams.tools.report import groundtruth
 from streams.tools.report.facts import Period
@@ -61,16 +62,20 @@ class StubUnreachable(OneLineError):
         super().__init__(f"{what} not reachable at {url} ({why})")
 
 
-def read_topics(bootstrap: str, prefix: str, timeout_s: float = 300.0) -> tuple[Topics, Json]:
+def read_topics(
+    bootstrap: str, prefix: str, timeout_s: float = 300.0, *, security: KafkaSecurity = PLAINTEXT
+) -> tuple[Topics, Json]:
     """The report's topics, decoded; and per topic the records that would not decode."""
     from streams.runtime.kafka_io import MissingTopic, read_to_end
     from streams.runtime.reach import require_broker
 
-    require_broker(bootstrap)
+    require_broker(bootstrap, security=security)
     names = [prefix + spec.name for spec, _ in READS]
-    try:
-        raw = read_to_end(bootstrap, names[:1], timeout_s=timeout_s)  # the alerts must exist
-        raw.update(read_to_end(bootstrap, names[1:], timeout_s=timeout_s, optional=True))
+    try:  # the alerts must exist
+        raw = read_to_end(bootstrap, names[:1], timeout_s=timeout_s, security=security)
+        raw.update(
+            read_to_end(bootstrap, names[1:], timeout_s=timeout_s, optional=True, security=security)
+        )
     except MissingTopic as err:
         raise ConfigError(
             f"report: topic {err.topic!r} does not exist on the broker at {bootstrap} "
@@ -245,7 +250,9 @@ def _report(args: argparse.Namespace) -> int:
         if url
     ]
     bootstrap = settings.kafka_bootstrap
-    topics, undecodable = read_topics(bootstrap, settings.topic_prefix, args.timeout)
+    topics, undecodable = read_topics(
+        bootstrap, settings.topic_prefix, args.timeout, security=settings.kafka_security
+    )
     figures = compute(
         topics,
         period,

@@ -319,10 +319,15 @@ def _simulate(args: argparse.Namespace) -> int:
     from streams.runtime.kafka_io import Producer, ensure_topics
 
     bootstrap = settings.kafka_bootstrap
+    security = settings.kafka_security
     ensure_topics(
-        bootstrap, settings.topic_prefix, settings.partitions, settings.replication_factor
+        bootstrap,
+        settings.topic_prefix,
+        settings.partitions,
+        settings.replication_factor,
+        security=security,
     )
-    producer = Producer(bootstrap, settings.topic_prefix)
+    producer = Producer(bootstrap, settings.topic_prefix, security=security)
     print(
         f"producing to {bootstrap} (prefix {settings.topic_prefix!r}); a worker on the same "
         f"clock: YUJING_CLOCK_EPOCH={district.start.isoformat()} "
