@@ -3,14 +3,19 @@
 Checked with the real tools where they are installed (``.ci/run`` installs
 them: Debian's ``prometheus`` brings ``promtool``, ``docker-compose`` checks the
 compose file without an engine). Every metric name the rules and the dashboard
-use must be one the worker exports.
+use must be one the worker exports. Nothing secret is in these files: Prometheus
+scrapes with the workers' metrics token from a compose secret, the workers get
+their tokens from an env file and Grafana its admin password from a secret file,
+all written by ``deploy/secrets.sh`` (here into a temporary directory).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -24,10 +29,22 @@ ROOT = Path(__file__).resolve().parents[2]
 PROM = ROOT / "deploy" / "prometheus"
 GRAFANA = ROOT / "deploy" / "grafana"
 DASHBOARD = GRAFANA / "dashboards" / "yujing-overview.json"
+#: Where Prometheus reads the workers' metrics token: the compose secret metrics_token.
+SCRAPE_TOKEN = "/run/secrets/metrics_token"
 
 
-def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=60)
+def _run(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, **(env or {})}
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=60, env=environ)
+
+
+def _secrets(tmp_path: Path) -> Path:
+    """The secrets ``deploy/secrets.sh`` writes, in a temporary directory."""
+    done = _run("sh", str(ROOT / "deploy" / "secrets.sh"), str(tmp_path / "secrets"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return tmp_path / "secrets"
 
 
 def _need(tool: str) -> str:
@@ -37,10 +54,17 @@ def _need(tool: str) -> str:
     return path
 
 
-def test_promtool_accepts_config_and_rules() -> None:
+def test_promtool_accepts_config_and_rules(tmp_path: Path) -> None:
     promtool = _need("promtool")
+    # promtool checks that the scrape's credentials file exists: the compose secret's
+    # path is a container's, so the config is checked next to a token file of ours
+    token = _secrets(tmp_path) / "metrics_token"
+    config = (PROM / "prometheus.yml").read_text()
+    assert config.count(SCRAPE_TOKEN) == 1
+    (tmp_path / "prometheus.yml").write_text(config.replace(SCRAPE_TOKEN, str(token)))
+    shutil.copy(PROM / "rules.yml", tmp_path / "rules.yml")
     for args in (("check", "config", "prometheus.yml"), ("check", "rules", "rules.yml")):
-        done = _run(promtool, *args, cwd=PROM)
+        done = _run(promtool, *args, cwd=tmp_path)
         assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -59,14 +83,136 @@ def test_rules_cover_lag_dead_letters_sla_and_worker_down() -> None:
     assert any(re.search(r"\bup\{", e) for e in exprs.values())
 
 
-def test_compose_file_is_accepted() -> None:
+def _compose() -> list[str]:
     if shutil.which("docker-compose"):
-        done = _run("docker-compose", "-f", "docker-compose.yml", "config", "-q")
-    elif shutil.which("docker") and _run("docker", "compose", "version").returncode == 0:
-        done = _run("docker", "compose", "-f", "docker-compose.yml", "config", "-q")
-    else:
-        pytest.skip("neither docker-compose nor the compose plugin is installed")
+        return ["docker-compose"]
+    if shutil.which("docker") and _run("docker", "compose", "version").returncode == 0:
+        return ["docker", "compose"]
+    pytest.skip("neither docker-compose nor the compose plugin is installed")
+
+
+def test_compose_file_is_accepted(tmp_path: Path) -> None:
+    compose = [*_compose(), "-f", "docker-compose.yml", "config"]
+    secrets = _secrets(tmp_path)
+    done = _run(*compose, "-q", env={"YUJING_SECRETS": str(secrets)})
     assert done.returncode == 0, done.stdout + done.stderr
+    # the workers' tokens come from the env file the script wrote, and nowhere else
+    resolved = yaml.safe_load(_run(*compose, env={"YUJING_SECRETS": str(secrets)}).stdout)
+    tokens = {name: (secrets / name).read_text() for name in ("web_token", "metrics_token")}
+    for name in ("worker", "worker-cluster"):
+        env = resolved["services"][name]["environment"]
+        assert env["YUJING_WEB_TOKEN"] == tokens["web_token"]
+        assert env["YUJING_METRICS_TOKEN"] == tokens["metrics_token"]
+    files = {name: Path(s["file"]) for name, s in resolved["secrets"].items()}
+    assert files == {
+        "metrics_token": secrets / "metrics_token",
+        "grafana_admin_password": secrets / "grafana_admin_password",
+        "kafka_jaas": secrets / "kafka_jaas.conf",
+        "kafka_admin": secrets / "kafka_admin.properties",
+    }
+    # Kafka: every listener of every node is SASL, its users from the JAAS secret; the
+    # health check logs in as admin; the workers log in as worker; no topic on first use
+    kafka = {n: s for n, s in resolved["services"].items() if n == "kafka" or "kafka-" in n}
+    assert sorted(kafka) == ["kafka", "kafka-1", "kafka-2", "kafka-3"]
+    for name, service in kafka.items():
+        env = service["environment"]
+        protocols = dict(
+            p.split(":") for p in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+        )
+        listeners = [u.split("://")[0] for u in env["KAFKA_LISTENERS"].split(",")]
+        assert {protocols[name] for name in listeners} == {"SASL_PLAINTEXT"}, name
+        assert env["KAFKA_SASL_ENABLED_MECHANISMS"] == "PLAIN"
+        assert env["KAFKA_SASL_MECHANISM_CONTROLLER_PROTOCOL"] == "PLAIN"
+        assert env["KAFKA_OPTS"] == "-Djava.security.auth.login.config=/run/secrets/kafka_jaas"
+        assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+        sources = [x["source"] if isinstance(x, dict) else x for x in service["secrets"]]
+        assert sorted(sources) == ["kafka_admin", "kafka_jaas"]
+        assert "--command-config /run/secrets/kafka_admin" in " ".join(
+            service["healthcheck"]["test"]
+        )
+    for name in ("worker", "worker-cluster"):
+        env = resolved["services"][name]["environment"]
+        assert env["YUJING_KAFKA_SASL_USERNAME"] == "worker"
+        assert env["YUJING_KAFKA_SASL_PASSWORD"] == (secrets / "kafka_worker").read_text()
+    assert not any(
+        pw.read_text() in (ROOT / "docker-compose.yml").read_text()
+        for pw in secrets.glob("kafka_*")
+    )
+    # without the secrets, compose refuses to start rather than run the pages open
+    missing = _run(*compose, "-q", env={"YUJING_SECRETS": str(tmp_path / "none")})
+    assert missing.returncode != 0 and "worker.env" in missing.stdout + missing.stderr
+
+
+def test_the_secrets_script_keeps_what_is_there_and_hides_the_directory(tmp_path: Path) -> None:
+    secrets = _secrets(tmp_path)
+    first = {p.name: p.read_text() for p in secrets.iterdir()}
+    users = ("broker", "admin", "worker", "tools", "downstream")
+    assert set(first) == {
+        ".gitignore",
+        "web_token",
+        "metrics_token",
+        "grafana_admin_password",
+        "worker.env",
+        "tools.env",
+        "kafka_jaas.conf",
+        "kafka_admin.properties",
+        *(f"kafka_{u}" for u in users),
+    }
+    for name in ("web_token", "metrics_token"):
+        Settings.from_env({f"YUJING_{name.upper()}": first[name]})  # a token the worker takes
+    # each Kafka user is in the brokers' JAAS file with its own password, and the worker's
+    # and the tools' env files are settings the tools load as they are
+    assert len({first[f"kafka_{u}"] for u in users}) == len(users)
+    for u in users:
+        assert f'user_{u}="{first[f"kafka_{u}"]}"' in first["kafka_jaas.conf"]
+    assert f'password="{first["kafka_admin"]}";' in first["kafka_admin.properties"]
+    for user, env in (("worker", "worker.env"), ("tools", "tools.env")):
+        variables = dict(line.split("=", 1) for line in first[env].splitlines())
+        loaded = Settings.from_env(variables)
+        assert loaded.kafka_sasl_username == user
+        assert variables["YUJING_KAFKA_SASL_PASSWORD"] == first[f"kafka_{user}"]
+    assert len({first["web_token"], first["metrics_token"], first["grafana_admin_password"]}) == 3
+    (secrets / "web_token").unlink()  # rotating one secret
+    assert _secrets(tmp_path) == secrets
+    again = {p.name: p.read_text() for p in secrets.iterdir()}
+    assert again["metrics_token"] == first["metrics_token"]
+    assert again["web_token"] != first["web_token"]
+    assert f"YUJING_WEB_TOKEN={again['web_token']}\n" in again["worker.env"]
+    assert stat.S_IMODE(secrets.stat().st_mode) == 0o700
+    assert stat.S_IMODE((secrets / "worker.env").stat().st_mode) == 0o600
+
+
+def test_prometheus_scrapes_with_the_metrics_token_from_a_secret_file() -> None:
+    config = yaml.safe_load((PROM / "prometheus.yml").read_text())
+    [job] = config["scrape_configs"]
+    assert job["authorization"] == {"type": "Bearer", "credentials_file": SCRAPE_TOKEN}
+    assert "bearer_token" not in job and "credentials" not in job["authorization"]
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert services["prometheus"]["secrets"] == ["metrics_token"]  # /run/secrets/<name>
+
+
+def test_compose_gives_no_secret_in_the_file_and_grafana_no_anonymous_access() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    for name in ("worker", "worker-cluster"):
+        env = services[name]["environment"]
+        assert not {"YUJING_WEB_TOKEN", "YUJING_METRICS_TOKEN"} & set(env), name
+        assert services[name]["env_file"] == ["${YUJING_SECRETS:-./secrets}/worker.env"]
+    grafana = services["grafana"]
+    env = grafana["environment"]
+    assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert "GF_SECURITY_ADMIN_PASSWORD" not in env  # never a literal: the file's
+    assert env["GF_SECURITY_ADMIN_PASSWORD__FILE"] == "/run/secrets/grafana_admin_password"
+    assert grafana["secrets"] == ["grafana_admin_password"]
+    assert {name: s["file"] for name, s in compose["secrets"].items()} == {
+        n: f"${{YUJING_SECRETS:-./secrets}}/{file}"
+        for n, file in (
+            ("metrics_token", "metrics_token"),
+            ("grafana_admin_password", "grafana_admin_password"),
+            ("kafka_jaas", "kafka_jaas.conf"),
+            ("kafka_admin", "kafka_admin.properties"),
+        )
+    }
 
 
 def test_compose_wires_prometheus_rules_and_grafana() -> None:
@@ -98,7 +244,7 @@ def test_compose_has_the_three_node_cluster_as_a_profile() -> None:
     assert quorum == {env["KAFKA_NODE_ID"]: f"{name}:9093" for name, env in envs.items()}
     for name, env in envs.items():
         assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
-        assert f"PLAINTEXT://{name}:9092" in env["KAFKA_ADVERTISED_LISTENERS"].split(",")
+        assert f"INTERNAL://{name}:9092" in env["KAFKA_ADVERTISED_LISTENERS"].split(",")
         # every topic, the internal ones too, on three replicas; two in sync take a write
         assert env["KAFKA_DEFAULT_REPLICATION_FACTOR"] == "3"
         assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "3"
