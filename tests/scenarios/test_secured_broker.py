@@ -5,7 +5,9 @@ Needs a SASL_SSL broker and its env file (``YUJING_KAFKA_BOOTSTRAP``,
 ``YUJING_KAFKA_SECURITY_PROTOCOL=SASL_SSL``, ``YUJING_KAFKA_SASL_*``,
 ``YUJING_KAFKA_SSL_CAFILE``; what ``yujing broker start --secure`` writes to
 ``$YUJING_HOME/secrets/<user>.env``) named by ``YUJING_TEST_SECURED_ENV_FILE``, or by
-``YUJING_ENV_FILE`` when the whole suite runs against that broker; skipped otherwise.
+``YUJING_ENV_FILE`` when the whole suite runs against that broker; otherwise the module
+starts a ``--secure`` local broker of its own (free ports; stopped at the end) and logs
+in as its ``admin``, whose grants cover the tests' own topic prefixes.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +29,8 @@ from pki import make_ca
 from schemas.codec import decode
 from schemas.reading import SensorReading
 from schemas.registry import READINGS
-from streams.dev.broker import find_free_port
+from streams.dev.broker import BrokerConfig, BrokerError, LocalBroker, check_java, find_free_port
+from streams.dev.broker.acls import Naming
 from streams.dev.runner import spawn, wait_http
 from streams.runtime.kafka_io import Producer, ensure_topics, read_topic
 from streams.runtime.kafka_security import PLAINTEXT
@@ -47,14 +51,34 @@ def _secured_env_file() -> Path | None:
     return Path(name) if security.protocol == "SASL_SSL" else None
 
 
-ENV_FILE = _secured_env_file()
-skip = pytest.mark.skipif(ENV_FILE is None, reason="no SASL_SSL broker's env file given")
+@pytest.fixture(scope="module")
+def env_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The secured broker's env file: the one named, else one of a broker of our own."""
+    given = _secured_env_file()
+    if given is not None:
+        yield given
+        return
+    try:
+        check_java()
+    except BrokerError as exc:
+        pytest.skip(f"no usable Java for the local broker: {exc}")
+    local = LocalBroker(
+        BrokerConfig(
+            home=tmp_path_factory.mktemp("secured-broker"),
+            port=find_free_port(),
+            controller_port=find_free_port(),
+        )
+    )
+    try:
+        local.start(timeout=120, secure=True, naming=Naming())
+        yield local.secrets_dir / "admin.env"
+    finally:
+        local.stop()
 
 
 @pytest.fixture
-def settings() -> Settings:
-    assert ENV_FILE is not None
-    return Settings.from_env({"YUJING_ENV_FILE": str(ENV_FILE)})
+def settings(env_file: Path) -> Settings:
+    return Settings.from_env({"YUJING_ENV_FILE": str(env_file)})
 
 
 def _reading(i: int) -> SensorReading:
@@ -69,7 +93,6 @@ def _reading(i: int) -> SensorReading:
     )
 
 
-@skip
 def test_every_client_logs_in_with_the_settings(settings: Settings) -> None:
     bootstrap, security = settings.kafka_bootstrap, settings.kafka_security
     prefix = f"secured-{uuid.uuid4().hex[:8]}."
@@ -118,12 +141,11 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str, flo
     return proc.returncode, lines[0], time.monotonic() - started
 
 
-@skip
 @pytest.mark.parametrize("command", [["tail", "alerts", "--timeout", "1"], ["worker"]])
 def test_a_wrong_password_is_one_line(
-    settings: Settings, command: list[str], tmp_path: Path
+    settings: Settings, env_file: Path, command: list[str], tmp_path: Path
 ) -> None:
-    env = {"YUJING_ENV_FILE": str(ENV_FILE), "YUJING_KAFKA_SASL_PASSWORD": "not-the-password"}
+    env = {"YUJING_ENV_FILE": str(env_file), "YUJING_KAFKA_SASL_PASSWORD": "not-the-password"}
     rc, line, took = _run(command, env, tmp_path)
     assert (rc, took < SAY_WITHIN_S) == (3, True), line
     assert line == (
@@ -133,10 +155,11 @@ def test_a_wrong_password_is_one_line(
     )
 
 
-@skip
-def test_an_untrusted_broker_certificate_is_one_line(settings: Settings, tmp_path: Path) -> None:
+def test_an_untrusted_broker_certificate_is_one_line(
+    settings: Settings, env_file: Path, tmp_path: Path
+) -> None:
     other = make_ca(tmp_path / "other-ca")
-    env = {"YUJING_ENV_FILE": str(ENV_FILE), "YUJING_KAFKA_SSL_CAFILE": str(other.cert)}
+    env = {"YUJING_ENV_FILE": str(env_file), "YUJING_KAFKA_SSL_CAFILE": str(other.cert)}
     rc, line, took = _run(["report"], env, tmp_path)
     assert (rc, took < SAY_WITHIN_S) == (3, True), line
     assert line.startswith(
@@ -146,7 +169,6 @@ def test_an_untrusted_broker_certificate_is_one_line(settings: Settings, tmp_pat
     assert line.endswith("(YUJING_KAFKA_SSL_CAFILE)")
 
 
-@skip
 def test_a_client_without_security_is_one_line(settings: Settings, tmp_path: Path) -> None:
     rc, line, took = _run(
         ["tail", "orders"], {"YUJING_KAFKA_BOOTSTRAP": settings.kafka_bootstrap}, tmp_path
@@ -157,11 +179,12 @@ def test_a_client_without_security_is_one_line(settings: Settings, tmp_path: Pat
     )
 
 
-@skip
-def test_the_worker_logs_in_and_gets_ready(settings: Settings, tmp_path: Path) -> None:
+def test_the_worker_logs_in_and_gets_ready(
+    settings: Settings, env_file: Path, tmp_path: Path
+) -> None:
     port, run = find_free_port(), uuid.uuid4().hex[:8]
     env = {
-        "YUJING_ENV_FILE": str(ENV_FILE),
+        "YUJING_ENV_FILE": str(env_file),
         "YUJING_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,  # over the suite's own broker
         "YUJING_TOPIC_PREFIX": f"secured-{run}.",
         "YUJING_WEB_PORT": str(port),
