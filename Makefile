@@ -1,5 +1,5 @@
 # yujing: every command the README uses.
-#   make demo   set everything up (venv, Kafka jars) and run the demo
+#   make demo   set everything up (venv, Kafka jars) and run the demo (SECURE=1: secured)
 #   make test   set everything up and run the test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -19,8 +19,9 @@ $(VENV)/.installed: pyproject.toml
 kafka-jars: $(VENV)/.installed
 	$(BIN)/yujing broker install
 
+# make demo SECURE=1: the same on the local broker with TLS, SCRAM users and ACLs
 demo: setup
-	$(BIN)/yujing demo
+	$(BIN)/yujing demo$(if $(SECURE), --secure)
 
 test: setup
 	$(BIN)/pytest

@@ -164,8 +164,8 @@ def _needs_broker(args: argparse.Namespace) -> Settings | None:
         args.command == "simulate" and getattr(args, "kafka", False)
     ):
         return Settings.from_env(kafka_bootstrap=getattr(args, "bootstrap", None))
-    if args.command in ("demo", "bench"):  # else they start the local broker
-        settings = Settings.from_env()
+    if args.command in ("demo", "bench") and not getattr(args, "secure", False):
+        settings = Settings.from_env()  # unless named, they start the local broker
         return settings if settings.given("kafka_bootstrap") else None
     return None
 

@@ -69,6 +69,15 @@ def expected_alerts(readings: list[SensorReading]) -> int:
     return count
 
 
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:4]
+
+
+def naming(run_id: str) -> tuple[str, str]:
+    """A run's topic prefix and app id: its topics and group are its own."""
+    return f"demo-{run_id}.", f"yujing-demo-{run_id}"
+
+
 def run(
     bootstrap: str,
     home: Path,
@@ -77,18 +86,24 @@ def run(
     voice_port: int = 8702,
     *,
     security: KafkaSecurity = PLAINTEXT,
+    run_id: str | None = None,
+    worker_env_file: Path | None = None,
 ) -> int:
-    run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:4]
-    prefix = f"demo-{run_id}."
+    """The demo on ``bootstrap``; its own clients log in with ``security``, the worker
+    with ``worker_env_file`` (``YUJING_ENV_FILE``) when given."""
+    run_id = run_id or new_run_id()
+    prefix, app_id = naming(run_id)
     env = {
         "YUJING_KAFKA_BOOTSTRAP": bootstrap,
-        "YUJING_APP_ID": f"yujing-demo-{run_id}",
+        "YUJING_APP_ID": app_id,
         "YUJING_TOPIC_PREFIX": prefix,
         "YUJING_WEB_PORT": str(web_port),
         "YUJING_SMS_URL": f"http://127.0.0.1:{sms_port}",
         "YUJING_VOICE_URL": f"http://127.0.0.1:{voice_port}",
         "YUJING_DATA_DIR": str(home / "demo" / run_id),
     }
+    if worker_env_file is not None:
+        env["YUJING_ENV_FILE"] = str(worker_env_file)
     logs = home / "demo" / run_id
     print(f"• run {run_id}: topics prefixed {prefix!r}, logs in {logs}")
     ensure_topics(bootstrap, prefix, partitions=2, security=security)
@@ -209,16 +224,29 @@ def add_demo_command(sub: Any) -> None:
     d.add_argument("--sms-port", type=int, default=8701)
     d.add_argument("--voice-port", type=int, default=8702)
     d.add_argument("--web-port", type=int, default=6066)
+    d.add_argument(
+        "--secure",
+        action="store_true",
+        help="on the local broker started with --secure: the worker logs in as 'worker', the "
+        "demo as 'tools' (the broker's grants become this run's topics)",
+    )
     d.set_defaults(func=_demo)
 
 
 def _demo(args: Any) -> int:
-    from streams.dev.broker import BrokerConfig, LocalBroker
+    from streams.dev.broker import BrokerConfig, BrokerError, LocalBroker
     from streams.runtime.settings import Settings
 
     settings = Settings.from_env()
     bootstrap = settings.kafka_bootstrap if settings.given("kafka_bootstrap") else None
     config = BrokerConfig.from_env()
+    if args.secure:
+        if bootstrap:
+            raise BrokerError(
+                "demo --secure runs on the local broker it starts: unset YUJING_KAFKA_BOOTSTRAP "
+                "(for a secured broker of your own, give its login with YUJING_ENV_FILE instead)"
+            )
+        return _secure_demo(args, config)
     if bootstrap:
         print(f"• using the broker at {bootstrap} (YUJING_KAFKA_BOOTSTRAP)")
     else:
@@ -232,4 +260,30 @@ def _demo(args: Any) -> int:
         args.web_port,
         args.voice_port,
         security=settings.kafka_security,
+    )
+
+
+def _secure_demo(args: Any, config: Any) -> int:
+    """The demo on the local broker with TLS, SCRAM users and ACLs (started if need be)."""
+    from streams.dev.broker import LocalBroker
+    from streams.dev.broker.acls import Naming
+    from streams.runtime.settings import Settings
+
+    run_id = new_run_id()
+    prefix, app_id = naming(run_id)
+    broker = LocalBroker(config)
+    print(f"• starting the secure local broker in {config.home} (or granting this run on it)…")
+    bootstrap = broker.start(secure=True, naming=Naming(topic_prefix=prefix, app_id=app_id))
+    secrets = broker.secrets_dir
+    print(f"• SASL_SSL broker at {bootstrap}; the worker logs in as 'worker', the demo as 'tools'")
+    tools = Settings.from_env({"YUJING_ENV_FILE": str(secrets / "tools.env")})
+    return run(
+        bootstrap,
+        config.home,
+        args.sms_port,
+        args.web_port,
+        args.voice_port,
+        security=tools.kafka_security,
+        run_id=run_id,
+        worker_env_file=secrets / "worker.env",
     )

@@ -5,11 +5,15 @@ test's folder, stopped at the end). The worker logs in as ``worker`` with nothin
 but ``YUJING_ENV_FILE=<home>/secrets/worker.env``; the test's own clients (the
 topics, the reading, reading the outputs) as ``tools``, and ``downstream`` reads the
 alerts it may read. One gas reading over its limit goes reading → signal → alert →
-order → SMS, as it does on a plain broker, and no topic holds a phone number.
+order → SMS, as it does on a plain broker, and no topic holds a phone number; then
+``yujing demo --secure`` (``make demo SECURE=1``) runs on the same broker.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,3 +129,37 @@ def test_a_reading_becomes_an_sms_with_the_worker_and_tools_users(
         assert notifications
     finally:
         stack.stop()
+
+
+def test_the_demo_runs_secured_with_one_flag(broker: LocalBroker, tmp_path: Path) -> None:
+    """``make demo SECURE=1`` is ``yujing demo --secure``: here on this module's broker (its
+    home and ports), which the demo finds running and grants its run's topics on (so this
+    test comes after the one above, whose grants it replaces)."""
+    cfg = broker.config
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YUJING_")}
+    env.update(
+        {
+            "YUJING_HOME": str(cfg.home),
+            "YUJING_BROKER_PORT": str(cfg.port),
+            "YUJING_BROKER_CONTROLLER_PORT": str(cfg.controller_port),
+            "XDG_DATA_HOME": str(tmp_path / "data-home"),
+        }
+    )
+    ports = [str(find_free_port()) for _ in range(3)]
+    args = ["demo", "--secure", "--sms-port", ports[0], "--voice-port", ports[1]]
+    done = subprocess.run(
+        [sys.executable, "-m", "streams.cli", *args, "--web-port", ports[2]],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    assert "the worker logs in as 'worker', the demo as 'tools'" in out
+    assert "✓ demo complete" in out
+    assert "Traceback" not in out
+    assert not list(in_clear(out.encode(), known_numbers(load_regions())))  # masked only
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert "$(BIN)/yujing demo$(if $(SECURE), --secure)" in makefile

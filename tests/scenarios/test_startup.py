@@ -312,3 +312,10 @@ def test_a_worker_alone_on_fresh_topics_creates_them_and_ticks_every_partition(
     finally:
         worker.stop()
     assert "Traceback" not in worker.log_path.read_text(), worker.log_tail()
+
+
+def test_demo_secure_says_in_one_line_that_it_runs_on_its_own_broker(tmp_path: Path) -> None:
+    rc, out, err, took = _run(
+        ["demo", "--secure"], {"YUJING_KAFKA_BOOTSTRAP": "10.0.0.1:9092"}, tmp_path
+    )
+    _assert_one_line(rc, out, err, took, "demo --secure runs on the local broker it starts")
