@@ -20,13 +20,14 @@ from pathlib import Path
 
 import pytest
 from phones import in_clear, known_numbers
+from secure_broker import secure_broker
 from support import Stack, make_stack, wait_for
 
 from schemas import Alert, DispatchOrder, NotificationReceipt, SensorReading
 from schemas.codec import decode
 from schemas.registry import ALERTS, DISPATCH_ORDERS, NOTIFICATIONS, RECEIPTS, TOPICS
 from streams.core.shared.regions import load_regions
-from streams.dev.broker import BrokerConfig, BrokerError, LocalBroker, check_java, find_free_port
+from streams.dev.broker import LocalBroker, find_free_port
 from streams.dev.broker.acls import Naming
 from streams.dev.runner import get_json
 from streams.runtime.kafka_io import read_topic
@@ -41,22 +42,9 @@ APP_ID = "yujing-sec"  # make_stack's app id for PREFIX
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
-    try:
-        check_java()
-    except BrokerError as exc:
-        pytest.skip(f"no usable Java for the local broker: {exc}")
-    local = LocalBroker(
-        BrokerConfig(
-            home=tmp_path_factory.mktemp("secure-e2e"),
-            port=find_free_port(),
-            controller_port=find_free_port(),
-        )
-    )
-    try:
-        local.start(timeout=120, secure=True, naming=Naming(topic_prefix=PREFIX, app_id=APP_ID))
+    naming = Naming(topic_prefix=PREFIX, app_id=APP_ID)
+    with secure_broker(tmp_path_factory.mktemp("secure-e2e"), naming) as local:
         yield local
-    finally:
-        local.stop()
 
 
 def login(broker: LocalBroker, user: str) -> tuple[Settings, Path]:

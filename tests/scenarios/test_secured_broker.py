@@ -25,12 +25,12 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pki import make_ca
+from secure_broker import secure_broker
 
 from schemas.codec import decode
 from schemas.reading import SensorReading
 from schemas.registry import READINGS
-from streams.dev.broker import BrokerConfig, BrokerError, LocalBroker, check_java, find_free_port
-from streams.dev.broker.acls import Naming
+from streams.dev.broker import find_free_port
 from streams.dev.runner import spawn, wait_http
 from streams.runtime.kafka_io import Producer, ensure_topics, read_topic
 from streams.runtime.kafka_security import PLAINTEXT
@@ -58,22 +58,8 @@ def env_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     if given is not None:
         yield given
         return
-    try:
-        check_java()
-    except BrokerError as exc:
-        pytest.skip(f"no usable Java for the local broker: {exc}")
-    local = LocalBroker(
-        BrokerConfig(
-            home=tmp_path_factory.mktemp("secured-broker"),
-            port=find_free_port(),
-            controller_port=find_free_port(),
-        )
-    )
-    try:
-        local.start(timeout=120, secure=True, naming=Naming())
+    with secure_broker(tmp_path_factory.mktemp("secured-broker")) as local:
         yield local.secrets_dir / "admin.env"
-    finally:
-        local.stop()
 
 
 @pytest.fixture

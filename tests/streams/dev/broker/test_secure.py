@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from secure_broker import secure_broker
 
 from schemas.registry import ALERTS, NOTIFICATIONS, READINGS, TOPICS
-from streams.dev.broker import BrokerConfig, BrokerError, LocalBroker, check_java, find_free_port
+from streams.dev.broker import LocalBroker
 from streams.dev.broker.acl_admin import current_grants, sync_acls
 from streams.dev.broker.acls import Grant, Naming, acl_plan
 
@@ -38,24 +39,8 @@ QUICK = {"request_timeout_ms": 3000, "bootstrap_timeout_ms": 3000, "reconnect_ba
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
-    try:
-        check_java()
-    except BrokerError as exc:
-        pytest.skip(f"no usable Java for the local broker: {exc}")
-    port = find_free_port()
-    controller_port = find_free_port()
-    local = LocalBroker(
-        BrokerConfig(
-            home=tmp_path_factory.mktemp("secure-home"),
-            port=port,
-            controller_port=controller_port,
-        )
-    )
-    try:
-        local.start(timeout=120, secure=True, naming=Naming())
+    with secure_broker(tmp_path_factory.mktemp("secure-home"), Naming()) as local:
         yield local
-    finally:
-        local.stop()
 
 
 def _secrets(broker: LocalBroker, user: str) -> dict[str, str]:
