@@ -6,8 +6,8 @@ that loses nothing (:mod:`streams.runtime.consumer`), declares every registry
 topic once, hands each agent (:mod:`streams.runtime.agents`) the narrow runtime
 context (:mod:`streams.runtime.context`), wires them so each event is decoded
 once (:mod:`streams.runtime.wiring`), and adds the ticker, the consumer gauges
-and the web pages. Nothing imports this module but the entry points: agents get
-the context, never the pipeline.
+and the web pages (the operator console among them). Nothing imports this module
+but the entry points: agents get the context, never the pipeline.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import Any
 import faust
 from prometheus_client import CollectorRegistry
 
-from schemas.registry import SCOPED_SIGNALS, TICKS, TOPICS, TopicSpec
+from schemas.registry import DISPATCH_ORDERS, SCOPED_SIGNALS, TICKS, TOPICS, TopicSpec
 from streams.core.shared.clock import make_clock
 from streams.core.shared.eventtime import TimeBounds
-from streams.runtime import failpoints, lag, web
+from streams.runtime import console, failpoints, lag, web
 from streams.runtime.agent import Handler
 from streams.runtime.agents import AGENTS
 from streams.runtime.agents.assess_scopes import TABLE as SCOPE_WINDOWS
@@ -160,6 +160,14 @@ def create_pipeline(
         lambda: context.active_partitions(SCOPED_SIGNALS),
         token=settings.web_token,
     )
+    web.add_order_pages(  # the order tracker's records (agent track_orders)
+        app,
+        context.table("orders"),
+        lambda: context.active_partitions(DISPATCH_ORDERS),
+        token=settings.web_token,
+        clock=clock,  # the deadlines' clock: a console counts down on it
+    )
+    console.add_console_pages(app, config.regions, token=settings.web_token)
     return Pipeline(settings, app, registry, metrics, context, wiring, topics)
 
 

@@ -8,12 +8,18 @@ partitions, has recovered its tables and is not rebalancing. The risk map
 scope windows of the partitions this worker is active for
 (:class:`~streams.core.alerts.riskmap.RiskMap`); ``yujing map`` merges the maps of
 several workers. With ``YUJING_WEB_TOKEN`` set the map pages need it as a bearer
-token (:mod:`streams.runtime.webauth`); ``/ready`` stays open.
+token (:mod:`streams.runtime.webauth`); ``/ready`` stays open. ``/orders`` (same
+token) shows the dispatch orders this worker tracks, receivers masked
+(:mod:`streams.core.orders.view`): those of ``?alert=ID1,ID2``, else every open one
+(the most urgent :data:`~streams.core.orders.view.MAX_ORDERS`), with the worker's
+clock (``now``, ISO 8601, and ``speed``: simulated seconds per wall second, 0 once a
+simulated clock has stopped) so a console counts deadlines down on that clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 import faust
@@ -21,6 +27,8 @@ from faust.exceptions import ConsumerNotStarted
 from pydantic import SecretStr
 
 from streams.core.alerts.riskmap import RiskMap
+from streams.core.orders.view import MAX_ORDERS, open_orders, orders_for_alerts
+from streams.core.shared.clock import Clock, ScaledClock, wall_now
 from streams.core.shared.regions import RegionIndex
 from streams.runtime.webauth import guarded
 
@@ -108,3 +116,55 @@ def add_map_pages(
                 status=404,
             )
         return web.json(alert)
+
+
+def clock_reading(clock: Clock) -> tuple[str, float]:
+    """``clock``'s time now (ISO 8601, UTC) and how fast it runs: a simulated clock's
+    speed, 0 once it has stopped at its end; 1 for any other clock.
+
+    >>> from datetime import UTC, datetime
+    >>> t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> clock_reading(ScaledClock(epoch=t0, anchor=t0, speed=60.0, wall=lambda: t0))
+    ('2026-01-01T00:00:00Z', 60.0)
+    >>> clock_reading(ScaledClock(epoch=t0, anchor=t0, speed=60.0, wall=lambda: t0, until=t0))
+    ('2026-01-01T00:00:00Z', 0.0)
+    """
+    now = clock()
+    speed = 1.0
+    if isinstance(clock, ScaledClock):
+        speed = 0.0 if clock.until is not None and now >= clock.until else clock.speed
+    return now.astimezone(UTC).isoformat().replace("+00:00", "Z"), speed
+
+
+def add_order_pages(
+    app: faust.App,
+    table: Any,
+    partitions: Callable[[], list[int]],
+    token: SecretStr | None = None,
+    clock: Clock = wall_now,
+) -> None:
+    """``/orders`` over ``table`` (the order tracker's records) of the ``partitions``
+    held, with the worker's ``clock`` (:func:`clock_reading`); with ``token``, only for
+    requests that carry it."""
+
+    @app.page("/orders")
+    @guarded(token)
+    async def orders(web: Any, request: Any) -> Any:
+        held_partitions = partitions()
+        asked = [a for a in request.query.get("alert", "").split(",") if a.strip()]
+        if asked:
+            found = orders_for_alerts(table, (a.strip() for a in asked), held_partitions)
+            total = len(found)
+        else:
+            found, total = open_orders(list(table.values()), held_partitions)
+        now, speed = clock_reading(clock)
+        return web.json(
+            {
+                "now": now,
+                "speed": speed,
+                "partitions": held_partitions,
+                "orders": found,
+                "total": total,
+                "limit": MAX_ORDERS,
+            }
+        )

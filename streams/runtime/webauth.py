@@ -3,7 +3,9 @@
 Where this sits: beside the flow, in front of the pages the worker's web server
 serves (:mod:`streams.runtime.web`, :mod:`streams.runtime.sensor`). When
 ``YUJING_WEB_TOKEN`` is set, the risk map (``/map``, ``/map/{scope}/alerts``,
-``/alerts/{alert_id}``) answers only a request with ``Authorization: Bearer <token>``;
+``/alerts/{alert_id}``), ``/orders`` and the console's ``/console/layout`` answer
+only a request with ``Authorization: Bearer <token>`` (the console's page, script
+and style hold no data: they stay open, :mod:`streams.runtime.console`);
 when ``YUJING_METRICS_TOKEN`` is set, so does ``/metrics``, with its own token (the
 one Prometheus scrapes with). Anything else gets 401, ``WWW-Authenticate: Bearer``
 and a short JSON error. ``/ready`` stays open: probes call it and it holds no data.

@@ -30,6 +30,8 @@ def _brief(alert: Json) -> Json:
     out = {k: alert.get(k) for k in keys}
     out["window_start"] = alert.get("window_start")
     out["inhibited_by"] = alert.get("inhibited_by")
+    out["module"] = alert.get("module")  # for the console's trends
+    out["event_time"] = alert.get("event_time")
     return out
 
 
@@ -39,6 +41,7 @@ def _single(ev: Evidence) -> Json:
         "version": 1,
         "kind": "single",
         "rule_id": "single",
+        "module": ev.module,
         "level": ev.severity,
         "scope": ev.place_id,
         "scope_kind": "place",
