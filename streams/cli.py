@@ -52,6 +52,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "replay": ("streams.tools.replay", "add_replay_command", "publish a JSONL file to the topics"),
     "tail": ("streams.tools.tail", "add_tail_command", "follow a topic, filtered, readable"),
     "map": ("streams.tools.map", "add_map_command", "the risk map merged from every worker"),
+    "console": (
+        "streams.tools.console",
+        "add_console_command",
+        "the operator console (web page) over every worker",
+    ),
     "report": ("streams.tools.report.command", "add_report_command", "the daily report"),
     "district": (
         "streams.tools.district",

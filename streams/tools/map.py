@@ -35,6 +35,33 @@ class MapError(Exception):
     """A worker did not give its part of the map."""
 
 
+def default_workers(given: list[str], web_port: int) -> list[str]:
+    """The workers named (base URLs, no trailing slash), else this host's worker."""
+    return [w.rstrip("/") for w in given] or [f"http://127.0.0.1:{web_port}"]
+
+
+def judge(
+    base: str, url: str, status: int, body: Any, token: SecretStr | None, missing_ok: bool = False
+) -> Json | None:
+    """A worker's answer to ``url``: its JSON object, None for a 404 when ``missing_ok``
+    (a place or an alert this worker does not hold); anything else a :class:`MapError`
+    naming the worker."""
+    if missing_ok and status == 404:
+        return None
+    if status == 401:
+        which = "a different" if token is not None else "a"
+        raise MapError(f"worker {base} wants {which} YUJING_WEB_TOKEN (answered 401)")
+    if status != 200 or not isinstance(body, dict):
+        raise MapError(f"worker {base} answered {status} for {url}")
+    return body
+
+
+def unreachable(base: str, err: BaseException) -> MapError:
+    """The error for a worker that did not answer (``err``: why)."""
+    why = getattr(err, "reason", None) or str(err) or type(err).__name__
+    return MapError(f"worker not reachable at {base} ({why})")
+
+
 def fetch(
     workers: list[str],
     scope: str | None = None,
@@ -54,16 +81,10 @@ def fetch(
         try:
             status, body = get_json(url, timeout=timeout, headers=headers)
         except OSError as err:
-            why = getattr(err, "reason", None) or err
-            raise MapError(f"worker not reachable at {base} ({why})") from None
-        if scope is not None and status == 404:
-            continue  # a place this worker has not seen
-        if status == 401:
-            which = "a different" if token is not None else "a"
-            raise MapError(f"worker {base} wants {which} YUJING_WEB_TOKEN (answered 401)")
-        if status != 200 or not isinstance(body, dict):
-            raise MapError(f"worker {base} answered {status} for {url}")
-        answers.append(body)
+            raise unreachable(base, err) from None
+        answer = judge(base, url, status, body, token, missing_ok=scope is not None)
+        if answer is not None:
+            answers.append(answer)
     if scope is None:
         return merge_maps(answers)
     if not answers:
@@ -91,7 +112,7 @@ def _map(args: argparse.Namespace) -> int:
     from streams.runtime.settings import Settings
 
     settings = Settings.from_env()
-    workers = args.worker or [f"http://127.0.0.1:{settings.web_port}"]
+    workers = default_workers(args.worker, settings.web_port)
     try:
         merged = fetch(workers, args.scope, token=settings.web_token)
     except MapError as err:
