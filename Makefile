@@ -1,5 +1,6 @@
 # yujing: every command the README uses.
-#   make demo   set everything up (venv, Kafka jars) and run the demo (SECURE=1: secured)
+#   make demo   set everything up (venv, Kafka jars) and run the demo (SECURE=1: secured,
+#               CONSOLE=1: the operator console stays up afterwards)
 #   make test   set everything up and run the test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -20,8 +21,9 @@ kafka-jars: $(VENV)/.installed
 	$(BIN)/yujing broker install
 
 # make demo SECURE=1: the same on the local broker with TLS, SCRAM users and ACLs
+# make demo CONSOLE=1: then keep the worker up for the console at :6066/console (Ctrl-C)
 demo: setup
-	$(BIN)/yujing demo$(if $(SECURE), --secure)
+	$(BIN)/yujing demo$(if $(SECURE), --secure)$(if $(CONSOLE), --console)
 
 test: setup
 	$(BIN)/pytest

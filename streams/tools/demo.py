@@ -2,34 +2,53 @@
 
 Starts (or reuses) the broker, starts the SMS stub and a worker, feeds sample
 readings (and one malformed message), then prints the alerts, dispatch
-orders, SMS deliveries and dead letters that came out the other end.
+orders, SMS deliveries and dead letters that came out the other end. With
+``--console`` the worker stays up afterwards for the operator console
+(``/console``) until Ctrl-C.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from schemas import Alert, DeadLetter, DispatchOrder, SensorReading
 from schemas.codec import decode
 from schemas.registry import ALERTS, DEAD_LETTERS, DISPATCH_ORDERS, READINGS
+from streams.core.alerts.locate import locate
+from streams.core.alerts.scopes import ScopeEngine
 from streams.core.shared.catalogue import load_catalogue
+from streams.core.shared.regions import load_regions
 from streams.core.signals.detect import Detection, KeyState
-from streams.dev.runner import get_json, spawn, wait_http
+from streams.dev.runner import Child, get_json, spawn, wait_http
 from streams.runtime.kafka_io import Producer, ensure_topics, read_topic
 from streams.runtime.kafka_security import PLAINTEXT, KafkaSecurity
 
 
 def sample_readings(start: datetime) -> list[SensorReading]:
-    """A small district morning: two gas sensors, one underpass, one river gauge."""
+    """A small district morning: two gas sensors, one underpass, one river gauge, at
+    places of the district model (so their alerts roll up to community, town and
+    district on the map and the console)."""
     series: dict[tuple[str, str, str, str], list[float]] = {
-        ("gas-0001", "gas_lel", "site.liangzhu.noodle-house", "%LEL"): [2, 3, 2, 26, 31, 12, 4],
-        ("gas-0002", "gas_lel", "site.wuchang.hotpot", "%LEL"): [1, 1, 2, 1, 2, 1, 1],
-        ("wl-0101", "water_depth_cm", "cell.linping.underpass-3", "cm"): [5, 9, 18, 29, 33, 20, 12],
-        ("rv-0007", "river_level_m", "cell.yuhang.riverside-2", "m"): [
+        ("gas-0001", "gas_lel", "site.liangzhu.c03.restaurant-01", "%LEL"): [
+            2,
+            3,
+            2,
+            26,
+            31,
+            12,
+            4,
+        ],
+        ("gas-0002", "gas_lel", "site.wuchang.c02.restaurant-01", "%LEL"): [1, 1, 2, 1, 2, 1, 1],
+        ("wl-0101", "water_depth_cm", "cell.linping.c03.03", "cm"): [5, 9, 18, 29, 33, 20, 12],
+        ("rv-0007", "river_level_m", "cell.yuhang.c02.02", "m"): [
             3.9,
             4.1,
             4.3,
@@ -57,16 +76,36 @@ def sample_readings(start: datetime) -> list[SensorReading]:
 
 
 def expected_alerts(readings: list[SensorReading]) -> int:
-    """How many alerts the pipeline must raise: the same core, run in process."""
-    detection = Detection(load_catalogue())
+    """How many distinct alerts the pipeline must raise: the same core, run in process.
+    Detection per sensor gives the single alerts (one per signal); locating each signal
+    and assessing its scopes gives the compound and systemic ones (by alert id: an
+    alert's later versions are the same alert)."""
+    catalogue = load_catalogue()
+    detection = Detection(catalogue)
+    index = load_regions()
+    engine = ScopeEngine(catalogue, index)
+    lateness = catalogue.windows.allowed_lateness_s
     states: dict[str, KeyState] = {}
-    count = 0
-    for r in readings:
+    clocks: dict[str, Any] = {}
+    table: dict[str, Any] = {}
+    singles, scoped_ids = 0, set[str]()
+    for offset, r in enumerate(readings):
         states[r.sensor_id], signals = detection.on_reading(
             r, states.get(r.sensor_id), r.event_time
         )
-        count += len(signals)
-    return count
+        singles += len(signals)
+        for sig in signals:
+            found = locate(sig, clocks.get(sig.place_id), offset, lateness, index)
+            clocks[sig.place_id] = found.clock
+            for scoped in found.scoped:
+                step = engine.on_signal(scoped, table.get, 0)
+                for k, v in step.writes.items():
+                    if v is None:
+                        table.pop(k, None)
+                    else:
+                        table[k] = v
+                scoped_ids.update(a.alert_id for a in step.alerts)
+    return singles + len(scoped_ids)
 
 
 def new_run_id() -> str:
@@ -88,9 +127,12 @@ def run(
     security: KafkaSecurity = PLAINTEXT,
     run_id: str | None = None,
     worker_env_file: Path | None = None,
+    console: bool = False,
 ) -> int:
     """The demo on ``bootstrap``; its own clients log in with ``security``, the worker
-    with ``worker_env_file`` (``YUJING_ENV_FILE``) when given."""
+    with ``worker_env_file`` (``YUJING_ENV_FILE``) when given. With ``console`` the worker
+    and the stubs stay up once the demo is done, for the operator console, until
+    Ctrl-C or SIGTERM."""
     run_id = run_id or new_run_id()
     prefix, app_id = naming(run_id)
     env = {
@@ -136,12 +178,12 @@ def run(
         if helps:
             deliveries = _wait_deliveries(sms_port, expected=expected + helps, timeout=30)
         escalations = [d for d in deliveries if "it is yours now" in d["text"]]
-        alerts = [
-            decode(Alert, r.value)
-            for r in read_topic(
-                bootstrap, prefix + ALERTS.name, min_count=expected, security=security
-            )
-        ]
+        latest: dict[str, Alert] = {}  # an alert's later versions (more evidence) replace it
+        for r in read_topic(bootstrap, prefix + ALERTS.name, min_count=expected, security=security):
+            a = decode(Alert, r.value)
+            if a.alert_id not in latest or latest[a.alert_id].version < a.version:
+                latest[a.alert_id] = a
+        alerts = list(latest.values())
         orders = [
             decode(DispatchOrder, r.value)
             for r in read_topic(
@@ -156,7 +198,7 @@ def run(
         ]
         print(f"ALERTS ({len(alerts)}) on {prefix}{ALERTS.name}")
         for a in alerts:
-            print(f"  {a.alert_id}  {a.summary}")
+            print(f"  {a.alert_id}  {a.kind.value:<13} v{a.version}  {a.summary}")
         print(f"\nDISPATCH ORDERS ({len(orders)}) on {prefix}{DISPATCH_ORDERS.name}")
         for o in orders:
             due = ", ".join(f"{k} by {v:%m-%d %H:%M}" for k, v in o.deadlines.items())
@@ -183,10 +225,27 @@ def run(
             and len(dead) == 1
         )
         print("\n" + ("✓ demo complete" if ok else "✗ demo incomplete: see logs in " + str(logs)))
+        if console:
+            _hold(worker, f"http://127.0.0.1:{web_port}/console")
         return 0 if ok else 1
     finally:
         worker.stop()
         sinks.stop()
+
+
+def _hold(worker: Child, url: str) -> None:
+    """Keep the demo's worker serving ``url`` until Ctrl-C / SIGTERM or until it exits."""
+    token = " (add #token=<YUJING_WEB_TOKEN> to it)" if os.environ.get("YUJING_WEB_TOKEN") else ""
+    print(f"\n• operator console: {url}{token}", flush=True)
+    print("  the worker and the stubs stay up for it; Ctrl-C stops them", flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        if worker.proc.poll() is not None:
+            print(f"• the worker exited ({worker.proc.returncode})", flush=True)
+            return
+    print("• stopping the worker and the stubs", flush=True)
 
 
 def _wait_deliveries(sms_port: int, expected: int, timeout: float) -> list[dict[str, Any]]:
@@ -221,14 +280,21 @@ __all__ = ["run", "sample_readings"]
 
 def add_demo_command(sub: Any) -> None:
     d = sub.add_parser("demo", help="broker + sinks + worker, sample readings, results printed")
-    d.add_argument("--sms-port", type=int, default=8701)
-    d.add_argument("--voice-port", type=int, default=8702)
-    d.add_argument("--web-port", type=int, default=6066)
+    # default: the ports of YUJING_SMS_URL, YUJING_VOICE_URL and YUJING_WEB_PORT (8701, 8702, 6066)
+    d.add_argument("--sms-port", type=int, default=None)
+    d.add_argument("--voice-port", type=int, default=None)
+    d.add_argument("--web-port", type=int, default=None)
     d.add_argument(
         "--secure",
         action="store_true",
         help="on the local broker started with --secure: the worker logs in as 'worker', the "
         "demo as 'tools' (the broker's grants become this run's topics)",
+    )
+    d.add_argument(
+        "--console",
+        action="store_true",
+        help="when the demo is done, keep its worker up for the operator console at "
+        "http://127.0.0.1:WEB_PORT/console until Ctrl-C",
     )
     d.set_defaults(func=_demo)
 
@@ -240,6 +306,9 @@ def _demo(args: Any) -> int:
     settings = Settings.from_env()
     bootstrap = settings.kafka_bootstrap if settings.given("kafka_bootstrap") else None
     config = BrokerConfig.from_env()
+    args.sms_port = args.sms_port or urlsplit(settings.sms_url).port or 8701
+    args.voice_port = args.voice_port or urlsplit(settings.voice_url).port or 8702
+    args.web_port = args.web_port or settings.web_port
     if args.secure:
         if bootstrap:
             raise BrokerError(
@@ -260,6 +329,7 @@ def _demo(args: Any) -> int:
         args.web_port,
         args.voice_port,
         security=settings.kafka_security,
+        console=args.console,
     )
 
 
@@ -286,4 +356,5 @@ def _secure_demo(args: Any, config: Any) -> int:
         security=tools.kafka_security,
         run_id=run_id,
         worker_env_file=secrets / "worker.env",
+        console=args.console,
     )

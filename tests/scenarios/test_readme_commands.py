@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from readme import README, readme_block
 from support import wait_for
 
 from schemas.registry import TOPICS
@@ -34,18 +35,7 @@ from streams.dev.runner import get_json
 
 pytestmark = pytest.mark.integration
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 BIN = Path(sys.executable).parent
-
-
-def readme_block(name: str) -> str:
-    """The ``sh`` block that follows the README's ``tested verbatim ... (NAME)`` marker."""
-    text = README.read_text(encoding="utf-8")
-    marker = re.search(rf"<!-- tested verbatim by [^\n]*\({re.escape(name)}\) -->\n", text)
-    assert marker, f"README.md has no block marked {name}"
-    block = re.compile(r"```sh\n(.*?)```", re.S).match(text, marker.end())
-    assert block, f"README.md: the {name} marker is not followed by a ```sh block"
-    return block.group(1)
 
 
 @dataclass
