@@ -9,7 +9,6 @@ orders, SMS deliveries and dead letters that came out the other end. With
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
@@ -235,7 +234,9 @@ def run(
 
 def _hold(worker: Child, url: str) -> None:
     """Keep the demo's worker serving ``url`` until Ctrl-C / SIGTERM or until it exits."""
-    token = " (add #token=<YUJING_WEB_TOKEN> to it)" if os.environ.get("YUJING_WEB_TOKEN") else ""
+    from streams.runtime.settings import Settings
+
+    token = " (add #token=<YUJING_WEB_TOKEN> to it)" if Settings.from_env().web_token else ""
     print(f"\n• operator console: {url}{token}", flush=True)
     print("  the worker and the stubs stay up for it; Ctrl-C stops them", flush=True)
     stop = threading.Event()

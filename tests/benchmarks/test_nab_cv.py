@@ -27,6 +27,19 @@ def test_folds_split_the_files_in_two_by_a_seed() -> None:
     assert folds(names, seed=1) != (a, b)
 
 
+def test_a_stratified_split_deals_every_category_to_both_folds() -> None:
+    sizes = {"artificial": 5, "ads": 6, "cloud": 17, "tweets": 1}
+    names = [f"{d}/f{i}.csv" for d, n in sizes.items() for i in range(n)]
+    a, b = folds(names, seed=0, stratify=True)
+    assert a | b == set(names) and not a & b
+    assert abs(len(a) - len(b)) <= 1
+    for d, n in sizes.items():
+        counts = sorted(len([x for x in fold if x.startswith(f"{d}/")]) for fold in (a, b))
+        assert counts == [n // 2, n - n // 2]  # each category split as evenly as it can be
+    assert folds(list(reversed(names)), seed=0, stratify=True) == (a, b)
+    assert folds(names, seed=1, stratify=True) != (a, b)
+
+
 def test_the_grid_is_every_combination_with_the_fixed_parameters() -> None:
     sets = combos("likelihood")
     n = 1
