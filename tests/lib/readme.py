@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -16,3 +17,27 @@ def readme_block(name: str) -> str:
     block = re.compile(r"```sh\n(.*?)```", re.S).match(text, marker.end())
     assert block, f"README.md: the {name} marker is not followed by a ```sh block"
     return block.group(1)
+
+
+def newcomer_env(bin_dir: Path, **moved: str) -> dict[str, str]:
+    """A newcomer's environment: this one without any ``YUJING_`` variable, ``bin_dir``
+    (where ``yujing`` is) first on PATH, and ports of its own for the broker, the web
+    server and the stubs, so runs on this machine do not meet; ``moved`` adds what else
+    is moved away (a data home: ``XDG_DATA_HOME`` or ``YUJING_HOME``)."""
+    from streams.dev.broker import find_free_port
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YUJING_")}
+    broker, controller, web, sms, voice = (find_free_port() for _ in range(5))
+    env.update(
+        {
+            "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+            "YUJING_BROKER_PORT": str(broker),
+            "YUJING_BROKER_CONTROLLER_PORT": str(controller),
+            "YUJING_WEB_PORT": str(web),
+            "YUJING_SMS_URL": f"http://127.0.0.1:{sms}",
+            "YUJING_VOICE_URL": f"http://127.0.0.1:{voice}",
+            "PYTHONUNBUFFERED": "1",
+            **moved,
+        }
+    )
+    return env

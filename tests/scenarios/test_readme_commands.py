@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from readme import README, readme_block
+from readme import README, newcomer_env, readme_block
 from support import wait_for
 
 from schemas.registry import TOPICS
-from streams.dev.broker import find_free_port
 from streams.dev.runner import get_json
 
 pytestmark = pytest.mark.integration
@@ -106,20 +105,7 @@ def _stop_group(pgid: int) -> None:
 def newcomer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Newcomer]:
     assert (BIN / "yujing").exists(), f"no yujing next to {sys.executable}: run `make setup`"
     cwd = tmp_path_factory.mktemp("newcomer")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YUJING_")}
-    broker, controller, web, sms, voice = (find_free_port() for _ in range(5))
-    env.update(
-        {
-            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-            "XDG_DATA_HOME": str(cwd / "data-home"),
-            "YUJING_BROKER_PORT": str(broker),
-            "YUJING_BROKER_CONTROLLER_PORT": str(controller),
-            "YUJING_WEB_PORT": str(web),
-            "YUJING_SMS_URL": f"http://127.0.0.1:{sms}",
-            "YUJING_VOICE_URL": f"http://127.0.0.1:{voice}",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
+    env = newcomer_env(BIN, XDG_DATA_HOME=str(cwd / "data-home"))
     person = Newcomer(cwd, env)
     try:
         yield person

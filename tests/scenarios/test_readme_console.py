@@ -23,10 +23,9 @@ from pathlib import Path
 
 import pytest
 from browser import chrome, js, missing, wait_until
-from readme import readme_block
+from readme import newcomer_env, readme_block
 from support import wait_for
 
-from streams.dev.broker import find_free_port
 from streams.dev.runner import get_json
 
 pytestmark = pytest.mark.integration
@@ -38,20 +37,7 @@ CONSOLE_LINE = re.compile(r"operator console: (http://127\.0\.0\.1:\d+/console)"
 
 @pytest.fixture
 def demo_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YUJING_")}
-    broker, controller, web, sms, voice = (find_free_port() for _ in range(5))
-    env.update(
-        {
-            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-            "YUJING_HOME": str(tmp_path / "home"),
-            "YUJING_BROKER_PORT": str(broker),
-            "YUJING_BROKER_CONTROLLER_PORT": str(controller),
-            "YUJING_WEB_PORT": str(web),
-            "YUJING_SMS_URL": f"http://127.0.0.1:{sms}",
-            "YUJING_VOICE_URL": f"http://127.0.0.1:{voice}",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
+    env = newcomer_env(BIN, YUJING_HOME=str(tmp_path / "home"))
     try:
         yield env
     finally:
