@@ -6,7 +6,7 @@ on the worker's web server next to the risk map (:mod:`streams.runtime.web`).
 ``console-map.js``, ``console-panels.js`` and ``console.js``, ``console.css``, shipped
 in the package; plain JS, nothing fetched from elsewhere)
 that draws the district as nested rectangles (``/console/layout``, from
-:mod:`streams.core.alerts.layout`), colours them from ``/map?ids=1``, lists the
+:mod:`streams.core.alerts.layout`), colours them from ``/map``, lists the
 selected scope's alerts (``/map/{scope}/alerts``), an alert's portrait
 (``/alerts/{id}``) and the orders of the listed alerts (``/orders?alert=...``),
 polling every few seconds.

@@ -2,7 +2,7 @@
  * (after console-map.js and console-panels.js, which draw what this fetches).
  * Plain JS, no build step, nothing loaded from elsewhere. Data from the server
  * that served the page (a worker, or `yujing console` over several):
- *   /console/layout, /map?ids=1, /map/{scope}/alerts, /alerts/{id}, /orders?alert=...
+ *   /console/layout, /map, /map/{scope}/alerts, /alerts/{id}, /orders?alert=...
  * With #token=XYZ in the page's URL every fetch sends "Authorization: Bearer XYZ".
  * Page query: ?poll=<ms> (default 3000), ?scope=<scope id> (selected at start).
  */
@@ -172,7 +172,7 @@
   }
 
   function refreshMap() {
-    return get("/map?ids=1").then(function (answer) {
+    return get("/map").then(function (answer) {
       M.applyMap(state, answer.body.scopes || {});
     });
   }
